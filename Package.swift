@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets depend only downward: CGit2 <- Git <- Registry <- mv, with ModelFormat and
+// Learning beside Git as leaves the Registry (domain) layer combines.
+let package = Package(
+    name: "mv",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mv", targets: ["mv"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
+        .target(name: "Git", dependencies: ["CGit2"]),
+        .target(name: "ModelFormat", dependencies: [
+            "Yams",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Learning"),
+        .target(name: "Registry", dependencies: ["Git", "ModelFormat", "Learning"]),
+        .executableTarget(name: "mv", dependencies: [
+            "Registry", "ModelFormat",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Temp repositories, the git CLI and the mv binary for the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

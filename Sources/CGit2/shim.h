@@ -1,0 +1,20 @@
+#ifndef MV_CGIT2_SHIM_H
+#define MV_CGIT2_SHIM_H
+
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+
+/* git_libgit2_opts is C-variadic, which Swift cannot call: one fixed-signature wrapper per option mv sets. */
+static inline int mv_git_set_fsync_gitdir(int enabled) {
+    return git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, enabled);
+}
+
+static inline int mv_git_set_strict_object_creation(int enabled) {
+    return git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, enabled);
+}
+
+static inline int mv_git_set_owner_validation(int enabled) {
+    return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, enabled);
+}
+
+#endif

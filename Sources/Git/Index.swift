@@ -1,0 +1,82 @@
+import CGit2
+import Foundation
+
+/// The repository's index (staging area), edited entry by entry so the user's own staged
+/// changes to other paths are left exactly as they were.
+public final class Index {
+    let pointer: OpaquePointer
+    let repository: Repository
+
+    init(pointer: OpaquePointer, repository: Repository) {
+        self.pointer = pointer
+        self.repository = repository
+    }
+
+    deinit { git_index_free(pointer) }
+
+    /// Rereads the index file, dropping any unsaved in-memory change.
+    public func reload() throws {
+        try check(git_index_read(pointer, 1), "reading the index")
+    }
+
+    /// Writes the index file (taking git's `index.lock` for the duration of the write).
+    public func write() throws {
+        try check(git_index_write(pointer), "writing the index")
+    }
+
+    /// The staged blob and mode at `path` (stage 0), nil when the path is not in the index.
+    public func entry(atPath path: String) -> (id: ObjectID, mode: UInt32)? {
+        guard let entry = git_index_get_bypath(pointer, path, 0) else { return nil }
+        return (ObjectID(entry.pointee.id), entry.pointee.mode)
+    }
+
+    /// Paths in the index that start with `prefix`.
+    public func paths(under prefix: String) -> [String] {
+        (0..<git_index_entrycount(pointer)).compactMap { index in
+            guard let entry = git_index_get_byindex(pointer, index), let path = entry.pointee.path else { return nil }
+            let value = String(cString: path)
+            return value.hasPrefix(prefix) ? value : nil
+        }
+    }
+
+    /// Stages blob `id` at `path`, taking size and times from the work-tree file at
+    /// `file` so that `git status` sees the file as unchanged without rehashing it.
+    public func add(path: String, id: ObjectID, mode: FileMode, statFrom file: URL) throws {
+        var info = stat()
+        guard stat(file.path, &info) == 0 else {
+            throw GitError(code: .notFound, message: String(cString: strerror(errno)), context: "reading '\(file.path)'")
+        }
+        var entry = git_index_entry()
+        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec))
+        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec),
+                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec))
+        entry.dev = UInt32(truncatingIfNeeded: info.st_dev)
+        entry.ino = UInt32(truncatingIfNeeded: info.st_ino)
+        entry.uid = UInt32(truncatingIfNeeded: info.st_uid)
+        entry.gid = UInt32(truncatingIfNeeded: info.st_gid)
+        entry.file_size = UInt32(truncatingIfNeeded: info.st_size)
+        entry.mode = mode.rawValue
+        entry.id = id.raw
+        // The path pointer must stay valid for the duration of git_index_add.
+        try path.withCString { cPath in
+            entry.path = cPath
+            try check(git_index_add(pointer, &entry), "staging '\(path)'")
+        }
+    }
+
+    public func remove(path: String) throws {
+        let rc = git_index_remove(pointer, path, 0)
+        if rc == GIT_ENOTFOUND.rawValue { return }
+        try check(rc, "unstaging '\(path)'")
+    }
+}
+
+extension Repository {
+    public func index() throws -> Index {
+        var index: OpaquePointer?
+        try check(git_repository_index(&index, pointer), "opening the index")
+        guard let index else { throw GitError(code: .other(-1), message: "", context: "opening the index") }
+        return Index(pointer: index, repository: self)
+    }
+}

@@ -1,0 +1,86 @@
+import CGit2
+import Foundation
+
+/// An open Git repository. Objects read from it keep it alive; every libgit2 handle made
+/// through it is freed by the Swift object that owns it.
+public final class Repository {
+    let pointer: OpaquePointer
+
+    private init(pointer: OpaquePointer) { self.pointer = pointer }
+
+    deinit { git_repository_free(pointer) }
+
+    /// Opens the repository containing `path`, searching parent folders like git does.
+    public static func discover(from path: String) throws -> Repository {
+        _ = Library.initialized
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check(git_repository_discover(&buffer, path, 0, nil), "not a git repository (or any parent up to /): '\(path)'")
+        let gitDir = String(cString: buffer.ptr)
+        return try open(at: gitDir)
+    }
+
+    public static func open(at path: String) throws -> Repository {
+        _ = Library.initialized
+        var repo: OpaquePointer?
+        try check(git_repository_open(&repo, path), "cannot open repository at '\(path)'")
+        guard let repo else { throw GitError(code: .notFound, message: "", context: "cannot open repository at '\(path)'") }
+        return Repository(pointer: repo)
+    }
+
+    /// Creates a non-bare repository (with `initialBranch` as its unborn HEAD) or reopens one.
+    public static func create(at path: String, initialBranch: String = "main") throws -> Repository {
+        _ = Library.initialized
+        var options = git_repository_init_options()
+        try check(git_repository_init_options_init(&options, UInt32(GIT_REPOSITORY_INIT_OPTIONS_VERSION)), "initializing options")
+        options.flags = GIT_REPOSITORY_INIT_MKPATH.rawValue
+        var repo: OpaquePointer?
+        try initialBranch.withCString { branch in
+            options.initial_head = branch
+            try check(git_repository_init_ext(&repo, path, &options), "cannot create a repository at '\(path)'")
+        }
+        guard let repo else { throw GitError(code: .other(-1), message: "", context: "cannot create a repository at '\(path)'") }
+        return Repository(pointer: repo)
+    }
+
+    /// The work tree folder, with a trailing slash; nil for a bare repository.
+    public var workingDirectory: URL? {
+        guard let path = git_repository_workdir(pointer) else { return nil }
+        return URL(fileURLWithPath: String(cString: path), isDirectory: true)
+    }
+
+    /// The `.git` folder.
+    public var gitDirectory: URL {
+        URL(fileURLWithPath: String(cString: git_repository_path(pointer)), isDirectory: true)
+    }
+
+    public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+
+    /// The identity for new commits and tags: GIT_AUTHOR_NAME/EMAIL when set (as git does),
+    /// else user.name/user.email from git config.
+    public func defaultSignature(at time: Date = Date()) throws -> Signature {
+        let env = ProcessInfo.processInfo.environment
+        if let name = env["GIT_AUTHOR_NAME"], let email = env["GIT_AUTHOR_EMAIL"], !name.isEmpty {
+            return Signature(name: name, email: email, time: time)
+        }
+        var sig: UnsafeMutablePointer<git_signature>?
+        let rc = git_signature_default(&sig, pointer)
+        if rc < 0 || sig == nil {
+            throw GitError(code: .notFound, message: "", context:
+                "no git identity: set one with 'git config user.name \"Your Name\"' and 'git config user.email you@example.com'")
+        }
+        defer { git_signature_free(sig) }
+        guard let sig else { throw GitError(code: .notFound, message: "", context: "no git identity") }
+        var value = Signature(sig)
+        value.time = time
+        value.offsetMinutes = TimeZone.current.secondsFromGMT(for: time) / 60
+        return value
+    }
+
+    /// Names the reflog's author, which libgit2 otherwise takes from the global config only.
+    public func setReflogIdentity(_ signature: Signature) throws {
+        try check(git_repository_set_ident(pointer, signature.name, signature.email), "setting the reflog identity")
+    }
+
+    public var objects: ObjectDatabase { ObjectDatabase(repository: self) }
+}

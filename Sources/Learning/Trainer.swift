@@ -1,0 +1,159 @@
+/// What a model predicts: a continuous value or a class label.
+public enum Task: String, Sendable, Codable {
+    case regression
+    case classification
+}
+
+/// Describes one hyperparameter an algorithm accepts.
+public struct HyperparameterSpec: Sendable, Equatable {
+    public let name: String
+    public let defaultValue: String
+    public let summary: String
+
+    public init(name: String, defaultValue: String, summary: String) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.summary = summary
+    }
+}
+
+/// A resolved hyperparameter value, as recorded with a trained model.
+public struct Hyperparameter: Sendable, Equatable, Codable {
+    public let name: String
+    public let value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A named array of model parameters with its shape (row-major values).
+public struct NamedTensor: Sendable, Equatable, Codable {
+    public let name: String
+    public let shape: [Int]
+    public let values: [Double]
+
+    public init(name: String, shape: [Int], values: [Double]) {
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// A learning algorithm: trains models and rebuilds them from stored parameters.
+public protocol Trainer: Sendable {
+    /// Stable identifier, e.g. "linear-regression".
+    var algorithm: String { get }
+    var task: Task { get }
+    var summary: String { get }
+    var hyperparameters: [HyperparameterSpec] { get }
+    /// Trains on `data`. `given` holds the user's key=value strings; unknown keys or
+    /// unparsable values throw a `LearningError` naming the key and the valid keys.
+    func fit(_ data: Dataset, hyperparameters given: [String: String]) throws -> TrainedModel
+    /// Rebuilds a model from tensors as `fit` produced them, to predict later.
+    func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel
+}
+
+extension Trainer {
+    /// Merges `given` over the defaults, in spec order, refusing unknown keys.
+    public func resolveHyperparameters(_ given: [String: String]) throws -> [Hyperparameter] {
+        let names = hyperparameters.map(\.name)
+        // Sorted so that the reported key does not depend on dictionary order.
+        for key in given.keys.sorted() where !names.contains(key) {
+            throw LearningError.unknownHyperparameter(algorithm: algorithm, key: key, valid: names)
+        }
+        return hyperparameters.map { Hyperparameter(name: $0.name, value: given[$0.name] ?? $0.defaultValue) }
+    }
+
+    /// Parses a boolean hyperparameter ("true"/"false", also 1/0 and yes/no).
+    public func parseBool(_ value: String, key: String) throws -> Bool {
+        switch value.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default:
+            throw LearningError.invalidHyperparameter(
+                algorithm: algorithm, key: key, value: value, expected: "true or false")
+        }
+    }
+
+    /// Parses a finite floating-point hyperparameter.
+    public func parseDouble(_ value: String, key: String) throws -> Double {
+        guard let number = Double(value), number.isFinite else {
+            throw LearningError.invalidHyperparameter(
+                algorithm: algorithm, key: key, value: value, expected: "a finite number")
+        }
+        return number
+    }
+
+    /// Parses an integer hyperparameter.
+    public func parseInt(_ value: String, key: String) throws -> Int {
+        guard let number = Int(value) else {
+            throw LearningError.invalidHyperparameter(
+                algorithm: algorithm, key: key, value: value, expected: "a whole number")
+        }
+        return number
+    }
+}
+
+/// A trained model: its provenance, parameters, and a way to predict.
+public struct TrainedModel: Sendable {
+    public let algorithm: String
+    public let task: Task
+    /// Every hyperparameter, defaults included, in spec order.
+    public let hyperparameters: [Hyperparameter]
+    public let parameters: [NamedTensor]
+    public let trainingLoss: [Double]
+    public let featureCount: Int
+    private let predictor: @Sendable (Matrix) -> [Double]
+
+    /// `predictor` receives matrices that already have `featureCount` columns.
+    public init(
+        algorithm: String,
+        task: Task,
+        hyperparameters: [Hyperparameter],
+        parameters: [NamedTensor],
+        trainingLoss: [Double],
+        featureCount: Int,
+        predictor: @escaping @Sendable (Matrix) -> [Double]
+    ) {
+        self.algorithm = algorithm
+        self.task = task
+        self.hyperparameters = hyperparameters
+        self.parameters = parameters
+        self.trainingLoss = trainingLoss
+        self.featureCount = featureCount
+        self.predictor = predictor
+    }
+
+    /// One prediction per row of `features`.
+    public func predict(_ features: Matrix) throws -> [Double] {
+        guard features.columns == featureCount else {
+            throw LearningError.featureCountMismatch(expected: featureCount, actual: features.columns)
+        }
+        return predictor(features)
+    }
+
+    /// The value of hyperparameter `name`, if the model has it.
+    public func hyperparameter(_ name: String) -> String? {
+        hyperparameters.first { $0.name == name }?.value
+    }
+
+    /// The tensor called `name`, if the model has it.
+    public func parameter(_ name: String) -> NamedTensor? {
+        parameters.first { $0.name == name }
+    }
+}
+
+/// The registry of available algorithms.
+public enum Trainers {
+    public static let all: [any Trainer] = [LinearRegression()]
+
+    /// The trainer for `name`; unknown names throw an error listing the known ones.
+    public static func named(_ name: String) throws -> any Trainer {
+        guard let trainer = all.first(where: { $0.algorithm == name }) else {
+            throw LearningError.unknownAlgorithm(name: name, known: all.map(\.algorithm))
+        }
+        return trainer
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+
+/// `model.yaml`: what a model version is, how it was made, and a fingerprint of every
+/// parameter tensor. Written with keys in one fixed order so manifests diff minimally.
+public struct Manifest: Sendable, Equatable {
+    public static let formatVersion = 1
+    public static let fileName = "model.yaml"
+
+    public var format: Int = Manifest.formatVersion
+    public var name: String
+    public var version: String
+    public var task: String
+    public var algorithm: String
+    /// Every hyperparameter, defaults included; a map value.
+    public var hyperparameters: YAMLValue
+    public var features: [Column]
+    public var target: Column?
+    public var lineage: Lineage
+    public var params: [TensorRecord]
+
+    public init(name: String, version: String, task: String, algorithm: String, hyperparameters: YAMLValue,
+                features: [Column], target: Column?, lineage: Lineage, params: [TensorRecord]) {
+        self.name = name
+        self.version = version
+        self.task = task
+        self.algorithm = algorithm
+        self.hyperparameters = hyperparameters
+        self.features = features
+        self.target = target
+        self.lineage = lineage
+        self.params = params
+    }
+
+    /// A named input or output column and its type.
+    public struct Column: Sendable, Equatable {
+        public var name: String
+        public var type: String
+        public init(name: String, type: String) { self.name = name; self.type = type }
+    }
+
+    /// Where a version came from: data, code, command and machine.
+    public struct Lineage: Sendable, Equatable {
+        public var data: [DataFile]
+        public var split: YAMLValue?
+        public var codeCommit: String?
+        public var codeBranch: String?
+        public var codeDirty: Bool
+        public var command: String
+        public var seed: UInt64?
+        public var mvVersion: String
+        public var startedAt: String
+        public var durationSeconds: Double
+        public var host: String
+
+        public init(data: [DataFile], split: YAMLValue?, codeCommit: String?, codeBranch: String?, codeDirty: Bool,
+                    command: String, seed: UInt64?, mvVersion: String, startedAt: String, durationSeconds: Double, host: String) {
+            self.data = data
+            self.split = split
+            self.codeCommit = codeCommit
+            self.codeBranch = codeBranch
+            self.codeDirty = codeDirty
+            self.command = command
+            self.seed = seed
+            self.mvVersion = mvVersion
+            self.startedAt = startedAt
+            self.durationSeconds = durationSeconds
+            self.host = host
+        }
+    }
+
+    /// A data file a version was trained or evaluated on, identified by content.
+    public struct DataFile: Sendable, Equatable {
+        public var path: String
+        public var role: String
+        public var sha256: String
+        public var rows: Int?
+        public init(path: String, role: String, sha256: String, rows: Int?) {
+            self.path = path
+            self.role = role
+            self.sha256 = sha256
+            self.rows = rows
+        }
+    }
+
+    /// One parameter tensor: its file, layout, content hash and summary statistics.
+    public struct TensorRecord: Sendable, Equatable {
+        public var name: String
+        public var file: String
+        public var dtype: String
+        public var shape: [Int]
+        public var bytes: Int
+        public var sha256: String
+        public var min: Double
+        public var max: Double
+        public var mean: Double
+        public var std: Double
+        public var l2Norm: Double
+
+        public init(name: String, file: String, dtype: String, shape: [Int], bytes: Int, sha256: String,
+                    min: Double, max: Double, mean: Double, std: Double, l2Norm: Double) {
+            self.name = name
+            self.file = file
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+            self.sha256 = sha256
+            self.min = min
+            self.max = max
+            self.mean = mean
+            self.std = std
+            self.l2Norm = l2Norm
+        }
+    }
+
+    // MARK: YAML
+
+    public func yaml() -> String {
+        var lineageMap: [(String, YAMLValue)] = [
+            ("data", .list(lineage.data.map { file in
+                var map: [(String, YAMLValue)] = [("path", .string(file.path)), ("role", .string(file.role)),
+                                                  ("sha256", .string(file.sha256))]
+                if let rows = file.rows { map.append(("rows", .int(rows))) }
+                return .map(map)
+            })),
+        ]
+        if let split = lineage.split { lineageMap.append(("split", split)) }
+        var code: [(String, YAMLValue)] = [("commit", lineage.codeCommit.map(YAMLValue.string) ?? .null)]
+        if let branch = lineage.codeBranch { code.append(("branch", .string(branch))) }
+        code.append(("dirty", .bool(lineage.codeDirty)))
+        lineageMap += [
+            ("code", .map(code)),
+            ("command", .string(lineage.command)),
+            ("seed", lineage.seed.map { .int(Int(truncatingIfNeeded: $0)) } ?? .null),
+            ("mv_version", .string(lineage.mvVersion)),
+            ("started_at", .string(lineage.startedAt)),
+            ("duration_seconds", .double(lineage.durationSeconds)),
+            ("host", .string(lineage.host)),
+        ]
+        var root: [(String, YAMLValue)] = [
+            ("format", .int(format)),
+            ("name", .string(name)),
+            ("version", .string(version)),
+            ("task", .string(task)),
+            ("algorithm", .string(algorithm)),
+            ("hyperparameters", hyperparameters),
+            ("features", .list(features.map { .map([("name", .string($0.name)), ("type", .string($0.type))]) })),
+        ]
+        if let target { root.append(("target", .map([("name", .string(target.name)), ("type", .string(target.type))]))) }
+        root.append(("lineage", .map(lineageMap)))
+        root.append(("params", .list(params.map { record in
+            .map([
+                ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
+                ("shape", .list(record.shape.map { .int($0) })), ("bytes", .int(record.bytes)),
+                ("sha256", .string(record.sha256)), ("min", .double(record.min)), ("max", .double(record.max)),
+                ("mean", .double(record.mean)), ("std", .double(record.std)), ("l2_norm", .double(record.l2Norm)),
+            ])
+        })))
+        return "# mv model manifest: written by mv, edit with care (see docs/FORMAT.md)\n" + YAMLValue.map(root).yamlDocument()
+    }
+
+    public static func parse(_ text: String, source: String = Manifest.fileName) throws -> Manifest {
+        let root = try YAMLValue.parse(text, source: source)
+        let fields = FieldReader(value: root, file: source, path: "")
+        let format = try fields.int("format")
+        guard format <= formatVersion, format >= 1 else {
+            throw ModelFormatError.unsupportedFormat(file: source, found: format, supported: formatVersion)
+        }
+        let lineage = try fields.child("lineage")
+        let code = try lineage.child("code")
+        var manifest = Manifest(
+            name: try fields.string("name"),
+            version: try fields.string("version"),
+            task: try fields.string("task"),
+            algorithm: try fields.string("algorithm"),
+            hyperparameters: root["hyperparameters"] ?? .map([]),
+            features: try fields.list("features").map { try Column(name: $0.string("name"), type: $0.string("type")) },
+            target: try fields.optionalChild("target").map { try Column(name: $0.string("name"), type: $0.string("type")) },
+            lineage: Lineage(
+                data: try lineage.list("data").map {
+                    DataFile(path: try $0.string("path"), role: try $0.string("role"), sha256: try $0.string("sha256"),
+                             rows: try $0.optionalInt("rows"))
+                },
+                split: lineage.value["split"],
+                codeCommit: try code.optionalString("commit"),
+                codeBranch: try code.optionalString("branch"),
+                codeDirty: try code.bool("dirty"),
+                command: try lineage.string("command"),
+                seed: try lineage.optionalInt("seed").map { UInt64(truncatingIfNeeded: $0) },
+                mvVersion: try lineage.string("mv_version"),
+                startedAt: try lineage.string("started_at"),
+                durationSeconds: try lineage.double("duration_seconds"),
+                host: try lineage.string("host")),
+            params: try fields.list("params").map {
+                TensorRecord(name: try $0.string("name"), file: try $0.string("file"), dtype: try $0.string("dtype"),
+                             shape: try $0.intList("shape"), bytes: try $0.int("bytes"), sha256: try $0.string("sha256"),
+                             min: try $0.double("min"), max: try $0.double("max"), mean: try $0.double("mean"),
+                             std: try $0.double("std"), l2Norm: try $0.double("l2_norm"))
+            })
+        manifest.format = format
+        return manifest
+    }
+}
+
+/// Typed access to a YAML map with errors that name the file and the dotted field path.
+struct FieldReader {
+    let value: YAMLValue
+    let file: String
+    let path: String
+
+    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private func required(_ key: String) throws -> YAMLValue {
+        guard case .map = value else { throw ModelFormatError.invalidField(file: file, field: path, problem: "must be a mapping") }
+        guard let item = value[key], item != .null else { throw ModelFormatError.missingField(file: file, field: name(key)) }
+        return item
+    }
+
+    func string(_ key: String) throws -> String {
+        guard let text = try required(key).stringValue else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be text")
+        }
+        return text
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        guard let item = value[key], item != .null else { return nil }
+        return try string(key)
+    }
+
+    func int(_ key: String) throws -> Int {
+        guard let number = try required(key).intValue else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be an integer")
+        }
+        return number
+    }
+
+    func optionalInt(_ key: String) throws -> Int? {
+        guard let item = value[key], item != .null else { return nil }
+        return try int(key)
+    }
+
+    func double(_ key: String) throws -> Double {
+        guard let number = try required(key).doubleValue else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a number")
+        }
+        return number
+    }
+
+    func bool(_ key: String) throws -> Bool {
+        guard case let .bool(flag) = try required(key) else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be true or false")
+        }
+        return flag
+    }
+
+    func intList(_ key: String) throws -> [Int] {
+        guard case let .list(items) = try required(key) else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list of integers")
+        }
+        return try items.map { item in
+            guard let number = item.intValue, number >= 0 else {
+                throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list of non-negative integers")
+            }
+            return number
+        }
+    }
+
+    func child(_ key: String) throws -> FieldReader {
+        FieldReader(value: try required(key), file: file, path: name(key))
+    }
+
+    func optionalChild(_ key: String) throws -> FieldReader? {
+        guard let item = value[key], item != .null else { return nil }
+        return FieldReader(value: item, file: file, path: name(key))
+    }
+
+    func list(_ key: String) throws -> [FieldReader] {
+        guard let item = value[key], item != .null else { return [] }
+        guard case let .list(items) = item else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list")
+        }
+        return items.enumerated().map { FieldReader(value: $1, file: file, path: "\(name(key))[\($0)]") }
+    }
+}

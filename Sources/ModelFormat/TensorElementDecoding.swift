@@ -1,0 +1,93 @@
+import Foundation
+
+/// Converts raw little-endian tensor bytes to Double, chunk by chunk.
+enum TensorElementDecoding {
+    /// IEEE 754 binary16 to Double by bit manipulation, because `Float16` is unavailable on
+    /// some platforms (notably x86_64 macOS) and we want one code path everywhere.
+    static func halfToDouble(_ bits: UInt16) -> Double {
+        let sign: Double = (bits & 0x8000) != 0 ? -1 : 1
+        let exponent = Int((bits >> 10) & 0x1F)
+        let mantissa = Double(bits & 0x03FF)
+        switch exponent {
+        case 0:
+            // Subnormal (or zero): no implicit leading 1, fixed exponent 2^-14.
+            return sign * mantissa * 0x1p-24
+        case 0x1F:
+            return mantissa == 0 ? sign * .infinity : .nan
+        default:
+            return sign * (1 + mantissa / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+
+    /// Appends every element of `raw` (whose length must be a multiple of the item size) to `out`.
+    static func decode(_ raw: UnsafeRawBufferPointer, dtype: DType, into out: inout [Double]) {
+        let count = raw.count / dtype.itemSize
+        out.reserveCapacity(out.count + count)
+        switch dtype {
+        case .bool:
+            for i in 0..<count { out.append(raw[i] != 0 ? 1 : 0) }
+        case .uint8:
+            for i in 0..<count { out.append(Double(raw[i])) }
+        case .int8:
+            for i in 0..<count { out.append(Double(Int8(bitPattern: raw[i]))) }
+        case .float16:
+            for i in 0..<count {
+                out.append(halfToDouble(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+            }
+        case .int16:
+            for i in 0..<count {
+                out.append(Double(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))))
+            }
+        case .uint16:
+            for i in 0..<count {
+                out.append(Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
+            }
+        case .float32:
+            for i in 0..<count {
+                let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+                out.append(Double(Float(bitPattern: bits)))
+            }
+        case .int32:
+            for i in 0..<count {
+                out.append(Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))))
+            }
+        case .uint32:
+            for i in 0..<count {
+                out.append(Double(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))))
+            }
+        case .float64:
+            for i in 0..<count {
+                let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))
+                out.append(Double(bitPattern: bits))
+            }
+        case .int64:
+            for i in 0..<count {
+                out.append(Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))))
+            }
+        case .uint64:
+            for i in 0..<count {
+                out.append(Double(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+            }
+        }
+    }
+
+    static func decode(_ data: Data, dtype: DType) -> [Double] {
+        var out: [Double] = []
+        data.withUnsafeBytes { decode($0, dtype: dtype, into: &out) }
+        return out
+    }
+
+    /// Streams `length` bytes at `offset` of an open file, handing `body` the decoded values of
+    /// each ~1 MiB chunk so memory stays bounded whatever the tensor size.
+    static func streamValues(
+        _ handle: FileHandle, url: URL, offset: Int, length: Int, dtype: DType,
+        _ body: ([Double]) throws -> Void
+    ) throws {
+        var buffer: [Double] = []
+        try TensorFileIO.forEachChunk(handle, url: url, offset: offset, length: length) { chunk in
+            buffer.removeAll(keepingCapacity: true)
+            chunk.withUnsafeBytes { decode($0, dtype: dtype, into: &buffer) }
+            try body(buffer)
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Yams
+
+/// A YAML value with ordered mappings, so mv's files come out in one stable order and a
+/// `git diff` between two versions shows only what changed.
+public indirect enum YAMLValue: Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+    case list([YAMLValue])
+    case map([(String, YAMLValue)])
+
+    public static func == (lhs: YAMLValue, rhs: YAMLValue) -> Bool {
+        switch (lhs, rhs) {
+        case let (.string(a), .string(b)): return a == b
+        case let (.int(a), .int(b)): return a == b
+        case let (.double(a), .double(b)): return a == b || (a.isNaN && b.isNaN)
+        case let (.bool(a), .bool(b)): return a == b
+        case (.null, .null): return true
+        case let (.list(a), .list(b)): return a == b
+        case let (.map(a), .map(b)): return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: return false
+        }
+    }
+
+    public subscript(key: String) -> YAMLValue? {
+        guard case let .map(pairs) = self else { return nil }
+        return pairs.first { $0.0 == key }?.1
+    }
+
+    public var stringValue: String? {
+        switch self {
+        case let .string(s): return s
+        case let .int(i): return String(i)
+        case let .double(d): return YAMLValue.format(d)
+        case let .bool(b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case let .double(d): return d
+        case let .int(i): return Double(i)
+        default: return nil
+        }
+    }
+
+    public var intValue: Int? {
+        if case let .int(i) = self { return i }
+        return nil
+    }
+
+    /// The text of this value as a YAML document.
+    public func yamlDocument() -> String {
+        var out = ""
+        YAMLValue.emit(self, indent: 0, into: &out, inList: false)
+        if !out.hasSuffix("\n") { out += "\n" }
+        return out
+    }
+
+    /// Parses a YAML document; `source` names the file in error messages.
+    public static func parse(_ text: String, source: String) throws -> YAMLValue {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ModelFormatError.malformedYAML(file: source, detail: YAMLValue.describe(error))
+        } catch {
+            throw ModelFormatError.malformedYAML(file: source, detail: "\(error)")
+        }
+        guard let node else { return .null }
+        return convert(node)
+    }
+
+    private static func describe(_ error: YamlError) -> String {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _):
+            return "line \(mark.line): \(problem)"
+        case let .composer(_, problem, mark, _):
+            return "line \(mark.line): \(problem)"
+        default:
+            return "\(error)".replacingOccurrences(of: "\n", with: " ")
+        }
+    }
+
+    private static func convert(_ node: Node) -> YAMLValue {
+        switch node {
+        case let .scalar(scalar):
+            if scalar.style != .plain { return .string(scalar.string) }
+            if let value = Bool.construct(from: scalar) { return .bool(value) }
+            if let value = Int.construct(from: scalar) { return .int(value) }
+            if let value = Double.construct(from: scalar) { return .double(value) }
+            if NSNull.construct(from: scalar) != nil { return .null }
+            return .string(scalar.string)
+        case let .mapping(mapping):
+            return .map(mapping.map { key, value in (key.string ?? "\(key)", convert(value)) })
+        case let .sequence(sequence):
+            return .list(sequence.map(convert))
+        case let .alias(alias):
+            return .string(alias.anchor.rawValue)
+        }
+    }
+
+    // MARK: Emission
+
+    /// Doubles always carry a '.' or an exponent with a sign, so YAML 1.1 readers (PyYAML,
+    /// and through it DVC) see a float and not a string.
+    public static func format(_ value: Double) -> String {
+        if value.isNaN { return ".nan" }
+        if value.isInfinite { return value < 0 ? "-.inf" : ".inf" }
+        var text = "\(value)"
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            var mantissa = String(text[..<e])
+            var exponent = String(text[text.index(after: e)...])
+            if !mantissa.contains(".") { mantissa += ".0" }
+            if !exponent.hasPrefix("-") && !exponent.hasPrefix("+") { exponent = "+" + exponent }
+            text = mantissa + "e" + exponent
+        } else if !text.contains(".") {
+            text += ".0"
+        }
+        return text
+    }
+
+    private static let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n", ""]
+
+    static func scalarText(_ string: String) -> String {
+        let plainSafe = string.unicodeScalars.allSatisfy { scalar in
+            CharacterSet.alphanumerics.contains(scalar) || "_-./@+ ".unicodeScalars.contains(scalar)
+        }
+        let first = string.first
+        let looksLikeOther = Int(string) != nil || Double(string) != nil || reserved.contains(string.lowercased())
+            || first == "-" || first == " " || string.last == " " || first == "@" || string.hasPrefix(".")
+        if plainSafe && !looksLikeOther && string.allSatisfy({ $0.isASCII }) { return string }
+        var escaped = "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\t": escaped += "\\t"
+            case "\r": escaped += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    escaped += String(format: "\\x%02X", scalar.value)
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped + "\""
+    }
+
+    private func inlineText() -> String? {
+        switch self {
+        case let .string(s): return YAMLValue.scalarText(s)
+        case let .int(i): return String(i)
+        case let .double(d): return YAMLValue.format(d)
+        case let .bool(b): return b ? "true" : "false"
+        case .null: return "null"
+        case let .list(items):
+            // Short lists of scalars (shapes) read best on one line.
+            if items.isEmpty { return "[]" }
+            let parts = items.compactMap { item -> String? in
+                if case .list = item { return nil }
+                if case .map = item { return nil }
+                return item.inlineText()
+            }
+            return parts.count == items.count && items.count <= 16 ? "[" + parts.joined(separator: ", ") + "]" : nil
+        case let .map(pairs):
+            return pairs.isEmpty ? "{}" : nil
+        }
+    }
+
+    private static func emit(_ value: YAMLValue, indent: Int, into out: inout String, inList: Bool) {
+        let pad = String(repeating: " ", count: indent)
+        switch value {
+        case let .map(pairs) where !pairs.isEmpty:
+            for (index, (key, item)) in pairs.enumerated() {
+                let prefix = (inList && index == 0) ? "" : pad
+                let keyText = scalarText(key)
+                if let inline = item.inlineText() {
+                    out += "\(prefix)\(keyText): \(inline)\n"
+                } else {
+                    out += "\(prefix)\(keyText):\n"
+                    let childIndent = { if case .list = item { return indent } else { return indent + 2 } }()
+                    emit(item, indent: childIndent, into: &out, inList: false)
+                }
+            }
+        case let .list(items) where value.inlineText() == nil:
+            for item in items {
+                if let inline = item.inlineText() {
+                    out += "\(pad)- \(inline)\n"
+                } else {
+                    out += "\(pad)- "
+                    emit(item, indent: indent + 2, into: &out, inList: true)
+                }
+            }
+        default:
+            out += pad + (value.inlineText() ?? "null") + "\n"
+        }
+    }
+}

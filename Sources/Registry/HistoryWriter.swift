@@ -1,0 +1,210 @@
+import Foundation
+import Git
+
+/// A file mv is about to commit: its repository path, its blob, and where its bytes sit
+/// on disk (a staging folder) so the work tree can be filled without reading Git back.
+public struct StagedFile: Sendable, Equatable {
+    public var path: String
+    public var blob: ObjectID
+    public var mode: FileMode
+    public var source: URL?
+
+    public init(path: String, blob: ObjectID, mode: FileMode = .blob, source: URL?) {
+        self.path = path
+        self.blob = blob
+        self.mode = mode
+        self.source = source
+    }
+}
+
+/// One commit mv wants to make on top of a given HEAD: files to write, folders whose whole
+/// content those files replace, the message, and an optional annotated tag on the commit.
+public struct Proposal: Sendable {
+    public var files: [StagedFile]
+    public var replacedFolders: [String]
+    public var message: String
+    public var tag: (name: String, message: String)?
+
+    public init(files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?) {
+        self.files = files
+        self.replacedFolders = replacedFolders
+        self.message = message
+        self.tag = tag
+    }
+}
+
+/// What landed.
+public struct Published: Sendable {
+    public let commit: ObjectID
+    public let tag: ObjectID?
+    public let tagName: String?
+    public let branch: String
+    public let attempts: Int
+}
+
+/// The one place where mv writes history: every commit, tag and ref update goes through
+/// `publish`. Refs move only by compare-and-swap (a tag ref must not exist yet, the branch
+/// must still point at the parent), and a lost race is retried from fresh state, so
+/// concurrent writers (other mv processes or plain git) never lose a commit or share a
+/// version number. Hook execution belongs here too, since libgit2 runs none.
+struct HistoryWriter {
+    let repository: Repository
+    var maxAttempts = 60
+    /// Test seam: runs after the commit object is written and before the refs move.
+    var beforeReferenceUpdate: (@Sendable () throws -> Void)?
+
+    init(repository: Repository) {
+        self.repository = repository
+    }
+
+    var lockURL: URL { repository.gitDirectory.appendingPathComponent("mv.lock") }
+
+    /// Serialises mv's own writers; held across publish and the work-tree sync that follows.
+    func lock() throws -> FileLock {
+        try FileLock(path: lockURL)
+    }
+
+    /// Builds and lands a commit. `propose` is called with the current HEAD on every
+    /// attempt, so anything derived from history (the next version number) is recomputed
+    /// after a lost race.
+    func publish(signature: Signature, reflogPrefix: String, propose: (Head) throws -> Proposal) throws -> Published {
+        try repository.setReflogIdentity(signature)
+        var generator = SystemRandomNumberGenerator()
+        for attempt in 1...maxAttempts {
+            let head = try repository.head()
+            let proposal = try propose(head)
+            let baseTree = try head.target.map { try repository.commit($0).treeID }
+            let tree = try buildTree(base: baseTree, proposal: proposal)
+            let commit = try repository.createCommit(tree: tree, parents: head.target.map { [$0] } ?? [],
+                                                     message: proposal.message, author: signature, committer: signature)
+            var tagObject: ObjectID?
+            var tagRef: String?
+            if let tag = proposal.tag {
+                let object = try repository.createTagObject(name: tag.name, target: commit, tagger: signature, message: tag.message)
+                let ref = "refs/tags/" + tag.name
+                do {
+                    try repository.createReference(ref, target: object, logMessage: "\(reflogPrefix): \(tag.name)")
+                } catch let error as GitError where error.code == .exists || error.code == .locked {
+                    // Another writer took this tag name; the next attempt proposes a fresh one.
+                    backoff(attempt, &generator)
+                    continue
+                }
+                tagObject = object
+                tagRef = ref
+            }
+            do {
+                try beforeReferenceUpdate?()
+                try repository.updateReference(head.referenceName, to: commit, expecting: head.target,
+                                               logMessage: "\(reflogPrefix): \(proposal.message.prefix { $0 != "\n" })")
+            } catch {
+                // Withdraw the tag we published a moment ago so no ref points off the branch.
+                if let tagRef, let tagObject { try? repository.deleteReference(tagRef, expecting: tagObject) }
+                if let gitError = error as? GitError, [.modified, .exists, .locked].contains(gitError.code) {
+                    backoff(attempt, &generator)
+                    continue
+                }
+                throw error
+            }
+            return Published(commit: commit, tag: tagObject, tagName: proposal.tag?.name,
+                             branch: head.branchName ?? "HEAD", attempts: attempt)
+        }
+        throw MVError("gave up after \(maxAttempts) attempts: other writers kept moving the branch; nothing was committed",
+                      hint: "try again when the repository is quieter")
+    }
+
+    private func backoff(_ attempt: Int, _ generator: inout SystemRandomNumberGenerator) {
+        let ceiling = min(200_000, 2_000 * (1 << min(attempt, 7)))
+        usleep(UInt32(Int.random(in: 1_000...ceiling, using: &generator)))
+    }
+
+    /// HEAD's tree with each replaced folder swapped for a tree of exactly its staged files,
+    /// and every other staged file set in place; nothing else changes.
+    func buildTree(base: ObjectID?, proposal: Proposal) throws -> ObjectID {
+        var tree = base
+        var remaining = proposal.files
+        for folder in proposal.replacedFolders {
+            let prefix = folder + "/"
+            let inside = remaining.filter { $0.path.hasPrefix(prefix) }
+            remaining.removeAll { $0.path.hasPrefix(prefix) }
+            let subtree = try writeNestedTree(inside.map { (String($0.path.dropFirst(prefix.count)), $0) })
+            tree = try repository.replacingEntry(in: tree, at: components(folder),
+                                                 with: subtree.map { TreeEntry(name: "", mode: .tree, id: $0) })
+        }
+        for file in remaining {
+            tree = try repository.replacingEntry(in: tree, at: components(file.path),
+                                                 with: TreeEntry(name: "", mode: file.mode, id: file.blob))
+        }
+        return try tree ?? repository.writeTree([])
+    }
+
+    private func writeNestedTree(_ files: [(String, StagedFile)]) throws -> ObjectID? {
+        guard !files.isEmpty else { return nil }
+        var entries: [TreeEntry] = []
+        var folders: [String: [(String, StagedFile)]] = [:]
+        for (path, file) in files {
+            if let slash = path.firstIndex(of: "/") {
+                folders[String(path[..<slash]), default: []].append((String(path[path.index(after: slash)...]), file))
+            } else {
+                entries.append(TreeEntry(name: path, mode: file.mode, id: file.blob))
+            }
+        }
+        for (name, children) in folders {
+            if let id = try writeNestedTree(children) { entries.append(TreeEntry(name: name, mode: .tree, id: id)) }
+        }
+        return try repository.writeTree(entries)
+    }
+
+    private func components(_ path: String) -> [String] { path.split(separator: "/").map(String.init) }
+
+    // MARK: Work tree
+
+    /// Makes the work tree and index match what was just committed for the proposal's
+    /// paths, leaving every other path (and the user's staged changes to it) alone.
+    func syncWorkTree(_ proposal: Proposal) throws {
+        guard let workdir = repository.workingDirectory else { return }
+        let index = try repository.index()
+        try index.reload()
+        let newPaths = Set(proposal.files.map(\.path))
+        for folder in proposal.replacedFolders {
+            for stale in index.paths(under: folder + "/") where !newPaths.contains(stale) {
+                try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                try index.remove(path: stale)
+                removeEmptyParents(of: workdir.appendingPathComponent(stale), stopAt: workdir)
+            }
+        }
+        for file in proposal.files {
+            let destination = workdir.appendingPathComponent(file.path)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
+            if let source = file.source {
+                try FileManager.default.copyItem(at: source, to: temporary)
+            } else {
+                try repository.objects.writeBlob(file.blob, toFileAt: temporary)
+            }
+            if rename(temporary.path, destination.path) != 0 {
+                try? FileManager.default.removeItem(at: temporary)
+                throw MVError("cannot write '\(destination.path)': \(String(cString: strerror(errno)))")
+            }
+            try index.add(path: file.path, id: file.blob, mode: file.mode, statFrom: destination)
+        }
+        var attempt = 0
+        while true {
+            do {
+                try index.write()
+                return
+            } catch let error as GitError where error.code == .locked && attempt < 100 {
+                attempt += 1
+                usleep(50_000)
+            }
+        }
+    }
+
+    private func removeEmptyParents(of file: URL, stopAt root: URL) {
+        var folder = file.deletingLastPathComponent()
+        while folder.path.count > root.path.count,
+              let contents = try? FileManager.default.contentsOfDirectory(atPath: folder.path), contents.isEmpty {
+            try? FileManager.default.removeItem(at: folder)
+            folder = folder.deletingLastPathComponent()
+        }
+    }
+}

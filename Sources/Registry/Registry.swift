@@ -1,0 +1,126 @@
+import Foundation
+import Git
+import ModelFormat
+
+/// mv's view of one Git repository: its configuration, where model folders live, and the
+/// writer every lifecycle operation commits through.
+public final class Registry {
+    public static let mvVersion = "0.1.0"
+
+    public let repository: Repository
+    public let config: RegistryConfig
+    var writer: HistoryWriter
+
+    init(repository: Repository, config: RegistryConfig) {
+        self.repository = repository
+        self.config = config
+        self.writer = HistoryWriter(repository: repository)
+    }
+
+    /// Opens the repository containing `path` and reads its `.mv.yaml` (defaults when absent).
+    public static func open(at path: String) throws -> Registry {
+        let repository: Repository
+        do {
+            repository = try Repository.discover(from: path)
+        } catch {
+            throw MVError("not a git repository: '\(path)'", hint: "run 'mv init' to create one here, or cd into your repository")
+        }
+        return Registry(repository: repository, config: try readConfig(repository))
+    }
+
+    static func readConfig(_ repository: Repository) throws -> RegistryConfig {
+        if let workdir = repository.workingDirectory {
+            let url = workdir.appendingPathComponent(RegistryConfig.fileName)
+            if let data = FileManager.default.contents(atPath: url.path) {
+                return try RegistryConfig.parse(String(decoding: data, as: UTF8.self))
+            }
+            return RegistryConfig()
+        }
+        // A bare repository has no work tree: read the committed config.
+        guard let head = try repository.head().target,
+              let entry = try repository.tree(repository.commit(head).treeID).entry(atPath: RegistryConfig.fileName) else {
+            return RegistryConfig()
+        }
+        return try RegistryConfig.parse(String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self))
+    }
+
+    /// The repository-relative folder of a model, e.g. `models/churn`.
+    public func folder(of model: ModelName) -> String { "\(config.modelsRoot)/\(model)" }
+
+    public var workingDirectory: URL? { repository.workingDirectory }
+
+    /// Refuses when the model folder has staged, unstaged or untracked changes, which a new
+    /// version would overwrite.
+    func ensureClean(_ model: ModelName) throws {
+        let changes = try repository.status(under: folder(of: model))
+        guard let first = changes.first else { return }
+        let more = changes.count > 1 ? " and \(changes.count - 1) more" : ""
+        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first.path)'\(more)); a new version would overwrite them",
+                      hint: "commit or stash them, or pass --force to replace them")
+    }
+
+    /// The early check before training: taken under the writers' lock so another mv's
+    /// half-finished work-tree sync is never mistaken for the user's changes.
+    func ensureCleanBeforeWork(_ model: ModelName) throws {
+        let lock = try writer.lock()
+        defer { withExtendedLifetime(lock) {} }
+        try ensureClean(model)
+    }
+
+    /// A folder under `.git/mv/` for files being prepared; removed by the caller.
+    func makeStagingFolder() throws -> URL {
+        let url = repository.gitDirectory.appendingPathComponent("mv/staging/\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    // MARK: init
+
+    /// What `mv init` did.
+    public enum InitOutcome: Sendable, Equatable {
+        case created(commit: String)
+        case configCommitted(commit: String)
+        case alreadyInitialized
+    }
+
+    /// Creates the repository if needed and commits `.mv.yaml`; running it again changes
+    /// nothing.
+    public static func initialize(at path: String) throws -> (Registry, InitOutcome) {
+        let repository: Repository
+        var created = false
+        if let existing = try? Repository.discover(from: path) {
+            repository = existing
+        } else {
+            repository = try Repository.create(at: path)
+            created = true
+        }
+        guard let workdir = repository.workingDirectory else {
+            throw MVError("'\(path)' is a bare repository; run 'mv init' in a clone with a work tree")
+        }
+        let configURL = workdir.appendingPathComponent(RegistryConfig.fileName)
+        let existingText = FileManager.default.contents(atPath: configURL.path).map { String(decoding: $0, as: UTF8.self) }
+        let config = try existingText.map(RegistryConfig.parse) ?? RegistryConfig()
+        let registry = Registry(repository: repository, config: config)
+
+        let head = try repository.head()
+        let committed = try head.target.flatMap { try repository.tree(repository.commit($0).treeID).entry(atPath: RegistryConfig.fileName) }
+        if committed != nil {
+            return (registry, .alreadyInitialized)
+        }
+        let text = existingText ?? config.yaml()
+        let staging = try registry.makeStagingFolder()
+        defer { try? FileManager.default.removeItem(at: staging) }
+        let source = staging.appendingPathComponent(RegistryConfig.fileName)
+        try Data(text.utf8).write(to: source)
+        let file = StagedFile(path: RegistryConfig.fileName, blob: try repository.objects.writeBlob(fileAt: source), source: source)
+        let proposal = Proposal(files: [file], replacedFolders: [],
+                                message: "mv: track models in this repository\n\nAdds \(RegistryConfig.fileName) (models under \(config.modelsRoot)/).\n",
+                                tag: nil)
+        let signature = try repository.defaultSignature()
+        let lock = try registry.writer.lock()
+        let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }
+        try registry.writer.syncWorkTree(proposal)
+        withExtendedLifetime(lock) {}
+        return (registry, created ? .created(commit: published.commit.description) : .configCommitted(commit: published.commit.description))
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Git
+import ModelFormat
+
+/// A parameter tensor prepared for commit: its manifest record and its stored blob.
+struct StagedTensor {
+    let record: Manifest.TensorRecord
+    let file: StagedFile
+}
+
+/// Everything about a new version except its number, which is only known at publish time
+/// (it is allocated under compare-and-swap and may change after a lost race).
+struct VersionDraft {
+    var model: ModelName
+    var manifest: Manifest
+    var tensors: [StagedTensor]
+    var reports: [(name: String, report: EvaluationReport)]
+    var headline: [(name: String, value: Double)]
+    var body: String
+}
+
+/// Turns drafts into committed, tagged versions.
+extension Registry {
+    /// Validates an .npy file, hashes it, summarises it and stores it as a blob.
+    func stageTensor(name: String, npyFile: URL, folder: String) throws -> StagedTensor {
+        let header: NpyHeader
+        let statistics: TensorStatistics
+        do {
+            (header, statistics) = try TensorStatistics.compute(npyFileAt: npyFile)
+        } catch {
+            throw MVError("\(error)")
+        }
+        let relative = "params/\(name).npy"
+        let blob = try repository.objects.writeBlob(fileAt: npyFile)
+        let size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
+        let record = Manifest.TensorRecord(
+            name: name, file: relative, dtype: header.dtype.rawValue, shape: header.shape, bytes: size ?? 0,
+            sha256: try ContentHash.sha256(fileAt: npyFile), min: statistics.min, max: statistics.max,
+            mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
+        return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile))
+    }
+
+    /// Existing version numbers of `model`, from its version tags.
+    func versionNumbers(of model: ModelName) throws -> Set<SemanticVersion> {
+        Set(try repository.referenceNames(matching: TagNames.versionGlob(model)).compactMap {
+            TagNames.parseVersion(ref: $0).flatMap { $0.model == model ? $0.version : nil }
+        })
+    }
+
+    /// The version the next `mv train` would get if nothing else lands first.
+    func nextVersion(of model: ModelName) throws -> SemanticVersion {
+        SemanticVersion(major: (try versionNumbers(of: model).map(\.major).max() ?? 0) + 1)
+    }
+
+    /// Commits the draft as a new version with its annotated version tag, and brings the
+    /// model folder in the work tree and index up to date.
+    func commitVersion(_ draft: VersionDraft, explicitVersion: SemanticVersion?, force: Bool,
+                       staging: URL, reflogPrefix: String) throws -> (SemanticVersion, Published) {
+        let model = draft.model
+        let folder = folder(of: model)
+        let signature = try repository.defaultSignature()
+        let lock = try writer.lock()
+        defer { withExtendedLifetime(lock) {} }
+        if !force { try ensureClean(model) }
+
+        var chosen = SemanticVersion(major: 0)
+        var lastProposal: Proposal?
+        let published = try writer.publish(signature: signature, reflogPrefix: reflogPrefix) { _ in
+            let existing = try versionNumbers(of: model)
+            let version: SemanticVersion
+            if let explicitVersion {
+                guard !existing.contains(explicitVersion) else {
+                    throw MVError("version \(explicitVersion) of '\(model)' already exists",
+                                  hint: "pick another with --version, or omit it to get \(SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1))")
+                }
+                version = explicitVersion
+            } else {
+                version = SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1)
+            }
+            chosen = version
+            let built = try self.proposal(for: draft, version: version, folder: folder, staging: staging)
+            lastProposal = built
+            return built
+        }
+        if let lastProposal { try writer.syncWorkTree(lastProposal) }
+        return (chosen, published)
+    }
+
+    private func proposal(for draft: VersionDraft, version: SemanticVersion, folder: String, staging: URL) throws -> Proposal {
+        var manifest = draft.manifest
+        manifest.version = version.description
+        manifest.params = draft.tensors.map(\.record)
+        var files = draft.tensors.map(\.file)
+        var reports: [(name: String, report: EvaluationReport)] = []
+        for (name, report) in draft.reports {
+            var report = report
+            report.version = version.description
+            reports.append((name, report))
+            files.append(try stageText(report.yaml(), path: "\(folder)/eval/\(name).yaml", staging: staging))
+        }
+        files.append(try stageText(manifest.yaml(), path: "\(folder)/\(Manifest.fileName)", staging: staging))
+        files.append(try stageText(ModelCard.markdown(manifest: manifest, reports: reports), path: "\(folder)/\(ModelCard.fileName)", staging: staging))
+
+        let model = draft.model
+        let headlineText = draft.headline.map { "\($0.name) \(Self.formatMetric($0.value))" }.joined(separator: ", ")
+        let summary = "\(model) \(version)" + (headlineText.isEmpty ? "" : ": \(headlineText)") + " (\(manifest.algorithm))"
+        var trailers = ["Model: \(model)", "Model-Version: \(version)"]
+        trailers += draft.headline.map { "Metric-\($0.name): \(YAMLValue.format($0.value))" }
+        let message = summary + "\n\n" + draft.body + "\n\n" + trailers.joined(separator: "\n") + "\n"
+        let tagMessage = "\(model) \(version)\n\n" + trailers.joined(separator: "\n") + "\n"
+        return Proposal(files: files, replacedFolders: [folder], message: message,
+                        tag: (TagNames.version(model, version), tagMessage))
+    }
+
+    private func stageText(_ text: String, path: String, staging: URL) throws -> StagedFile {
+        let url = staging.appendingPathComponent("text-\(UUID().uuidString)")
+        try Data(text.utf8).write(to: url)
+        return StagedFile(path: path, blob: try repository.objects.writeBlob(fileAt: url), source: url)
+    }
+
+    static func formatMetric(_ value: Double) -> String { String(format: "%.4g", value) }
+}

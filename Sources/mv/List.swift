@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List models and their latest versions.")
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        let models = try options.open().models()
+        if options.json {
+            try Terminal.json(models.map { model -> [String: Any] in
+                var object: [String: Any] = ["name": model.name, "versions": model.versionCount]
+                if let latest = model.latest {
+                    object["latest"] = ["version": latest.version.description, "tag": latest.tag, "commit": latest.commit,
+                                        "date": Terminal.isoDate(latest.date), "metrics": Terminal.metricsObject(latest.metrics)]
+                } else {
+                    object["latest"] = NSNull()
+                }
+                return object
+            })
+            return
+        }
+        guard !models.isEmpty else {
+            print("No models yet. Train one: mv train <model> --data train.csv --target y")
+            return
+        }
+        var rows = [["MODEL", "LATEST", "VERSIONS", "DATE", "METRICS"]]
+        rows += models.map { model in
+            [model.name, model.latest?.version.description ?? "-", String(model.versionCount),
+             Terminal.date(model.latest?.date), Terminal.metrics(model.latest?.metrics ?? [])]
+        }
+        print(Terminal.table(rows))
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+/// The `mv` command: model versioning on Git history.
+@main
+struct MV: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mv",
+        abstract: "Version, evaluate and promote ML models as Git history.",
+        discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
+        version: Registry.mvVersion,
+        subcommands: [Init.self, Train.self, List.self, Show.self, Log.self])
+
+    /// Usage errors keep argument-parser's format and exit 64; failures while running are
+    /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
+    static func main() {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch let error as MVError {
+            Terminal.error(error.message, hint: error.hint)
+            Foundation.exit(error.exitCode)
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch let error as ValidationError {
+            exit(withError: error)
+        } catch {
+            Terminal.error(String(describing: error).replacingOccurrences(of: "\n", with: " "), hint: nil)
+            Foundation.exit(1)
+        }
+    }
+}
+
+/// Options every subcommand shares.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: [.customShort("C"), .customLong("repo")], help: "Run as if mv was started in this folder.")
+    var repo: String = FileManager.default.currentDirectoryPath
+
+    @Flag(help: "Print machine-readable JSON on stdout.")
+    var json = false
+
+    func open() throws -> Registry { try Registry.open(at: repo) }
+}
