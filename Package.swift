@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Learning"),
         .target(name: "Registry", dependencies: ["Git", "ModelFormat", "Learning"]),
         .executableTarget(name: "mv", dependencies: [
-            "Registry", "ModelFormat",
+            "Registry", "ModelFormat", "Learning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.

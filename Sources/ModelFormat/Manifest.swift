@@ -165,16 +165,19 @@ public struct Manifest: Sendable, Equatable {
         guard format <= formatVersion, format >= 1 else {
             throw ModelFormatError.unsupportedFormat(file: source, found: format, supported: formatVersion)
         }
+        // Fields are read in document order so the first problem reported is the first in the file.
+        let name = try fields.string("name")
+        let version = try fields.string("version")
+        let task = try fields.string("task")
+        let algorithm = try fields.string("algorithm")
+        let features = try fields.list("features").map { try Column(name: $0.string("name"), type: $0.string("type")) }
+        let target = try fields.optionalChild("target").map { try Column(name: $0.string("name"), type: $0.string("type")) }
         let lineage = try fields.child("lineage")
         let code = try lineage.child("code")
         var manifest = Manifest(
-            name: try fields.string("name"),
-            version: try fields.string("version"),
-            task: try fields.string("task"),
-            algorithm: try fields.string("algorithm"),
+            name: name, version: version, task: task, algorithm: algorithm,
             hyperparameters: root["hyperparameters"] ?? .map([]),
-            features: try fields.list("features").map { try Column(name: $0.string("name"), type: $0.string("type")) },
-            target: try fields.optionalChild("target").map { try Column(name: $0.string("name"), type: $0.string("type")) },
+            features: features, target: target,
             lineage: Lineage(
                 data: try lineage.list("data").map {
                     DataFile(path: try $0.string("path"), role: try $0.string("role"), sha256: try $0.string("sha256"),

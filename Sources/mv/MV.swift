@@ -10,7 +10,7 @@ struct MV: ParsableCommand {
         abstract: "Version, evaluate and promote ML models as Git history.",
         discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
         version: Registry.mvVersion,
-        subcommands: [Init.self, Train.self, List.self, Show.self, Log.self])
+        subcommands: [Init.self, Train.self, List.self, Show.self, Log.self, ExampleDataCommand.self])
 
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.

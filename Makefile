@@ -1,0 +1,58 @@
+# mv: `make demo` runs the main job on built-in example data, `make test` runs every test.
+# Both install what is missing (libgit2-dev via apt; Python test tools via pip) first.
+
+SWIFT   ?= swift
+PREFIX  ?= /usr/local
+BIN     := .build/debug/mv
+
+.PHONY: all build release deps test-deps demo test install uninstall clean
+
+all: build
+
+deps:
+	@.ci/install-deps
+
+test-deps:
+	@.ci/install-deps --test
+
+build: deps
+	$(SWIFT) build --product mv
+
+release: deps
+	$(SWIFT) build -c release --product mv
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Three versions of a model trained on y = 3x + 2 + noise (the seed article's example),
+# in a fresh temporary repository that is left in place for you to explore.
+demo: build
+	@set -e; \
+	mv_bin="$(CURDIR)/$(BIN)"; \
+	repo=$$(mktemp -d /tmp/mv-demo.XXXXXX); \
+	cd "$$repo"; \
+	git init -q -b main .; \
+	git config user.name >/dev/null || git config user.name "mv demo"; \
+	git config user.email >/dev/null || git config user.email "demo@example.com"; \
+	echo "== mv init in $$repo"; "$$mv_bin" init; \
+	"$$mv_bin" example-data --rows 100 --seed 1 -o data/train-small.csv; \
+	"$$mv_bin" example-data --rows 1000 --seed 2 -o data/train.csv; \
+	"$$mv_bin" example-data --rows 5000 --seed 3 --noise 0.25 -o data/train-large.csv; \
+	echo; echo "== v1: 100 rows";  "$$mv_bin" train demo --data data/train-small.csv --target y; \
+	echo; echo "== v2: 1000 rows"; "$$mv_bin" train demo --data data/train.csv --target y; \
+	echo; echo "== v3: 5000 rows, less noise, another split seed"; "$$mv_bin" train demo --data data/train-large.csv --target y --seed 7; \
+	echo; echo "== mv log demo"; "$$mv_bin" log demo; \
+	echo; echo "== git log --oneline --decorate"; git --no-pager log --oneline --decorate; \
+	echo; echo "== git show --stat demo@v3.0.0"; git --no-pager show --stat demo@v3.0.0; \
+	echo; echo "The demo repository is $$repo"
+
+install: release
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 .build/release/mv "$(DESTDIR)$(PREFIX)/bin/git-model"
+
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/git-model"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,89 @@
+import Foundation
+@testable import ModelFormat
+import XCTest
+
+final class ManifestTests: XCTestCase {
+    static let sample = Manifest(
+        name: "churn", version: "v3.0.0", task: "regression", algorithm: "linear-regression",
+        hyperparameters: .map([("fit_intercept", .bool(true)), ("alpha", .double(1e-05)), ("layers", .list([.int(4), .int(2)])),
+                               ("note", .string("yes: quoted # not a comment"))]),
+        features: [.init(name: "x", type: "float64"), .init(name: "y", type: "float64")],
+        target: .init(name: "price", type: "float64"),
+        lineage: .init(
+            data: [.init(path: "data/train.csv", role: "train", sha256: String(repeating: "a", count: 64), rows: 100)],
+            split: .map([("test_size", .double(0.2)), ("seed", .int(42))]),
+            codeCommit: String(repeating: "b", count: 40), codeBranch: "main", codeDirty: true,
+            command: "mv train churn --data 'my file.csv'", seed: 42, mvVersion: "0.1.0",
+            startedAt: "2026-11-29T01:00:00Z", durationSeconds: 1.25, host: "host-1"),
+        params: [.init(name: "coef", file: "params/coef.npy", dtype: "float64", shape: [2], bytes: 144,
+                       sha256: String(repeating: "c", count: 64), min: -1.5, max: 3, mean: 0.75, std: 2.25, l2Norm: 3.3541019662496847)])
+
+    func testRoundTrip() throws {
+        let text = Self.sample.yaml()
+        XCTAssertEqual(try Manifest.parse(text), Self.sample)
+        XCTAssertEqual(try Manifest.parse(text).yaml(), text, "writing is stable")
+    }
+
+    func testKeysComeInAFixedOrder() throws {
+        let keys = Self.sample.yaml().split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.hasPrefix("-") && !$0.hasPrefix("#") }
+            .map { String($0.prefix { $0 != ":" }) }
+        XCTAssertEqual(keys, ["format", "name", "version", "task", "algorithm", "hyperparameters", "features", "target", "lineage", "params"])
+    }
+
+    func testPyYAMLReadsTheSameValues() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString).yaml")
+        try Data(Self.sample.yaml().utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import yaml, sys
+            m = yaml.safe_load(open(sys.argv[1]))
+            h = m['hyperparameters']
+            assert h['alpha'] == 1e-05 and isinstance(h['alpha'], float), h
+            assert h['fit_intercept'] is True and h['layers'] == [4, 2] and h['note'] == 'yes: quoted # not a comment', h
+            assert m['params'][0]['max'] == 3.0 and isinstance(m['params'][0]['max'], float)
+            assert m['lineage']['command'] == "mv train churn --data 'my file.csv'"
+            assert m['lineage']['started_at'] == '2026-11-29T01:00:00Z', repr(m['lineage']['started_at'])
+            print('ok')
+            """, url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self), "ok\n")
+    }
+
+    func testMalformedManifestsNameTheProblem() throws {
+        let cases: [(String, String)] = [
+            ("format: 1\nname: [unclosed\n", "is not valid YAML (line"),
+            ("format: 2\n", "uses manifest format 2"),
+            ("format: 1\nname: a\n", "has no 'version' field"),
+            (Self.sample.yaml().replacingOccurrences(of: "shape: [2]", with: "shape: [-2]"), "field 'params[0].shape' must be a list of non-negative integers"),
+            (Self.sample.yaml().replacingOccurrences(of: "dirty: true", with: "dirty: maybe"), "field 'lineage.code.dirty' must be true or false"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertThrowsError(try Manifest.parse(text, source: "model.yaml")) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+                XCTAssertFalse("\(error)".contains("\n"))
+            }
+        }
+    }
+
+    func testDoublesAlwaysReadBackAsFloats() {
+        XCTAssertEqual(YAMLValue.format(3), "3.0")
+        XCTAssertEqual(YAMLValue.format(1e-05), "1.0e-05")
+        XCTAssertEqual(YAMLValue.format(1e20), "1.0e+20")
+        XCTAssertEqual(YAMLValue.format(-.infinity), "-.inf")
+        XCTAssertEqual(YAMLValue.format(.nan), ".nan")
+        XCTAssertEqual(YAMLValue.format(0.1), "0.1")
+    }
+
+    func testEvaluationReportRoundTrip() throws {
+        let report = EvaluationReport(metrics: [("rmse", 0.5), ("r2", 0.99)], model: "churn", version: "v1.0.0",
+                                      dataset: .init(path: "d.csv", role: "evaluation", sha256: "abc", rows: 20),
+                                      selection: "held out 20 of 100 rows", evaluatedAt: "2026-11-29T01:00:00Z")
+        XCTAssertEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), report)
+        XCTAssertTrue(report.yaml().hasPrefix("metrics:\n  rmse: 0.5\n  r2: 0.99\n"))
+    }
+}
