@@ -23,7 +23,7 @@ release: deps
 
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 # Three versions of a model trained on y = 3x + 2 + noise (the seed article's example),
 # in a fresh temporary repository that is left in place for you to explore.
