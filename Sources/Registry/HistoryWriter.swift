@@ -40,6 +40,8 @@ public struct Published: Sendable {
     public let tagName: String?
     public let branch: String
     public let attempts: Int
+    /// The proposal of the attempt that landed, to sync the work tree from.
+    public let proposal: Proposal
 }
 
 /// The one place where mv writes history: every commit, tag and ref update goes through
@@ -106,7 +108,7 @@ struct HistoryWriter {
                 throw error
             }
             return Published(commit: commit, tag: tagObject, tagName: proposal.tag?.name,
-                             branch: head.branchName ?? "HEAD", attempts: attempt)
+                             branch: head.branchName ?? "HEAD", attempts: attempt, proposal: proposal)
         }
         throw MVError("gave up after \(maxAttempts) attempts: other writers kept moving the branch; nothing was committed",
                       hint: "try again when the repository is quieter")

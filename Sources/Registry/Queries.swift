@@ -58,48 +58,19 @@ extension Registry {
         return try refs.sorted { $0.0 > $1.0 }.map { try record(model: model, version: $0.0, ref: $0.1) }
     }
 
-    /// Resolves `churn`, `churn@v3`, `churn@v3.1.0` or `churn@latest` to one version.
-    public func details(_ reference: String) throws -> VersionDetails {
-        let (name, versionText) = reference.split(separator: "@", maxSplits: 1).map(String.init).splitPair
-        let model = try ModelName(name)
-        let all = try versions(of: model.value)
+    /// `mv show`: resolves any version reference and reads its folder from Git.
+    public func details(_ reference: String, model hint: String? = nil) throws -> VersionDetails {
+        let resolved = try resolve(reference, model: hint)
+        let content = try content(of: resolved)
         let record: VersionRecord
-        if let versionText, versionText != "latest" {
-            let wanted = try SemanticVersion(userInput: versionText)
-            guard let found = all.first(where: { $0.version == wanted }) else {
-                throw MVError("'\(model)' has no version \(wanted)",
-                              hint: "known versions: \(all.map(\.version.description).reversed().joined(separator: ", "))")
-            }
-            record = found
+        if let version = resolved.version {
+            record = try self.record(model: resolved.model, version: version, ref: TagNames.versionRef(resolved.model, version))
         } else {
-            guard let newest = all.first else { throw try unknownModel(model) }
-            record = newest
+            let commit = try repository.commit(resolved.commit)
+            record = VersionRecord(model: resolved.model.value, version: SemanticVersion(major: 0), tag: "", commit: resolved.commit.description,
+                                   date: commit.committer.time, author: commit.author.name, metrics: [])
         }
-        guard let commit = ObjectID(hex: record.commit) else { throw MVError("tag '\(record.tag)' does not point at a commit") }
-        let tree = try repository.tree(repository.commit(commit).treeID)
-        let folder = folder(of: model)
-        guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)") else {
-            throw MVError("'\(record.tag)' has no \(folder)/\(Manifest.fileName)", hint: "was it registered by another tool? try 'gto show \(model)'")
-        }
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self),
-                                          source: "\(record.tag):\(folder)/\(Manifest.fileName)")
-        } catch let error as ModelFormatError {
-            throw MVError("\(error)")
-        }
-        var reports: [(name: String, report: EvaluationReport)] = []
-        if let evalEntry = try tree.entry(atPath: "\(folder)/eval"), evalEntry.isTree {
-            for entry in try repository.tree(evalEntry.id).entries where entry.name.hasSuffix(".yaml") && !entry.isTree {
-                let text = String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
-                do {
-                    reports.append((String(entry.name.dropLast(5)), try EvaluationReport.parse(text, source: entry.name)))
-                } catch let error as ModelFormatError {
-                    throw MVError("\(error)")
-                }
-            }
-        }
-        return VersionDetails(record: record, manifest: manifest, reports: reports)
+        return VersionDetails(record: record, manifest: content.manifest, reports: try allReports(content))
     }
 
     private func record(model: ModelName, version: SemanticVersion, ref: String) throws -> VersionRecord {
@@ -122,14 +93,5 @@ extension Registry {
         }
     }
 
-    private func unknownModel(_ model: ModelName) throws -> MVError {
-        let known = try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model.value }
-        let list = Array(Set(known)).sorted()
-        return MVError("unknown model '\(model)': it has no versions",
-                       hint: list.isEmpty ? "train one with 'mv train \(model) --data train.csv --target y'" : "known models: \(list.joined(separator: ", "))")
-    }
 }
 
-extension Array where Element == String {
-    fileprivate var splitPair: (String, String?) { (self.first ?? "", self.count > 1 ? self[1] : nil) }
-}

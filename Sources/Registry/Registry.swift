@@ -77,22 +77,32 @@ public final class Registry {
     // MARK: init
 
     /// What `mv init` did.
-    public enum InitOutcome: Sendable, Equatable {
-        case created(commit: String)
-        case configCommitted(commit: String)
-        case alreadyInitialized
+    public struct InitOutcome: Sendable, Equatable {
+        /// A repository was created.
+        public var createdRepository = false
+        /// The commit that added `.mv.yaml` and/or the `.gitattributes` line, if any.
+        public var commit: String?
+        public var committedFiles: [String] = []
+        /// The textconv command now configured for `*.npy`, if one was given.
+        public var diffDriver: String?
     }
 
-    /// Creates the repository if needed and commits `.mv.yaml`; running it again changes
-    /// nothing.
-    public static func initialize(at path: String) throws -> (Registry, InitOutcome) {
+    /// The diff driver that renders tensors as text in `git diff`, `git log -p`, `git show`.
+    public static let diffDriverName = "mv-npy"
+    static let attributesLine = "*.npy diff=\(diffDriverName)"
+
+    /// Creates the repository if needed, commits `.mv.yaml` and the `.gitattributes` line
+    /// for tensor diffs, and points git's `diff.mv-npy.textconv` at `textconvCommand`.
+    /// Running it again changes nothing, except to refresh the local git config (which a
+    /// fresh clone lacks).
+    public static func initialize(at path: String, textconvCommand: String? = nil) throws -> (Registry, InitOutcome) {
+        var outcome = InitOutcome()
         let repository: Repository
-        var created = false
         if let existing = try? Repository.discover(from: path) {
             repository = existing
         } else {
             repository = try Repository.create(at: path)
-            created = true
+            outcome.createdRepository = true
         }
         guard let workdir = repository.workingDirectory else {
             throw MVError("'\(path)' is a bare repository; run 'mv init' in a clone with a work tree")
@@ -101,26 +111,50 @@ public final class Registry {
         let existingText = FileManager.default.contents(atPath: configURL.path).map { String(decoding: $0, as: UTF8.self) }
         let config = try existingText.map(RegistryConfig.parse) ?? RegistryConfig()
         let registry = Registry(repository: repository, config: config)
+        let headTree = try repository.head().target.map { try repository.tree(repository.commit($0).treeID) }
 
-        let head = try repository.head()
-        let committed = try head.target.flatMap { try repository.tree(repository.commit($0).treeID).entry(atPath: RegistryConfig.fileName) }
-        if committed != nil {
-            return (registry, .alreadyInitialized)
+        var contents: [(path: String, text: String)] = []
+        if try headTree?.entry(atPath: RegistryConfig.fileName) == nil {
+            contents.append((RegistryConfig.fileName, existingText ?? config.yaml()))
         }
-        let text = existingText ?? config.yaml()
-        let staging = try registry.makeStagingFolder()
-        defer { try? FileManager.default.removeItem(at: staging) }
-        let source = staging.appendingPathComponent(RegistryConfig.fileName)
-        try Data(text.utf8).write(to: source)
-        let file = StagedFile(path: RegistryConfig.fileName, blob: try repository.objects.writeBlob(fileAt: source), source: source)
-        let proposal = Proposal(files: [file], replacedFolders: [],
-                                message: "mv: track models in this repository\n\nAdds \(RegistryConfig.fileName) (models under \(config.modelsRoot)/).\n",
-                                tag: nil)
-        let signature = try repository.defaultSignature()
-        let lock = try registry.writer.lock()
-        let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }
-        try registry.writer.syncWorkTree(proposal)
-        withExtendedLifetime(lock) {}
-        return (registry, created ? .created(commit: published.commit.description) : .configCommitted(commit: published.commit.description))
+        let committedAttributes = try headTree?.entry(atPath: ".gitattributes").map {
+            String(decoding: try repository.objects.readBlob($0.id), as: UTF8.self)
+        }
+        if !(committedAttributes ?? "").split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == attributesLine }) {
+            if !(try repository.status(under: ".gitattributes")).isEmpty {
+                throw MVError("'.gitattributes' has uncommitted changes; mv init adds a line to it",
+                              hint: "commit or stash your change to .gitattributes, then run 'mv init' again")
+            }
+            var text = committedAttributes ?? ""
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+            text += "# tensors render as text in git diff/log -p/show (run 'mv init' in a clone to enable)\n\(attributesLine)\n"
+            contents.append((".gitattributes", text))
+        }
+
+        if !contents.isEmpty {
+            let staging = try registry.makeStagingFolder()
+            defer { try? FileManager.default.removeItem(at: staging) }
+            let files = try contents.map { item -> StagedFile in
+                let source = staging.appendingPathComponent(UUID().uuidString)
+                try Data(item.text.utf8).write(to: source)
+                return StagedFile(path: item.path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
+            }
+            let listing = contents.map(\.path).joined(separator: " and ")
+            let proposal = Proposal(files: files, replacedFolders: [],
+                                    message: "mv: track models in this repository\n\nAdds \(listing) (models under \(config.modelsRoot)/).\n",
+                                    tag: nil)
+            let signature = try repository.defaultSignature()
+            let lock = try registry.writer.lock()
+            let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }
+            try registry.writer.syncWorkTree(published.proposal)
+            withExtendedLifetime(lock) {}
+            outcome.commit = published.commit.description
+            outcome.committedFiles = contents.map(\.path)
+        }
+        if let textconvCommand {
+            try repository.setConfigString("diff.\(diffDriverName).textconv", textconvCommand)
+            outcome.diffDriver = textconvCommand
+        }
+        return (registry, outcome)
     }
 }

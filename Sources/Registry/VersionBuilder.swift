@@ -64,7 +64,6 @@ extension Registry {
         if !force { try ensureClean(model) }
 
         var chosen = SemanticVersion(major: 0)
-        var lastProposal: Proposal?
         let published = try writer.publish(signature: signature, reflogPrefix: reflogPrefix) { _ in
             let existing = try versionNumbers(of: model)
             let version: SemanticVersion
@@ -78,11 +77,9 @@ extension Registry {
                 version = SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1)
             }
             chosen = version
-            let built = try self.proposal(for: draft, version: version, folder: folder, staging: staging)
-            lastProposal = built
-            return built
+            return try self.proposal(for: draft, version: version, folder: folder, staging: staging)
         }
-        if let lastProposal { try writer.syncWorkTree(lastProposal) }
+        try writer.syncWorkTree(published.proposal)
         return (chosen, published)
     }
 

@@ -5,7 +5,11 @@ import Registry
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start tracking models in a Git repository (created if needed).",
-        discussion: "Commits .mv.yaml, mv's configuration. Running it again changes nothing.")
+        discussion: """
+            Commits .mv.yaml (mv's configuration) and a .gitattributes line that makes git render
+            .npy tensors as text, and points this clone's git config at mv for that. Running it
+            again changes nothing; run it once in a fresh clone to get readable tensor diffs.
+            """)
 
     @Argument(help: "The folder to initialise (default: the current one).")
     var path: String?
@@ -15,18 +19,31 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let target = path ?? FileManager.default.currentDirectoryPath
-        let (registry, outcome) = try Registry.initialize(at: target)
+        let (registry, outcome) = try Registry.initialize(at: target, textconvCommand: Executable.command("textconv"))
         let root = registry.workingDirectory?.path ?? target
-        let (state, message): (String, String) = switch outcome {
-        case let .created(commit): ("created", "Created a Git repository in \(root) and committed .mv.yaml (\(commit.prefix(8)))")
-        case let .configCommitted(commit): ("initialized", "Committed .mv.yaml in \(root) (\(commit.prefix(8)))")
-        case .alreadyInitialized: ("unchanged", "Already initialized: \(root) (.mv.yaml is committed)")
-        }
         if json {
-            try Terminal.json(["state": state, "repository": root, "models_root": registry.config.modelsRoot])
-        } else {
-            print(message)
-            print("Models live under \(registry.config.modelsRoot)/. Next: mv train <model> --data train.csv --target y")
+            try Terminal.json(["created_repository": outcome.createdRepository, "commit": outcome.commit ?? NSNull(),
+                               "committed_files": outcome.committedFiles, "repository": root,
+                               "models_root": registry.config.modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull()])
+            return
         }
+        if outcome.createdRepository { print("Created a Git repository in \(root)") }
+        if let commit = outcome.commit {
+            print("Committed \(outcome.committedFiles.joined(separator: " and ")) (\(commit.prefix(8)))")
+        } else {
+            print("Already initialized: \(root)")
+        }
+        print("Tensor diffs: git diff renders *.npy through '\(outcome.diffDriver ?? "-")'")
+        print("Models live under \(registry.config.modelsRoot)/. Next: mv train <model> --data train.csv --target y")
+    }
+}
+
+/// How git should call this mv binary back (for the textconv driver and hooks).
+enum Executable {
+    static func command(_ subcommand: String) -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let quoted = path.contains(" ") ? "'\(path)'" : path
+        return "\(quoted) \(subcommand)"
     }
 }

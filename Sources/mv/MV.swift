@@ -10,7 +10,8 @@ struct MV: ParsableCommand {
         abstract: "Version, evaluate and promote ML models as Git history.",
         discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
         version: Registry.mvVersion,
-        subcommands: [Init.self, Train.self, List.self, Show.self, Log.self, ExampleDataCommand.self])
+        subcommands: [Init.self, Train.self, Eval.self, List.self, Show.self, Log.self, Diff.self, Checkout.self, Export.self,
+                      ExampleDataCommand.self, TextConv.self])
 
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
@@ -48,4 +49,9 @@ struct RepositoryOptions: ParsableArguments {
     var json = false
 
     func open() throws -> Registry { try Registry.open(at: repo) }
+
+    /// A path the user typed, relative to where mv runs (or to -C).
+    func url(_ path: String) -> URL {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: repo, isDirectory: true)).standardizedFileURL
+    }
 }

@@ -6,13 +6,16 @@ import Registry
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show a version's manifest summary and metrics.")
 
-    @Argument(help: "A model (its latest version) or model@version, e.g. churn@v2.")
+    @Argument(help: "A model (its latest version), churn@v2, churn#production, v2 (one model), or a Git revision.")
     var reference: String
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
 
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let details = try options.open().details(reference)
+        let details = try options.open().details(reference, model: model)
         let manifest = details.manifest
         if options.json {
             var hyperparameters: [String: Any] = [:]

@@ -61,8 +61,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let base = URL(fileURLWithPath: options.repo, isDirectory: true)
-        let dataURL = data.map { URL(fileURLWithPath: $0, relativeTo: base).standardizedFileURL }
+        let dataURL = data.map(options.url)
         let arguments = ["mv"] + Array(CommandLine.arguments.dropFirst())
         let result: TrainResult
         if command.isEmpty, let dataURL, let target {

@@ -1,0 +1,93 @@
+import Foundation
+import Git
+import Learning
+import ModelFormat
+
+/// A version's model folder read straight from Git objects (never the work tree).
+public struct VersionContent: Sendable {
+    public let resolved: ResolvedVersion
+    public let folderTree: ObjectID
+    public let manifest: Manifest
+    public let reports: [(name: String, report: EvaluationReport)]
+    /// Blob of each tensor file, by tensor name.
+    public let tensorBlobs: [String: ObjectID]
+}
+
+extension Registry {
+    public func content(of resolved: ResolvedVersion) throws -> VersionContent {
+        let folder = folder(of: resolved.model)
+        let tree = try repository.tree(repository.commit(resolved.commit).treeID)
+        guard let folderEntry = try tree.entry(atPath: folder), folderEntry.isTree else {
+            throw MVError("\(resolved.label) has no \(folder)/ folder", hint: "was it registered by another tool? try 'gto show \(resolved.model)'")
+        }
+        guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)") else {
+            throw MVError("\(resolved.label) has no \(folder)/\(Manifest.fileName)")
+        }
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self),
+                                          source: "\(resolved.label):\(folder)/\(Manifest.fileName)")
+        } catch let error as ModelFormatError {
+            throw MVError("\(error)")
+        }
+        var reports: [(name: String, report: EvaluationReport)] = []
+        if let evalEntry = try tree.entry(atPath: "\(folder)/eval"), evalEntry.isTree {
+            for entry in try repository.tree(evalEntry.id).entries where entry.name.hasSuffix(".yaml") && !entry.isTree {
+                let text = String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
+                do {
+                    reports.append((String(entry.name.dropLast(5)), try EvaluationReport.parse(text, source: "\(folder)/eval/\(entry.name)")))
+                } catch let error as ModelFormatError {
+                    throw MVError("\(error)")
+                }
+            }
+        }
+        var blobs: [String: ObjectID] = [:]
+        for record in manifest.params {
+            guard let entry = try tree.entry(atPath: "\(folder)/\(record.file)"), !entry.isTree else {
+                throw MVError("\(resolved.label): tensor '\(record.name)' is listed in the manifest but '\(record.file)' is missing")
+            }
+            blobs[record.name] = entry.id
+        }
+        return VersionContent(resolved: resolved, folderTree: folderEntry.id, manifest: manifest, reports: reports, tensorBlobs: blobs)
+    }
+
+    /// A tensor's values, checked against the manifest's sha256 so a tampered file fails
+    /// loudly instead of predicting quietly.
+    func tensorValues(_ content: VersionContent, _ record: Manifest.TensorRecord) throws -> (NpyHeader, [Double]) {
+        guard let blob = content.tensorBlobs[record.name] else { throw MVError("\(content.resolved.label) has no tensor '\(record.name)'") }
+        let data = try repository.objects.readBlob(blob)
+        guard ContentHash.sha256(data) == record.sha256 else {
+            throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the file was altered",
+                          hint: "restore it with 'mv checkout \(content.resolved.spelled) --force'")
+        }
+        do {
+            return try Npy.values(from: data, fileName: record.file)
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
+
+    /// Rebuilds a built-in model from its stored tensors, ready to predict.
+    func loadModel(_ content: VersionContent) throws -> TrainedModel {
+        let manifest = content.manifest
+        guard manifest.algorithm != "custom" else {
+            throw MVError("\(content.resolved.label) was trained by your own command; mv cannot run it",
+                          hint: "evaluate it with your own code and register the metrics with a training command")
+        }
+        let trainer: any Trainer
+        do { trainer = try Trainers.named(manifest.algorithm) } catch { throw MVError("\(error)") }
+        let parameters = try manifest.params.map { record in
+            let (header, values) = try tensorValues(content, record)
+            return NamedTensor(name: record.name, shape: header.shape, values: values)
+        }
+        var hyperparameters: [String: String] = [:]
+        if case let .map(pairs) = manifest.hyperparameters {
+            for (key, value) in pairs { hyperparameters[key] = value.stringValue }
+        }
+        do {
+            return try trainer.load(parameters: parameters, hyperparameters: hyperparameters, featureCount: manifest.features.count)
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
+}

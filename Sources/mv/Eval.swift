@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a version on a dataset and commit the report with an evaluation tag.",
+        discussion: "Parameters are read from Git objects, not the work tree. The report lands in <model>/eval/<name>.yaml; the tag is eval/<model>/<version>/<N>.")
+
+    @Argument(help: "The version: churn@v3, v3 (one model), churn#production, churn@latest, or a Git revision.")
+    var reference: String
+
+    @Option(help: "Evaluation data (CSV with the model's feature columns and its target).")
+    var data: String
+
+    @Option(help: "Report name (default: the data file's name without extension).")
+    var name: String?
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
+
+    @Flag(help: "Replace an uncommitted report of the same name.")
+    var force = false
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        let registry = try options.open()
+        var request = EvalRequest(reference: reference, data: options.url(data))
+        request.model = model
+        request.name = name
+        request.force = force
+        let result = try registry.evaluate(request)
+        if options.json {
+            try Terminal.json(["model": result.model, "version": result.version, "name": result.name, "rows": result.rows,
+                               "metrics": Terminal.metricsObject(result.metrics), "commit": result.commit, "tag": result.tag,
+                               "report": result.reportPath])
+            return
+        }
+        print("Evaluated \(result.model) \(result.version) on \(result.rows) rows (\(result.name))")
+        print(Terminal.table(result.metrics.map { ["  \($0.name)", String(format: "%.6g", $0.value)] }))
+        print("Committed \(result.commit.prefix(8)) (\(result.reportPath)), tagged \(result.tag)")
+    }
+}
+
+struct Checkout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a version's model folder in the work tree, or write it to another folder.")
+
+    @Argument(help: "The version: churn@v3, churn#production, churn@latest, or a Git revision.")
+    var reference: String
+
+    @Option(help: "Write the folder here instead of the work tree.")
+    var to: String?
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
+
+    @Flag(help: "Overwrite uncommitted changes (or a non-empty --to folder).")
+    var force = false
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        let registry = try options.open()
+        let (resolved, count) = try registry.checkout(reference, model: model, to: to.map(options.url), force: force)
+        let place = to ?? registry.folder(of: resolved.model)
+        if options.json {
+            try Terminal.json(["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
+                               "commit": resolved.commit.description, "files": count, "path": place])
+        } else {
+            print("Checked out \(resolved.label) into \(place) (\(count) files)")
+        }
+    }
+}
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a version's parameters as .npy files or one .safetensors file.")
+
+    @Argument(help: "The version: churn@v3, churn#production, churn@latest, or a Git revision.")
+    var reference: String
+
+    @Option(help: "npy (a folder of .npy files) or safetensors (one file).")
+    var format: String = "npy"
+
+    @Option(name: .shortAndLong, help: "Output folder (npy) or file (safetensors).")
+    var output: String
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
+
+    @Flag(help: "Replace an existing output.")
+    var force = false
+
+    @OptionGroup var options: RepositoryOptions
+
+    func validate() throws {
+        guard ExportFormat(rawValue: format) != nil else { throw ValidationError("--format must be npy or safetensors") }
+    }
+
+    func run() throws {
+        let registry = try options.open()
+        let (resolved, count) = try registry.export(reference, model: model, format: ExportFormat(rawValue: format) ?? .npy,
+                                                    to: options.url(output), force: force)
+        if options.json {
+            try Terminal.json(["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
+                               "format": format, "tensors": count, "path": output])
+        } else {
+            print("Exported \(count) tensors of \(resolved.label) to \(output) (\(format))")
+        }
+    }
+}
