@@ -24,12 +24,20 @@ public struct Proposal: Sendable {
     public var replacedFolders: [String]
     public var message: String
     public var tag: (name: String, message: String)?
+    /// What the tag points at; nil for the new commit itself. Stage tags point at the
+    /// promoted version's commit, as GTO reads them.
+    public var tagTarget: ObjectID?
+    /// The tagger time, when the tag must not share a second with an earlier event.
+    public var tagTime: Date?
 
-    public init(files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?) {
+    public init(files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?,
+                tagTarget: ObjectID? = nil, tagTime: Date? = nil) {
         self.files = files
         self.replacedFolders = replacedFolders
         self.message = message
         self.tag = tag
+        self.tagTarget = tagTarget
+        self.tagTime = tagTime
     }
 }
 
@@ -82,7 +90,9 @@ struct HistoryWriter {
             var tagObject: ObjectID?
             var tagRef: String?
             if let tag = proposal.tag {
-                let object = try repository.createTagObject(name: tag.name, target: commit, tagger: signature, message: tag.message)
+                var tagger = signature
+                if let time = proposal.tagTime { tagger.time = time }
+                let object = try repository.createTagObject(name: tag.name, target: proposal.tagTarget ?? commit, tagger: tagger, message: tag.message)
                 let ref = "refs/tags/" + tag.name
                 do {
                     try repository.createReference(ref, target: object, logMessage: "\(reflogPrefix): \(tag.name)")

@@ -14,11 +14,26 @@ public struct VersionRecord: Sendable {
     public let metrics: [(name: String, value: Double)]
 }
 
-/// A model and its newest version.
+/// A model, its newest active version and its stage holders.
 public struct ModelSummary: Sendable {
     public let name: String
     public let latest: VersionRecord?
     public let versionCount: Int
+    /// Stage name → holder (a version, or a commit id for an unregistered commit).
+    public let stages: [String: String]
+    public let deprecated: Bool
+}
+
+/// One line of `mv history`.
+public struct HistoryEntry: Sendable {
+    public let time: Date
+    public let event: String
+    public let version: String?
+    public let stage: String?
+    public let tag: String
+    public let commit: String
+    public let author: String?
+    public let detail: String
 }
 
 /// `mv show`: a version's manifest and its evaluation reports.
@@ -31,21 +46,54 @@ public struct VersionDetails: Sendable {
 extension Registry {
     /// Every model with a version tag or a folder under the models root at HEAD.
     public func models() throws -> [ModelSummary] {
-        var byModel: [ModelName: [(SemanticVersion, String)]] = [:]
+        var names = Set<ModelName>()
         for ref in try repository.referenceNames(matching: TagNames.allVersionsGlob) {
-            if let parsed = TagNames.parseVersion(ref: ref) { byModel[parsed.model, default: []].append((parsed.version, ref)) }
+            if let parsed = TagNames.parseVersion(ref: ref) { names.insert(parsed.model) }
         }
         if let head = try repository.head().target,
            let root = try repository.tree(repository.commit(head).treeID).entry(atPath: config.modelsRoot), root.isTree {
             for entry in try repository.tree(root.id).entries where entry.isTree {
-                if let name = try? ModelName(entry.name), byModel[name] == nil { byModel[name] = [] }
+                if let name = try? ModelName(entry.name) { names.insert(name) }
             }
         }
-        return try byModel.keys.sorted().map { name in
-            let versions = byModel[name] ?? []
-            let latest = try versions.max { $0.0 < $1.0 }.map { try record(model: name, version: $0.0, ref: $0.1) }
-            return ModelSummary(name: name.value, latest: latest, versionCount: versions.count)
+        return try names.sorted().map { name in
+            let state = try state(of: name)
+            let latest = try state.latest.map { try versionRecord(name, $0) }
+            return ModelSummary(name: name.value, latest: latest, versionCount: state.allVersions.count,
+                                stages: state.holders.mapValues(\.label), deprecated: state.deprecated)
         }
+    }
+
+    /// The model's event journal, newest first: versions, evaluations, promotions,
+    /// demotions, deprecations and rollbacks, all read from tags.
+    public func history(of name: String) throws -> [HistoryEntry] {
+        let model = try ModelName(name)
+        let state = try state(of: model)
+        let evaluations = try evaluations(of: model)
+        guard !state.events.isEmpty || !evaluations.isEmpty else { throw try unknownModel(model) }
+        let versionAt = Dictionary(state.versionCommits.map { ($0.value, $0.key) }, uniquingKeysWith: { max($0, $1) })
+        var entries = state.events.map { event -> HistoryEntry in
+            let fields = Self.trailers(event.message)
+            let metrics = Self.metricTrailers(event.message).map { "\($0.name) \(Self.formatMetric($0.value))" }.joined(separator: ", ")
+            var kind = event.kind.rawValue
+            var detail = fields["Reason"] ?? ""
+            switch event.kind {
+            case .registration: detail = metrics
+            case .assignment where fields["Rollback-From"] != nil:
+                kind = "rollback"
+                detail = "from \(fields["Rollback-From"] ?? "?")" + (detail.isEmpty ? "" : "; \(detail)")
+            default: break
+            }
+            return HistoryEntry(time: event.time, event: kind, version: (event.version ?? versionAt[event.commit])?.description ?? event.commit.description,
+                                stage: event.stage, tag: event.tag, commit: event.commit.description, author: event.tagger, detail: detail)
+        }
+        entries += evaluations.map { record in
+            HistoryEntry(time: record.date ?? .distantPast, event: "evaluation", version: record.version.description, stage: nil,
+                         tag: record.tag, commit: record.commit, author: record.author, detail: record.name)
+        }
+        return entries.enumerated().sorted { a, b in
+            a.element.time != b.element.time ? a.element.time > b.element.time : a.offset > b.offset
+        }.map(\.element)
     }
 
     /// Versions of `model`, newest first.
@@ -73,7 +121,7 @@ extension Registry {
         return VersionDetails(record: record, manifest: content.manifest, reports: try allReports(content))
     }
 
-    private func record(model: ModelName, version: SemanticVersion, ref: String) throws -> VersionRecord {
+    func record(model: ModelName, version: SemanticVersion, ref: String) throws -> VersionRecord {
         guard let target = try repository.referenceTarget(ref) else { throw MVError("tag '\(ref)' vanished while reading it") }
         if let tag = try repository.annotatedTag(target) {
             return VersionRecord(model: model.value, version: version, tag: tag.name, commit: tag.targetID.description,
