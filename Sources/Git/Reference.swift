@@ -84,6 +84,25 @@ extension Repository {
         return names.sorted()
     }
 
+    /// References matching a glob with the object each points at, in one pass (symbolic
+    /// references are skipped), sorted by name.
+    public func references(matching glob: String) throws -> [(name: String, target: ObjectID)] {
+        var iterator: OpaquePointer?
+        try check(git_reference_iterator_glob_new(&iterator, pointer, glob), "listing '\(glob)'")
+        defer { git_reference_iterator_free(iterator) }
+        var result: [(name: String, target: ObjectID)] = []
+        while true {
+            var ref: OpaquePointer?
+            let rc = git_reference_next(&ref, iterator)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "listing '\(glob)'")
+            defer { git_reference_free(ref) }
+            guard let target = git_reference_target(ref), let name = git_reference_name(ref) else { continue }
+            result.append((String(cString: name), ObjectID(target)))
+        }
+        return result.sorted { $0.name < $1.name }
+    }
+
     /// Resolves a revision expression (`HEAD~2`, `churn@v1.0.0`, an id) to the commit it names.
     public func resolveCommit(_ revision: String) throws -> ObjectID {
         var object: OpaquePointer?

@@ -47,8 +47,12 @@ extension Registry {
     /// Every model with a version tag or a folder under the models root at HEAD.
     public func models() throws -> [ModelSummary] {
         var names = Set<ModelName>()
-        for ref in try repository.referenceNames(matching: TagNames.allVersionsGlob) {
-            if let parsed = TagNames.parseVersion(ref: ref) { names.insert(parsed.model) }
+        var refsByModel: [ModelName: [(name: String, target: ObjectID)]] = [:]
+        for ref in try repository.references(matching: "refs/tags/*") {
+            let name = ref.name.dropFirst("refs/tags/".count)
+            guard let parsed = RegistryEvent.parse(tagName: String(name)) else { continue }
+            refsByModel[parsed.model, default: []].append(ref)
+            if parsed.kind == .registration { names.insert(parsed.model) }
         }
         if let head = try repository.head().target,
            let root = try repository.tree(repository.commit(head).treeID).entry(atPath: config.modelsRoot), root.isTree {
@@ -57,7 +61,7 @@ extension Registry {
             }
         }
         return try names.sorted().map { name in
-            let state = try state(of: name)
+            let state = try state(of: name, tagRefs: refsByModel[name] ?? [])
             let latest = try state.latest.map { try versionRecord(name, $0) }
             return ModelSummary(name: name.value, latest: latest, versionCount: state.allVersions.count,
                                 stages: state.holders.mapValues(\.label), deprecated: state.deprecated)

@@ -91,14 +91,19 @@ extension Registry {
     /// assignment is latest among versions still assigned; an unassignment or a
     /// deregistration hands the stage back to the previous holder.
     public func state(of model: ModelName) throws -> ModelState {
-        let refs = try repository.referenceNames(matching: "refs/tags/\(model)@*") + repository.referenceNames(matching: "refs/tags/\(model)#*")
+        let refs = try repository.references(matching: "refs/tags/\(model)@*") + repository.references(matching: "refs/tags/\(model)#*")
+        return try state(of: model, tagRefs: refs)
+    }
+
+    /// The same from tag refs already listed (`mv list` lists every tag once for all models).
+    func state(of model: ModelName, tagRefs refs: [(name: String, target: ObjectID)]) throws -> ModelState {
         var events: [RegistryEvent] = []
         var maxCounter = 0
-        for ref in refs {
+        for (ref, target) in refs {
             let name = String(ref.dropFirst("refs/tags/".count))
             guard let parsed = RegistryEvent.parse(tagName: name), parsed.model == model else { continue }
             maxCounter = max(maxCounter, parsed.counter ?? 0)
-            guard let target = try repository.referenceTarget(ref), let tag = try repository.annotatedTag(target) else { continue }
+            guard let tag = try repository.annotatedTag(target) else { continue }
             // A tag of a tag is not an event on a commit; GTO reads it as a strange version.
             guard (try? repository.commit(tag.targetID)) != nil else { continue }
             events.append(RegistryEvent(model: model, kind: parsed.kind, version: parsed.version, stage: parsed.stage, counter: parsed.counter,

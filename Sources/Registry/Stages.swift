@@ -184,7 +184,7 @@ extension Registry {
         defer { try? FileManager.default.removeItem(at: staging) }
         let lock = try writer.lock()
         defer { withExtendedLifetime(lock) {} }
-        if let restoring, !force { try ensureClean(model) }
+        if restoring != nil, !force { try ensureClean(model) }
         let stagesPath = StagesFile.path(model)
         if !(try repository.status(under: stagesPath)).isEmpty {
             throw MVError("'\(stagesPath)' has uncommitted changes; mv rewrites it from the tags",

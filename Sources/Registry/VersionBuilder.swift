@@ -34,7 +34,7 @@ extension Registry {
         let blob = try repository.objects.writeBlob(fileAt: npyFile)
         let size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
         let record = Manifest.TensorRecord(
-            name: name, file: relative, dtype: header.dtype.rawValue, shape: header.shape, bytes: size ?? 0,
+            name: name, file: relative, dtype: header.dtype.rawValue, shape: header.shape, bytes: size,
             sha256: try ContentHash.sha256(fileAt: npyFile), min: statistics.min, max: statistics.max,
             mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
         return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile))
