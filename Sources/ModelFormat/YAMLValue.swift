@@ -67,7 +67,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ModelFormatError.malformedYAML(file: source, detail: YAMLValue.describe(error))
+            throw ModelFormatError.malformedYAML(file: source, detail: YAMLValue.describeError(error))
         } catch {
             throw ModelFormatError.malformedYAML(file: source, detail: "\(error)")
         }
@@ -75,7 +75,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
         return convert(node)
     }
 
-    private static func describe(_ error: YamlError) -> String {
+    static func describeError(_ error: YamlError) -> String {
         switch error {
         case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _):
             return "line \(mark.line): \(problem)"

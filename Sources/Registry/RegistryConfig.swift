@@ -1,19 +1,24 @@
 import Foundation
 import ModelFormat
 
-/// `.mv.yaml` at the repository root: where models live and which stages exist. Parsed
-/// strictly: an unknown key is an error naming it, never silently ignored.
-public struct RegistryConfig: Sendable, Equatable {
+/// `.mv.yaml` at the repository root: where models live, which stages exist, the metric
+/// gates of each stage and the direction of custom metrics. Parsed strictly: an unknown
+/// key, an unknown metric or a malformed rule is an error naming its line, never a
+/// silently passing gate.
+public struct RegistryConfig: Sendable {
     public static let fileName = ".mv.yaml"
     public static let formatVersion = 1
 
     public var modelsRoot: String = "models"
     public var stages: [String] = ["staging", "production"]
+    public var gates: [GateBlock] = []
+    /// Custom metrics and whether higher is better.
+    public var metricDirections: [String: Bool] = [:]
 
     public init() {}
 
     public func yaml() -> String {
-        "# mv configuration (see docs/FORMAT.md)\n" + YAMLValue.map([
+        "# mv configuration (see docs/FORMAT.md; metric gates: docs/GATES.md)\n" + YAMLValue.map([
             ("format", .int(RegistryConfig.formatVersion)),
             ("models_root", .string(modelsRoot)),
             ("stages", .list(stages.map(YAMLValue.string))),
@@ -21,39 +26,58 @@ public struct RegistryConfig: Sendable, Equatable {
     }
 
     public static func parse(_ text: String) throws -> RegistryConfig {
-        let root: YAMLValue
+        let root: YAMLTree?
         do {
-            root = try YAMLValue.parse(text, source: fileName)
+            root = try YAMLTree.parse(text, source: fileName)
         } catch {
-            throw MVError("\(error)", hint: "fix \(fileName) or delete it and run 'mv init'")
+            throw MVError("\(error)", hint: "fix \(fileName), or delete it and run 'mv init'")
         }
         var config = RegistryConfig()
-        if root == .null { return config }
-        guard case let .map(pairs) = root else { throw MVError("'\(fileName)' must be a mapping of settings") }
-        for (key, value) in pairs {
+        guard let root, !root.isNull else { return config }
+        guard case let .map(pairs) = root.kind else { throw MVError("\(fileName):\(root.line): expected a mapping of settings") }
+        var gatesNode: YAMLTree?
+        for (key, line, value) in pairs {
             switch key {
             case "format":
-                guard let format = value.intValue, format >= 1 else { throw MVError("'\(fileName)': 'format' must be a positive integer") }
+                guard let format = value.scalar.flatMap(Int.init), format >= 1 else {
+                    throw MVError("\(fileName):\(line): 'format' must be a positive integer")
+                }
                 guard format <= formatVersion else {
-                    throw MVError("'\(fileName)' uses format \(format), but this mv reads format \(formatVersion); upgrade mv")
+                    throw MVError("\(fileName):\(line): format \(format) is newer than this mv reads (\(formatVersion)); upgrade mv")
                 }
             case "models_root":
-                guard case let .string(path) = value, isSafeRelativePath(path) else {
-                    throw MVError("'\(fileName)': 'models_root' must be a relative folder inside the repository without '..', e.g. models")
+                guard let path = value.scalar, isSafeRelativePath(path) else {
+                    throw MVError("\(fileName):\(line): 'models_root' must be a relative folder inside the repository without '..', e.g. models")
                 }
                 config.modelsRoot = path.hasSuffix("/") ? String(path.dropLast()) : path
             case "stages":
-                guard case let .list(items) = value else { throw MVError("'\(fileName)': 'stages' must be a list of names") }
+                guard case let .list(items) = value.kind else { throw MVError("\(fileName):\(line): 'stages' must be a list of names") }
                 config.stages = try items.map { item in
-                    guard case let .string(name) = item, (try? ModelName(name)) != nil else {
-                        throw MVError("'\(fileName)': stage '\(item.stringValue ?? "?")' is not a valid name (\(ModelName.rule))")
+                    guard let name = item.scalar, (try? ModelName(name)) != nil, name != GateBlock.commitStage else {
+                        throw MVError("\(fileName):\(item.line): stage '\(item.scalar ?? "?")' is not a valid name (\(ModelName.rule); 'commit' is reserved)")
                     }
                     return name
                 }
+            case "metrics":
+                guard case let .map(metrics) = value.kind else {
+                    throw MVError("\(fileName):\(line): 'metrics' must map custom metric names to 'higher' or 'lower' (which is better)")
+                }
+                for (name, metricLine, direction) in metrics {
+                    guard (try? ModelName(name)) != nil else { throw MVError("\(fileName):\(metricLine): invalid metric name '\(name)'") }
+                    switch direction.scalar {
+                    case "higher": config.metricDirections[name] = true
+                    case "lower": config.metricDirections[name] = false
+                    default: throw MVError("\(fileName):\(metricLine): metric '\(name)' must be 'higher' or 'lower' (which is better)")
+                    }
+                }
+            case "gates":
+                gatesNode = value
             default:
-                throw MVError("'\(fileName)': unknown setting '\(key)' (known: format, models_root, stages)")
+                throw MVError("\(fileName):\(line): unknown setting '\(key)' (known: format, models_root, stages, metrics, gates)")
             }
         }
+        // Gates last: their rules name stages and metrics declared above, in any order.
+        if let gatesNode { config.gates = try GatePolicyParser(config: config).parse(gatesNode) }
         return config
     }
 

@@ -33,15 +33,11 @@ extension Registry {
         if let at = text.firstIndex(of: "@") {
             let model = try ModelName(String(text[..<at]))
             let versionText = String(text[text.index(after: at)...])
-            if versionText == "latest" {
-                guard let newest = try versionNumbers(of: model).max() else { throw try unknownModel(model) }
-                return try resolveVersion(model, newest, spelled: text)
-            }
+            if versionText == "latest" { return try latest(of: model, spelled: text) }
             return try resolveVersion(model, try SemanticVersion(userInput: versionText), spelled: text)
         }
         if let model = try? ModelName(text), try !versionNumbers(of: model).isEmpty {
-            guard let newest = try versionNumbers(of: model).max() else { throw try unknownModel(model) }
-            return try resolveVersion(model, newest, spelled: text)
+            return try latest(of: model, spelled: text)
         }
         if let version = try? SemanticVersion(userInput: text), text.hasPrefix("v") {
             let model = try hinted ?? soleModel(for: text)
@@ -65,6 +61,15 @@ extension Registry {
             return parsed.version
         }
         return ResolvedVersion(model: model, version: versions.max(), commit: commit, spelled: text)
+    }
+
+    /// The highest version that is not deprecated, as GTO's "latest".
+    private func latest(of model: ModelName, spelled: String) throws -> ResolvedVersion {
+        guard let newest = try state(of: model).latest else {
+            if try versionNumbers(of: model).isEmpty { throw try unknownModel(model) }
+            throw MVError("every version of '\(model)' is deprecated", hint: "train a new one, or name a version explicitly")
+        }
+        return try resolveVersion(model, newest, spelled: spelled)
     }
 
     func resolveVersion(_ model: ModelName, _ version: SemanticVersion, spelled: String) throws -> ResolvedVersion {

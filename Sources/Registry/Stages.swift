@@ -11,6 +11,8 @@ public struct StageResult: Sendable {
     public let tag: String?
     public let commit: String?
     public let previous: String?
+    /// The gate that was checked (promotions and rollbacks).
+    public var gate: GateReport? = nil
 }
 
 /// What `mv promote` needs.
@@ -19,6 +21,8 @@ public struct PromoteRequest: Sendable {
     public var model: String?
     public var stage = "production"
     public var reason: String?
+    /// Promote despite a failed gate, where the gate allows it; needs a reason.
+    public var force = false
 
     public init(reference: String) { self.reference = reference }
 }
@@ -41,16 +45,21 @@ extension Registry {
             return StageResult(model: resolved.model.value, version: version.description, stage: request.stage, tag: nil, commit: nil,
                                previous: version.description)
         }
+        let report = try gate(resolved, stage: request.stage, holderState: state, skipRelative: false)
+        let overrides = try checkGate(report, action: "promote \(resolved.model)@\(version) to '\(request.stage)'", force: request.force,
+                                      reason: request.reason)
         let metrics = try versionRecord(resolved.model, version).metrics
         let published = try publishStageEvent(model: resolved.model, kind: .assignment, stage: request.stage, version: version,
                                               commit: resolved.commit, reason: request.reason, reflogPrefix: "mv promote") { signature in
             let metricLines = metrics.map { "Metric-\($0.name): \(YAMLValue.format($0.value))" }
             return (summary: "Promote \(resolved.model) \(version) to \(request.stage)"
                         + (previous.map { " (was \($0.label))" } ?? ""),
-                    extra: metricLines)
+                    extra: metricLines + overrides)
         }
-        return StageResult(model: resolved.model.value, version: version.description, stage: request.stage, tag: published.tagName,
-                           commit: published.commit.description, previous: previous?.label)
+        var result = StageResult(model: resolved.model.value, version: version.description, stage: request.stage, tag: published.tagName,
+                                 commit: published.commit.description, previous: previous?.label)
+        result.gate = report
+        return result
     }
 
     /// Unassigns `stage` from the version holding it (`<model>#<stage>!#N`); the stage
@@ -136,6 +145,9 @@ extension Registry {
             throw MVError("\(model)@\(version) already holds '\(stage)'; nothing to roll back")
         }
         let resolved = ResolvedVersion(model: model, version: version, commit: commit, spelled: "\(model)@\(version)")
+        // Relative rules are skipped: stepping back from a broken holder is the point of a rollback.
+        let report = try gate(resolved, stage: stage, holderState: state, skipRelative: true)
+        let overrides = try checkGate(report, action: "roll '\(stage)' of \(model) back to \(version)", force: force, reason: reason)
         let content = try content(of: resolved)
         let folder = folder(of: model)
         let files = try folderFiles(content.folderTree).map {
@@ -144,13 +156,35 @@ extension Registry {
         let published = try publishStageEvent(model: model, kind: .assignment, stage: stage, version: version, commit: commit,
                                               reason: reason, reflogPrefix: "mv rollback", restoring: (folder, files), force: force) { _ in
             (summary: "Roll back \(model) \(stage) to \(version)" + (current.map { " (from \($0.label))" } ?? ""),
-             extra: ["Rollback-From: \(current?.label ?? "none")", "Rollback-To: \(version)"])
+             extra: ["Rollback-From: \(current?.label ?? "none")", "Rollback-To: \(version)"] + overrides)
         }
-        return StageResult(model: model.value, version: version.description, stage: stage, tag: published.tagName,
-                           commit: published.commit.description, previous: current?.label)
+        var result = StageResult(model: model.value, version: version.description, stage: stage, tag: published.tagName,
+                                 commit: published.commit.description, previous: current?.label)
+        result.gate = report
+        return result
     }
 
     // MARK: Shared
+
+    /// Refuses a failed gate unless forced where the policy allows it; returns the trailers
+    /// that record an override (the reason and every failed rule) in the stage tag.
+    private func checkGate(_ report: GateReport, action: String, force: Bool, reason: String?) throws -> [String] {
+        guard !report.passed else { return [] }
+        guard force else {
+            throw MVError("cannot \(action): gate failed: \(report.failureSummary)",
+                          hint: report.forceAllowed ? "fix the model, or override with --force --reason \"…\"" : "fix the model; '\(report.stage)' does not allow --force",
+                          details: report.text())
+        }
+        guard report.forceAllowed else {
+            throw MVError("cannot \(action): the '\(report.stage)' gate does not allow --force (gate failed: \(report.failureSummary))",
+                          hint: "set allow_force: true on that gate in \(RegistryConfig.fileName) if overrides are acceptable", details: report.text())
+        }
+        guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw MVError("--force needs a reason: add --reason \"why this override is acceptable\"")
+        }
+        return ["Gate-Override: \(reason.replacingOccurrences(of: "\n", with: " "))"]
+            + report.failures.map { "Gate-Failed: \($0.rule)" + ($0.actual.map { " (got \(GateReport.number($0)))" } ?? " (\($0.note))") }
+    }
 
     private func registeredVersion(_ resolved: ResolvedVersion, action: String) throws -> SemanticVersion {
         guard let version = resolved.version else {

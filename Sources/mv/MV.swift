@@ -10,7 +10,7 @@ struct MV: ParsableCommand {
         abstract: "Version, evaluate and promote ML models as Git history.",
         discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
         version: Registry.mvVersion,
-        subcommands: [Init.self, Train.self, Eval.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
+        subcommands: [Init.self, Train.self, Eval.self, Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
                       List.self, Show.self, Log.self, History.self, Diff.self, Checkout.self, Export.self,
                       ExampleDataCommand.self, TextConv.self])
 
@@ -26,6 +26,7 @@ struct MV: ParsableCommand {
         do {
             try command.run()
         } catch let error as MVError {
+            if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
             Terminal.error(error.message, hint: error.hint)
             Foundation.exit(error.exitCode)
         } catch let error as ExitCode {

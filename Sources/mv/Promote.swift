@@ -16,8 +16,11 @@ struct Promote: ParsableCommand {
     @Option(help: "The model, when the reference does not name one.")
     var model: String?
 
-    @Option(name: [.customShort("m"), .customLong("message")], help: "Why (recorded in the tag and the commit).")
+    @Option(name: [.customShort("m"), .customLong("message"), .customLong("reason")], help: "Why (recorded in the tag and the commit).")
     var reason: String?
+
+    @Flag(help: "Promote despite a failed gate, where the gate allows it (needs --reason).")
+    var force = false
 
     @OptionGroup var options: RepositoryOptions
 
@@ -26,6 +29,7 @@ struct Promote: ParsableCommand {
         request.model = model
         request.stage = stage
         request.reason = reason
+        request.force = force
         let result = try options.open().promote(request)
         try StageOutput.print(result, verb: "Promoted", json: options.json)
     }
@@ -95,10 +99,10 @@ struct Rollback: ParsableCommand {
     @Option(help: "The stage.")
     var stage = "production"
 
-    @Option(name: [.customShort("m"), .customLong("message")], help: "Why.")
+    @Option(name: [.customShort("m"), .customLong("message"), .customLong("reason")], help: "Why.")
     var reason: String?
 
-    @Flag(help: "Replace uncommitted changes in the model folder.")
+    @Flag(help: "Replace uncommitted changes in the model folder, and override a failed gate where allowed (needs --reason).")
     var force = false
 
     @OptionGroup var options: RepositoryOptions
@@ -114,8 +118,11 @@ enum StageOutput {
         if json {
             try Terminal.json(["model": result.model, "version": result.version, "stage": result.stage,
                                "tag": result.tag ?? NSNull(), "commit": result.commit ?? NSNull(), "previous": result.previous ?? NSNull(),
-                               "changed": result.tag != nil])
+                               "changed": result.tag != nil, "gate": result.gate?.jsonObject() ?? NSNull()])
             return
+        }
+        if let gate = result.gate, !gate.checks.isEmpty {
+            Swift.print(gate.passed ? "Gate \(gate.stage): passed (\(gate.checks.count) checks)" : "Gate \(gate.stage): FAILED, overridden with --force")
         }
         guard let tag = result.tag, let commit = result.commit else {
             Swift.print("\(result.model)@\(result.version) already holds \(result.stage); nothing changed")
