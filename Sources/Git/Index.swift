@@ -65,6 +65,13 @@ public final class Index {
         }
     }
 
+    /// Writes the index's content as tree objects and returns the root tree.
+    public func writeTree() throws -> ObjectID {
+        var oid = git_oid()
+        try check(git_index_write_tree(&oid, pointer), "writing the index as a tree")
+        return ObjectID(oid)
+    }
+
     public func remove(path: String) throws {
         let rc = git_index_remove(pointer, path, 0)
         if rc == GIT_ENOTFOUND.rawValue { return }
@@ -73,6 +80,20 @@ public final class Index {
 }
 
 extension Repository {
+    /// Writes an index file at `url` holding exactly `tree`, for a hook that must inspect
+    /// what is about to be committed through GIT_INDEX_FILE.
+    public func writeIndex(of tree: ObjectID, to url: URL) throws {
+        var index: OpaquePointer?
+        try check(git_index_open(&index, url.path), "creating index '\(url.path)'")
+        defer { git_index_free(index) }
+        var treePointer: OpaquePointer?
+        var oid = tree.raw
+        try check(git_tree_lookup(&treePointer, pointer, &oid), "reading tree \(tree.short)")
+        defer { git_tree_free(treePointer) }
+        try check(git_index_read_tree(index, treePointer), "filling index '\(url.path)'")
+        try check(git_index_write(index), "writing index '\(url.path)'")
+    }
+
     public func index() throws -> Index {
         var index: OpaquePointer?
         try check(git_repository_index(&index, pointer), "opening the index")

@@ -20,6 +20,28 @@ public final class Repository {
         return try open(at: gitDir)
     }
 
+    /// Opens the repository the way git's own environment describes it (GIT_DIR,
+    /// GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES…),
+    /// as a hook must: a pre-commit hook sees the index being committed, a pre-receive hook
+    /// the quarantined objects of the push.
+    public static func openFromEnvironment(path: String) throws -> Repository {
+        _ = Library.initialized
+        // libgit2 1.5 refuses to open from the environment while GIT_WORK_TREE is set (git
+        // exports it to hooks): open without it, then apply it to the repository.
+        let workTree = ProcessInfo.processInfo.environment["GIT_WORK_TREE"]
+        if workTree != nil { unsetenv("GIT_WORK_TREE") }
+        defer { if let workTree { setenv("GIT_WORK_TREE", workTree, 1) } }
+        var repo: OpaquePointer?
+        try check(git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
+                  "cannot open the repository described by GIT_DIR from '\(path)'")
+        guard let repo else { throw GitError(code: .notFound, message: "", context: "cannot open repository") }
+        let repository = Repository(pointer: repo)
+        if let workTree, !workTree.isEmpty {
+            try check(git_repository_set_workdir(repo, workTree, 0), "using GIT_WORK_TREE '\(workTree)'")
+        }
+        return repository
+    }
+
     public static func open(at path: String) throws -> Repository {
         _ = Library.initialized
         var repo: OpaquePointer?

@@ -19,9 +19,9 @@ extension Registry {
     /// Evaluations of `model` (of one version, or all), oldest first, from their tags.
     public func evaluations(of model: ModelName, version: SemanticVersion? = nil) throws -> [EvaluationRecord] {
         let glob = version.map { TagNames.evaluationGlob(model, $0) } ?? "refs/tags/eval/\(model)/*"
-        return try repository.referenceNames(matching: glob).compactMap { ref -> EvaluationRecord? in
+        return try tagRefs(matching: glob).compactMap { ref, target -> EvaluationRecord? in
             guard let parsed = TagNames.parseEvaluation(ref: ref), parsed.model == model,
-                  let target = try repository.referenceTarget(ref), let tag = try repository.annotatedTag(target) else { return nil }
+                  let tag = try repository.annotatedTag(target) else { return nil }
             let fields = Self.trailers(tag.message)
             return EvaluationRecord(model: model.value, version: parsed.version, number: parsed.number, tag: tag.name,
                                     name: fields["Evaluation"] ?? "?", commit: tag.targetID.description, date: tag.tagger?.time,

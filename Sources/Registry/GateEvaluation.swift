@@ -68,11 +68,12 @@ extension Registry {
         return try gate(resolved, stage: stage, holderState: nil, skipRelative: false)
     }
 
-    func gate(_ resolved: ResolvedVersion, stage: String, holderState: ModelState?, skipRelative: Bool) throws -> GateReport {
+    func gate(_ resolved: ResolvedVersion, stage: String, holderState: ModelState?, skipRelative: Bool,
+              rootTree: ObjectID? = nil) throws -> GateReport {
         let blocks = config.gates.filter { $0.applies(to: resolved.model, stage: stage) }
-        let label = resolved.version?.description ?? resolved.commit.short
+        let label = resolved.version?.description ?? (rootTree == nil ? resolved.commit.short : "staged")
         guard !blocks.isEmpty else { return GateReport(model: resolved.model.value, version: label, stage: stage, checks: []) }
-        let content = try content(of: resolved)
+        let content = try content(of: resolved, rootTree: rootTree)
         let reports = try allReports(content)
         let manifestValue = try YAMLValue.parse(content.manifest.yaml(), source: Manifest.fileName)
         var holderReports: [String: [(name: String, report: EvaluationReport)]] = [:]

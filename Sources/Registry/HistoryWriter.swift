@@ -56,7 +56,9 @@ public struct Published: Sendable {
 /// `publish`. Refs move only by compare-and-swap (a tag ref must not exist yet, the branch
 /// must still point at the parent), and a lost race is retried from fresh state, so
 /// concurrent writers (other mv processes or plain git) never lose a commit or share a
-/// version number. Hook execution belongs here too, since libgit2 runs none.
+/// version number. It also runs the repository's hooks around these writes, since libgit2
+/// runs none: pre-commit (with GIT_INDEX_FILE holding the commit's tree), commit-msg,
+/// reference-transaction (prepared/committed/aborted) and post-commit.
 struct HistoryWriter {
     let repository: Repository
     var maxAttempts = 60
@@ -79,29 +81,40 @@ struct HistoryWriter {
     /// after a lost race.
     func publish(signature: Signature, reflogPrefix: String, propose: (Head) throws -> Proposal) throws -> Published {
         try repository.setReflogIdentity(signature)
+        let hooks = HookRunner(repository: repository)
         var generator = SystemRandomNumberGenerator()
         for attempt in 1...maxAttempts {
             let head = try repository.head()
-            let proposal = try propose(head)
+            var proposal = try propose(head)
             let baseTree = try head.target.map { try repository.commit($0).treeID }
             let tree = try buildTree(base: baseTree, proposal: proposal)
+            proposal.message = try runCommitHooks(hooks, tree: tree, message: proposal.message)
             let commit = try repository.createCommit(tree: tree, parents: head.target.map { [$0] } ?? [],
                                                      message: proposal.message, author: signature, committer: signature)
             var tagObject: ObjectID?
             var tagRef: String?
+            var transaction = ""
             if let tag = proposal.tag {
                 var tagger = signature
                 if let time = proposal.tagTime { tagger.time = time }
                 let object = try repository.createTagObject(name: tag.name, target: proposal.tagTarget ?? commit, tagger: tagger, message: tag.message)
+                tagObject = object
+                transaction += "\(Self.zeroID) \(object) refs/tags/\(tag.name)\n"
+            }
+            transaction += "\(head.target?.description ?? Self.zeroID) \(commit) \(head.referenceName)\n"
+            let transactionInput = Data(transaction.utf8)
+            try hooks.require("reference-transaction", arguments: ["prepared"], input: transactionInput,
+                              refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
+            if let tag = proposal.tag, let object = tagObject {
                 let ref = "refs/tags/" + tag.name
                 do {
                     try repository.createReference(ref, target: object, logMessage: "\(reflogPrefix): \(tag.name)")
                 } catch let error as GitError where error.code == .exists || error.code == .locked {
                     // Another writer took this tag name; the next attempt proposes a fresh one.
+                    try hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                     backoff(attempt, &generator)
                     continue
                 }
-                tagObject = object
                 tagRef = ref
             }
             do {
@@ -111,17 +124,44 @@ struct HistoryWriter {
             } catch {
                 // Withdraw the tag we published a moment ago so no ref points off the branch.
                 if let tagRef, let tagObject { try? repository.deleteReference(tagRef, expecting: tagObject) }
+                try hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                 if let gitError = error as? GitError, [.modified, .exists, .locked].contains(gitError.code) {
                     backoff(attempt, &generator)
                     continue
                 }
                 throw error
             }
+            try hooks.run("reference-transaction", arguments: ["committed"], input: transactionInput)
+            // Like git, the status of post-commit does not matter: the commit has landed.
+            try hooks.run("post-commit")
             return Published(commit: commit, tag: tagObject, tagName: proposal.tag?.name,
                              branch: head.branchName ?? "HEAD", attempts: attempt, proposal: proposal)
         }
         throw MVError("gave up after \(maxAttempts) attempts: other writers kept moving the branch; nothing was committed",
                       hint: "try again when the repository is quieter")
+    }
+
+    static let zeroID = String(repeating: "0", count: 40)
+
+    /// pre-commit sees the commit's tree through a temporary index in GIT_INDEX_FILE;
+    /// commit-msg may rewrite the message file, and its version is what gets committed.
+    private func runCommitHooks(_ hooks: HookRunner, tree: ObjectID, message: String) throws -> String {
+        let scratch = repository.gitDirectory.appendingPathComponent("mv", isDirectory: true)
+        if hooks.exists("pre-commit") {
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let index = scratch.appendingPathComponent("index-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: index) }
+            try repository.writeIndex(of: tree, to: index)
+            try hooks.require("pre-commit", environment: ["GIT_INDEX_FILE": index.path], refusing: "the commit")
+        }
+        guard hooks.exists("commit-msg") else { return message }
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let file = scratch.appendingPathComponent("COMMIT_EDITMSG-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(message.utf8).write(to: file)
+        try hooks.require("commit-msg", arguments: [file.path], refusing: "the commit message")
+        let edited = String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        return edited.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? message : edited
     }
 
     private func backoff(_ attempt: Int, _ generator: inout SystemRandomNumberGenerator) {

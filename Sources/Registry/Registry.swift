@@ -10,6 +10,9 @@ public final class Registry {
     public let repository: Repository
     public let config: RegistryConfig
     var writer: HistoryWriter
+    /// Tag refs about to exist that the repository does not show yet: what a push brings,
+    /// seen from a pre-push or pre-receive hook. Queries read them as if they had landed.
+    var pendingTags: [(name: String, target: ObjectID)] = []
 
     init(repository: Repository, config: RegistryConfig) {
         self.repository = repository
@@ -36,12 +39,26 @@ public final class Registry {
             }
             return RegistryConfig()
         }
-        // A bare repository has no work tree: read the committed config.
-        guard let head = try repository.head().target,
-              let entry = try repository.tree(repository.commit(head).treeID).entry(atPath: RegistryConfig.fileName) else {
+        // A bare repository (a server) has no work tree: read the config committed on HEAD,
+        // or, when HEAD is unborn (git init --bare names master, pushes bring main), on
+        // main, master or the first branch.
+        var commit = try repository.head().target
+        if commit == nil {
+            let branches = try repository.references(matching: "refs/heads/*")
+            commit = (branches.first { $0.name == "refs/heads/main" } ?? branches.first { $0.name == "refs/heads/master" } ?? branches.first)?.target
+        }
+        guard let commit, let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: RegistryConfig.fileName) else {
             return RegistryConfig()
         }
         return try RegistryConfig.parse(String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self))
+    }
+
+    /// Tag refs matching `glob` with their targets, pending ones included (they win).
+    func tagRefs(matching glob: String) throws -> [(name: String, target: ObjectID)] {
+        let pending = pendingTags.filter { fnmatch(glob, $0.name, 0) == 0 }
+        let pendingNames = Set(pending.map(\.name))
+        return (try repository.references(matching: glob).filter { !pendingNames.contains($0.name) } + pending)
+            .sorted { $0.name < $1.name }
     }
 
     /// The repository-relative folder of a model, e.g. `models/churn`.

@@ -91,7 +91,7 @@ extension Registry {
     /// assignment is latest among versions still assigned; an unassignment or a
     /// deregistration hands the stage back to the previous holder.
     public func state(of model: ModelName) throws -> ModelState {
-        let refs = try repository.references(matching: "refs/tags/\(model)@*") + repository.references(matching: "refs/tags/\(model)#*")
+        let refs = try tagRefs(matching: "refs/tags/\(model)@*") + tagRefs(matching: "refs/tags/\(model)#*")
         return try state(of: model, tagRefs: refs)
     }
 

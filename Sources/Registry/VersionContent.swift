@@ -14,9 +14,11 @@ public struct VersionContent: Sendable {
 }
 
 extension Registry {
-    public func content(of resolved: ResolvedVersion) throws -> VersionContent {
+    /// `rootTree` reads the folder from a tree instead of the version's commit (the index
+    /// being committed, for the pre-commit hook).
+    public func content(of resolved: ResolvedVersion, rootTree: ObjectID? = nil) throws -> VersionContent {
         let folder = folder(of: resolved.model)
-        let tree = try repository.tree(repository.commit(resolved.commit).treeID)
+        let tree = try repository.tree(rootTree ?? repository.commit(resolved.commit).treeID)
         guard let folderEntry = try tree.entry(atPath: folder), folderEntry.isTree else {
             throw MVError("\(resolved.label) has no \(folder)/ folder", hint: "was it registered by another tool? try 'gto show \(resolved.model)'")
         }

@@ -12,7 +12,7 @@ struct MV: ParsableCommand {
         version: Registry.mvVersion,
         subcommands: [Init.self, Train.self, Eval.self, Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
                       List.self, Show.self, Log.self, History.self, Diff.self, Checkout.self, Export.self,
-                      ExampleDataCommand.self, TextConv.self])
+                      ExampleDataCommand.self, Hooks.self, Hook.self, TextConv.self])
 
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
