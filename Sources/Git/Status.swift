@@ -6,6 +6,8 @@ public struct StatusEntry: Sendable, Equatable {
     public let path: String
     public let isStaged: Bool
     public let isUntracked: Bool
+    /// The work-tree file differs from the index.
+    public let isChangedInWorkTree: Bool
 }
 
 extension Repository {
@@ -42,8 +44,11 @@ extension Repository {
             guard let delta, let cPath = delta.pointee.new_file.path ?? delta.pointee.old_file.path else { return nil }
             let path = String(cString: cPath)
             if let prefix, !(path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")) { return nil }
+            let workTree = GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_DELETED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue
+                | GIT_STATUS_WT_RENAMED.rawValue
             return StatusEntry(path: path, isStaged: entry.status.rawValue & staged != 0,
-                               isUntracked: entry.status == GIT_STATUS_WT_NEW)
+                               isUntracked: entry.status == GIT_STATUS_WT_NEW,
+                               isChangedInWorkTree: entry.status.rawValue & workTree != 0)
         }
     }
 }

@@ -40,7 +40,7 @@ extension Registry {
         let folder = folder(of: resolved.model)
         let lock = try writer.lock()
         defer { withExtendedLifetime(lock) {} }
-        if !force { try ensureClean(resolved.model) }
+        if !force { try ensureReplaceable(resolved.model) }
         let staged = files.map { StagedFile(path: "\(folder)/\($0.0)", blob: $0.1.id, mode: $0.1.mode, source: nil) }
         try writer.syncWorkTree(Proposal(files: staged, replacedFolders: [folder], message: "", tag: nil))
         return (resolved, files.count)
@@ -84,6 +84,25 @@ extension Registry {
             }
         }
         return (resolved, content.manifest.params.count)
+    }
+
+    /// Like `ensureClean`, but a folder that only holds an earlier `mv checkout` (staged,
+    /// identical to some version, nothing else changed) may be replaced: that is mv's own
+    /// work, not the user's.
+    func ensureReplaceable(_ model: ModelName) throws {
+        let folder = folder(of: model)
+        let changes = try repository.status(under: folder)
+        if changes.isEmpty { return }
+        if changes.allSatisfy({ $0.isStaged && !$0.isChangedInWorkTree && !$0.isUntracked }) {
+            let index = try repository.index()
+            let staged = try repository.tree(index.writeTree()).entry(atPath: folder)?.id
+            let versionTrees = try versionNumbers(of: model).compactMap { version -> ObjectID? in
+                let commit = try repository.resolveCommit(TagNames.version(model, version))
+                return try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id
+            }
+            if let staged, versionTrees.contains(staged) { return }
+        }
+        try ensureClean(model, action: "a checkout would overwrite them")
     }
 
     /// Re-hashes every tensor blob against the manifest.

@@ -103,8 +103,9 @@ extension Registry {
             let taken = try self.repository.referenceNames(matching: TagNames.evaluationGlob(resolved.model, version))
                 .compactMap { TagNames.parseEvaluation(ref: $0)?.number }
             let tagName = TagNames.evaluation(resolved.model, version, (taken.max() ?? 0) + 1)
+            let time = try self.freshSecond(after: self.state(of: resolved.model))
             return Proposal(files: [file], replacedFolders: [], message: "\(summary)\n\n\(body)\n\n\(trailers)\n",
-                            tag: (tagName, "\(summary)\n\nReport: \(path)\n\(trailers)\n"))
+                            tag: (tagName, "\(summary)\n\nReport: \(path)\n\(trailers)\n"), tagTime: time)
         }
         try writer.syncWorkTree(published.proposal)
         return EvalResult(model: resolved.model.value, version: version.description, name: name, metrics: metrics,
@@ -123,6 +124,10 @@ extension Registry {
         let name = url.lastPathComponent
         do {
             let table = try CSV.parse(data, source: name)
+            guard table.header.contains(target.name) else {
+                throw MVError("no column '\(target.name)' (the target of \(manifest.name) \(manifest.version)) in '\(name)' (columns: \(table.header.joined(separator: ", ")))",
+                              hint: "evaluation data needs the features and the true target values; for predictions without a target, use the features alone")
+            }
             let expected = manifest.features.map(\.name) + [target.name]
             if let extra = table.header.first(where: { !expected.contains($0) }) {
                 throw MVError("unexpected column '\(extra)' in '\(name)': \(manifest.name) \(manifest.version) was trained on \(manifest.features.map(\.name).joined(separator: ", ")) -> \(target.name)",

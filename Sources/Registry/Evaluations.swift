@@ -25,7 +25,7 @@ extension Registry {
             let fields = Self.trailers(tag.message)
             return EvaluationRecord(model: model.value, version: parsed.version, number: parsed.number, tag: tag.name,
                                     name: fields["Evaluation"] ?? "?", commit: tag.targetID.description, date: tag.tagger?.time,
-                                    author: tag.tagger?.name, reportPath: fields["Report"])
+                                    author: tag.tagger.map { "\($0.name) <\($0.email)>" }, reportPath: fields["Report"])
         }.sorted { ($0.version, $0.number) < ($1.version, $1.number) }
     }
 

@@ -68,12 +68,12 @@ public final class Registry {
 
     /// Refuses when the model folder has staged, unstaged or untracked changes, which a new
     /// version would overwrite.
-    func ensureClean(_ model: ModelName) throws {
+    func ensureClean(_ model: ModelName, action: String = "a new version would overwrite them") throws {
         let changes = try repository.status(under: folder(of: model))
         guard let first = changes.first else { return }
         let more = changes.count > 1 ? " and \(changes.count - 1) more" : ""
-        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first.path)'\(more)); a new version would overwrite them",
-                      hint: "commit or stash them, or pass --force to replace them")
+        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first.path)'\(more)); \(action)",
+                      hint: "commit or stash them, or pass --force to overwrite tracked files (untracked ones are left alone)")
     }
 
     /// The early check before training: taken under the writers' lock so another mv's

@@ -166,6 +166,20 @@ extension Registry {
 
     // MARK: Shared
 
+    /// Now, or the start of the next second if one of the model's tags (events or
+    /// evaluations) already has this second: GTO orders events by tagger second, and
+    /// `mv history` must never see two of mv's events tie.
+    func freshSecond(after state: ModelState) throws -> Date {
+        let times = state.events.map(\.time) + (try evaluations(of: state.model).compactMap(\.date))
+        let lastSecond = times.map { $0.timeIntervalSince1970.rounded(.down) }.max() ?? 0
+        var now = Date()
+        while now.timeIntervalSince1970.rounded(.down) <= lastSecond {
+            usleep(UInt32(max(1_000, (lastSecond + 1 - now.timeIntervalSince1970) * 1_000_000)))
+            now = Date()
+        }
+        return now
+    }
+
     /// Refuses a failed gate unless forced where the policy allows it; returns the trailers
     /// that record an override (the reason and every failed rule) in the stage tag.
     private func checkGate(_ report: GateReport, action: String, force: Bool, reason: String?) throws -> [String] {
@@ -226,13 +240,7 @@ extension Registry {
         }
         let published = try writer.publish(signature: signature, reflogPrefix: reflogPrefix) { _ in
             let state = try self.state(of: model)
-            // GTO orders events by tagger second: never share a second with the previous event.
-            let lastSecond = state.events.map { $0.time.timeIntervalSince1970.rounded(.down) }.max() ?? 0
-            var now = Date()
-            while now.timeIntervalSince1970.rounded(.down) <= lastSecond {
-                usleep(UInt32(max(1_000, (lastSecond + 1 - now.timeIntervalSince1970) * 1_000_000)))
-                now = Date()
-            }
+            let now = try self.freshSecond(after: state)
             let tagName: String
             switch kind {
             case .assignment: tagName = "\(model)#\(stage ?? "")#\(state.maxCounter + 1)"

@@ -14,7 +14,7 @@ final class TrainTests: GitTestCase {
         let first = try mv("init", folder.path)
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("Created a Git repository"), first.stdout)
-        XCTAssertEqual(try git("ls-files", in: folder), ".mv.yaml")
+        XCTAssertEqual(try git("ls-files", in: folder).split(separator: "\n"), [".gitattributes", ".mv.yaml"])
         XCTAssertEqual(try git("log", "--format=%s", in: folder), "mv: track models in this repository")
         let before = try snapshot(folder)
         let second = try mv("init", folder.path)
@@ -33,7 +33,7 @@ final class TrainTests: GitTestCase {
         try git("add", "a.txt")
         let result = try mv("init")
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(try git("show", "--name-only", "--format=", "HEAD"), ".mv.yaml")
+        XCTAssertEqual(try git("show", "--name-only", "--format=", "HEAD").split(separator: "\n"), [".gitattributes", ".mv.yaml"])
         XCTAssertEqual(try git("diff", "--cached", "--name-only"), "a.txt")
         XCTAssertEqual(try git("show", ":a.txt"), "staged")
     }

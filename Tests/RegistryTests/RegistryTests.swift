@@ -44,7 +44,10 @@ final class NamingTests: XCTestCase {
         let config = try RegistryConfig.parse("format: 1\nmodels_root: ml/models/\nstages: [dev, prod]\n")
         XCTAssertEqual(config.modelsRoot, "ml/models")
         XCTAssertEqual(config.stages, ["dev", "prod"])
-        XCTAssertEqual(try RegistryConfig.parse(RegistryConfig().yaml()), RegistryConfig())
+        let defaults = try RegistryConfig.parse(RegistryConfig().yaml())
+        XCTAssertEqual(defaults.modelsRoot, "models")
+        XCTAssertEqual(defaults.stages, ["staging", "production"])
+        XCTAssertTrue(defaults.gates.isEmpty)
         let cases: [(String, String)] = [
             ("modelsroot: x\n", "unknown setting 'modelsroot'"),
             ("models_root: ../x\n", "'models_root' must be a relative folder"),
