@@ -76,6 +76,14 @@ public struct ObjectDatabase {
         }
     }
 
+    /// Calls `body` with the blob's bytes in libgit2's own buffer, valid only during the call.
+    public func withBlobBytes<T>(_ id: ObjectID, _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T {
+        let blob = try lookupBlob(id)
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        return try body(UnsafeRawBufferPointer(start: size > 0 ? git_blob_rawcontent(blob) : nil, count: size))
+    }
+
     public func blobSize(_ id: ObjectID) throws -> Int {
         let blob = try lookupBlob(id)
         defer { git_blob_free(blob) }

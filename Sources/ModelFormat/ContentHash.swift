@@ -21,6 +21,11 @@ public enum ContentHash {
         hex(SHA256.hash(data: data))
     }
 
+    /// Lowercase hex SHA-256 of bytes someone else owns.
+    public static func sha256(bytes: UnsafeRawBufferPointer) -> String {
+        hex(SHA256.hash(data: bytes))
+    }
+
     static func hex(_ digest: SHA256.Digest) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []

@@ -6,12 +6,15 @@ public enum DType: String, Sendable, CaseIterable {
     case int8, int16, int32, int64
     case uint8, uint16, uint32, uint64
     case bool
+    /// Brain float: numpy has none, so its .npy files hold the raw 16-bit patterns as
+    /// uint16 and the manifest records `bfloat16` (listed last so `<u2` reads as uint16).
+    case bfloat16
 
     /// Bytes per element.
     public var itemSize: Int {
         switch self {
         case .int8, .uint8, .bool: return 1
-        case .float16, .int16, .uint16: return 2
+        case .float16, .int16, .uint16, .bfloat16: return 2
         case .float32, .int32, .uint32: return 4
         case .float64, .int64, .uint64: return 8
         }
@@ -29,7 +32,7 @@ public enum DType: String, Sendable, CaseIterable {
         case .int32: return "<i4"
         case .int64: return "<i8"
         case .uint8: return "|u1"
-        case .uint16: return "<u2"
+        case .uint16, .bfloat16: return "<u2"
         case .uint32: return "<u4"
         case .uint64: return "<u8"
         case .bool: return "|b1"
@@ -41,7 +44,7 @@ public enum DType: String, Sendable, CaseIterable {
     public init?(npyDescr: String) {
         guard npyDescr.count >= 2, let order = npyDescr.first else { return nil }
         let code = String(npyDescr.dropFirst())
-        guard let type = DType.allCases.first(where: { String($0.npyDescr.dropFirst()) == code }) else {
+        guard let type = DType.allCases.first(where: { $0 != .bfloat16 && String($0.npyDescr.dropFirst()) == code }) else {
             return nil
         }
         switch order {
@@ -66,6 +69,7 @@ public enum DType: String, Sendable, CaseIterable {
         case .uint32: return "U32"
         case .uint64: return "U64"
         case .bool: return "BOOL"
+        case .bfloat16: return "BF16"
         }
     }
 
@@ -79,6 +83,6 @@ public enum DType: String, Sendable, CaseIterable {
     /// Safetensors dtypes that are valid in the format but have no numpy equivalent, so they get
     /// a "cannot hold yet" message rather than "unknown dtype".
     static let safetensorsOnlyNames: Set<String> = [
-        "BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
+        "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C64",
     ]
 }

@@ -16,6 +16,9 @@ public struct Manifest: Sendable, Equatable {
     public var features: [Column]
     public var target: Column?
     public var lineage: Lineage
+    /// Where imported weights came from (`mv add`): format, file, hash, and what is needed
+    /// to write the original file back byte for byte.
+    public var source: YAMLValue?
     public var params: [TensorRecord]
 
     public init(name: String, version: String, task: String, algorithm: String, hyperparameters: YAMLValue,
@@ -147,6 +150,7 @@ public struct Manifest: Sendable, Equatable {
         ]
         if let target { root.append(("target", .map([("name", .string(target.name)), ("type", .string(target.type))]))) }
         root.append(("lineage", .map(lineageMap)))
+        if let source { root.append(("source", source)) }
         root.append(("params", .list(params.map { record in
             .map([
                 ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
@@ -200,6 +204,7 @@ public struct Manifest: Sendable, Equatable {
                              std: try $0.double("std"), l2Norm: try $0.double("l2_norm"))
             })
         manifest.format = format
+        manifest.source = root["source"]
         return manifest
     }
 }

@@ -31,12 +31,14 @@ public enum Npy {
 
     /// Validates the header, then hands `body` the elements as Doubles in ~1 MiB chunks.
     @discardableResult
-    public static func streamValues(fileAt url: URL, _ body: ([Double]) throws -> Void) throws -> NpyHeader {
+    /// `logical` reads the elements as another type of the same size (bfloat16 stored as uint16).
+    public static func streamValues(fileAt url: URL, as logical: DType? = nil, _ body: ([Double]) throws -> Void) throws -> NpyHeader {
         let header = try NpyHeader.read(fileAt: url)
         let handle = try TensorFileIO.openForReading(url)
         defer { try? handle.close() }
+        let dtype = logical.flatMap { $0.itemSize == header.dtype.itemSize ? $0 : nil } ?? header.dtype
         try TensorElementDecoding.streamValues(
-            handle, url: url, offset: header.headerLength, length: header.dataLength, dtype: header.dtype, body)
+            handle, url: url, offset: header.headerLength, length: header.dataLength, dtype: dtype, body)
         return header
     }
 }

@@ -213,19 +213,23 @@ public enum SafetensorsWriter {
         case .float32: return 3
         case .uint32: return 4
         case .int32: return 5
-        case .float16: return 6
-        case .uint16: return 7
-        case .int16: return 8
-        case .int8: return 9
-        case .uint8: return 10
-        case .bool: return 11
+        case .bfloat16: return 6
+        case .float16: return 7
+        case .uint16: return 8
+        case .int16: return 9
+        case .int8: return 10
+        case .uint8: return 11
+        case .bool: return 12
         }
     }
 
     /// Lays out tensors as the reference implementation does (largest item size first, then by
     /// name) so every tensor is aligned to its item size for zero-copy loading, writes the compact
     /// JSON header padded with spaces to a multiple of 8 bytes, then streams each `.npy` body.
-    public static func write(tensors: [(name: String, npyFile: URL)], metadata: [String: String], to destination: URL) throws {
+    /// `dtypes` names the real type of tensors whose .npy holds them as another type of the
+    /// same size (bfloat16 stored as uint16).
+    public static func write(tensors: [(name: String, npyFile: URL)], metadata: [String: String],
+                             dtypes: [String: DType] = [:], to destination: URL) throws {
         let fileName = TensorFileIO.fileName(destination)
         var seen: Set<String> = []
         var entries: [(name: String, url: URL, header: NpyHeader)] = []
@@ -236,7 +240,9 @@ public enum SafetensorsWriter {
             guard seen.insert(name).inserted else {
                 throw TensorFormatError.duplicateTensorName(file: fileName, tensor: name)
             }
-            entries.append((name, npyFile, try NpyHeader.read(fileAt: npyFile)))
+            let stored = try NpyHeader.read(fileAt: npyFile)
+            let header = dtypes[name].map { NpyHeader(dtype: $0, shape: stored.shape, headerLength: stored.headerLength) } ?? stored
+            entries.append((name, npyFile, header))
         }
         entries.sort { a, b in
             let (rankA, rankB) = (layoutRank(a.header.dtype), layoutRank(b.header.dtype))
@@ -271,12 +277,26 @@ public enum SafetensorsWriter {
         for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
         prefix.append(contentsOf: headerBytes)
 
+        try writeFile(prefix: prefix, bodies: entries.map { ($0.url, $0.header) }, to: destination)
+    }
+
+    /// Reproduces a safetensors file from its original header bytes (as stored by `mv add`)
+    /// and the tensors' .npy files in data-offset order: byte for byte the file imported.
+    public static func write(originalHeader: Data, bodiesInDataOrder npyFiles: [URL], to destination: URL) throws {
+        var prefix = Data()
+        let length = UInt64(originalHeader.count)
+        for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+        prefix.append(originalHeader)
+        try writeFile(prefix: prefix, bodies: try npyFiles.map { ($0, try NpyHeader.read(fileAt: $0)) }, to: destination)
+    }
+
+    private static func writeFile(prefix: Data, bodies: [(url: URL, header: NpyHeader)], to destination: URL) throws {
         try TensorFileIO.writeAtomically(to: destination) { output in
             try TensorFileIO.write(output, prefix, url: destination)
-            for entry in entries {
-                let input = try TensorFileIO.openForReading(entry.url)
+            for body in bodies {
+                let input = try TensorFileIO.openForReading(body.url)
                 defer { try? input.close() }
-                try TensorFileIO.forEachChunk(input, url: entry.url, offset: entry.header.headerLength, length: entry.header.dataLength) {
+                try TensorFileIO.forEachChunk(input, url: body.url, offset: body.header.headerLength, length: body.header.dataLength) {
                     try TensorFileIO.write(output, $0, url: destination)
                 }
             }

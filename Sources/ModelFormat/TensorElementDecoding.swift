@@ -42,6 +42,12 @@ enum TensorElementDecoding {
             for i in 0..<count {
                 out.append(Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))))
             }
+        case .bfloat16:
+            // The upper half of an IEEE float32.
+            for i in 0..<count {
+                let bits = UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16
+                out.append(Double(Float(bitPattern: bits)))
+            }
         case .float32:
             for i in 0..<count {
                 let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))

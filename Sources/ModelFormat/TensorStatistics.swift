@@ -32,9 +32,9 @@ public struct TensorStatistics: Sendable, Equatable {
     }
 
     /// Streams the file in ~1 MiB chunks; memory use does not depend on the tensor size.
-    public static func compute(npyFileAt url: URL) throws -> (NpyHeader, TensorStatistics) {
+    public static func compute(npyFileAt url: URL, as logical: DType? = nil) throws -> (NpyHeader, TensorStatistics) {
         var accumulator = Accumulator()
-        let header = try Npy.streamValues(fileAt: url) { accumulator.add($0) }
+        let header = try Npy.streamValues(fileAt: url, as: logical) { accumulator.add($0) }
         return (header, accumulator.result)
     }
 

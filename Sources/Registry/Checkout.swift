@@ -69,16 +69,31 @@ extension Registry {
             }
             let staging = try makeStagingFolder()
             defer { try? fileManager.removeItem(at: staging) }
-            var tensors: [(name: String, npyFile: URL)] = []
+            var npyFiles: [String: URL] = [:]
             for record in content.manifest.params {
                 guard let blob = content.tensorBlobs[record.name] else { continue }
-                let url = staging.appendingPathComponent("\(tensors.count).npy")
+                let url = staging.appendingPathComponent("\(npyFiles.count).npy")
                 try repository.objects.writeBlob(blob, toFileAt: url)
-                tensors.append((record.name, url))
+                npyFiles[record.name] = url
             }
             do {
-                try SafetensorsWriter.write(tensors: tensors, metadata: ["format": "pt", "mv_model": resolved.model.value,
-                                                                        "mv_version": content.manifest.version], to: output)
+                if let original = try originalSafetensors(content, npyFiles: npyFiles) {
+                    try SafetensorsWriter.write(originalHeader: original.header, bodiesInDataOrder: original.bodies, to: output)
+                    guard try ContentHash.sha256(fileAt: output) == original.sha256 else {
+                        try? fileManager.removeItem(at: output)
+                        throw MVError("the safetensors file rebuilt for \(resolved.label) does not match the sha256 of the file imported; nothing was written")
+                    }
+                } else {
+                    let tensors = content.manifest.params.compactMap { record in npyFiles[record.name].map { (name: record.name, npyFile: $0) } }
+                    let dtypes = Dictionary(content.manifest.params.compactMap { record in
+                        DType(rawValue: record.dtype).map { (record.name, $0) }
+                    }, uniquingKeysWith: { $1 })
+                    try SafetensorsWriter.write(tensors: tensors, metadata: ["format": "pt", "mv_model": resolved.model.value,
+                                                                            "mv_version": content.manifest.version],
+                                                dtypes: dtypes, to: output)
+                }
+            } catch let error as MVError {
+                throw error
             } catch {
                 throw MVError("\(error)")
             }
@@ -105,12 +120,35 @@ extension Registry {
         try ensureClean(model, action: "a checkout would overwrite them")
     }
 
+    /// The header and body order of an imported safetensors file, when the version holds
+    /// exactly the tensors it was imported with.
+    private func originalSafetensors(_ content: VersionContent, npyFiles: [String: URL]) throws -> (header: Data, bodies: [URL], sha256: String)? {
+        guard let source = content.manifest.source, source["format"]?.stringValue == "safetensors",
+              let headerFile = source["header"]?.stringValue, let sha256 = source["sha256"]?.stringValue,
+              case let .list(order)? = source["data_order"] else { return nil }
+        let names = order.compactMap(\.stringValue)
+        guard Set(names) == Set(npyFiles.keys), names.count == npyFiles.count,
+              let entry = try repository.tree(content.folderTree).entry(atPath: headerFile) else { return nil }
+        return (try repository.objects.readBlob(entry.id), names.compactMap { npyFiles[$0] }, sha256)
+    }
+
+    /// `mv verify`: re-hashes every tensor of a version from Git objects; returns each
+    /// tensor's name and whether its sha256 matches the manifest.
+    public func verify(_ reference: String, model hint: String? = nil) throws -> (ResolvedVersion, [(tensor: String, file: String, ok: Bool)]) {
+        let resolved = try resolve(reference, model: hint)
+        let content = try content(of: resolved)
+        let results = try content.manifest.params.map { record -> (tensor: String, file: String, ok: Bool) in
+            guard let blob = content.tensorBlobs[record.name] else { return (record.name, record.file, false) }
+            return (record.name, record.file, try repository.objects.sha256(of: blob) == record.sha256)
+        }
+        return (resolved, results)
+    }
+
     /// Re-hashes every tensor blob against the manifest.
     func verifyTensors(_ content: VersionContent) throws {
         for record in content.manifest.params {
             guard let blob = content.tensorBlobs[record.name] else { continue }
-            let data = try repository.objects.readBlob(blob)
-            guard ContentHash.sha256(data) == record.sha256 else {
+            guard try repository.objects.sha256(of: blob) == record.sha256 else {
                 throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered")
             }
         }

@@ -82,6 +82,13 @@ extension Registry {
         return ResolvedVersion(model: model, version: version, commit: try repository.resolveCommit(tag), spelled: spelled)
     }
 
+    /// What a command without a version argument acts on: the latest version of `model`, or
+    /// of the only model.
+    public func defaultReference(model: String?) throws -> String {
+        if let model { return "\(model)@latest" }
+        return "\(try soleModel(for: "the latest version"))@latest"
+    }
+
     /// The only model with versions, for `v3` without a model name.
     func soleModel(for text: String) throws -> ModelName {
         let models = Set(try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model })

@@ -17,24 +17,28 @@ struct VersionDraft {
     var reports: [(name: String, report: EvaluationReport)]
     var headline: [(name: String, value: Double)]
     var body: String
+    /// Other files of the folder (e.g. an imported safetensors header).
+    var extraFiles: [StagedFile] = []
 }
 
 /// Turns drafts into committed, tagged versions.
 extension Registry {
     /// Validates an .npy file, hashes it, summarises it and stores it as a blob.
-    func stageTensor(name: String, npyFile: URL, folder: String) throws -> StagedTensor {
+    /// `file` is the file name under params/ (default `<name>.npy`); `dtype` the real element
+    /// type when the .npy holds it as another (bfloat16 as uint16).
+    func stageTensor(name: String, npyFile: URL, folder: String, file: String? = nil, dtype logical: DType? = nil) throws -> StagedTensor {
         let header: NpyHeader
         let statistics: TensorStatistics
         do {
-            (header, statistics) = try TensorStatistics.compute(npyFileAt: npyFile)
+            (header, statistics) = try TensorStatistics.compute(npyFileAt: npyFile, as: logical)
         } catch {
             throw MVError("\(error)")
         }
-        let relative = "params/\(name).npy"
+        let relative = "params/\(file ?? name + ".npy")"
         let blob = try repository.objects.writeBlob(fileAt: npyFile)
         let size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
         let record = Manifest.TensorRecord(
-            name: name, file: relative, dtype: header.dtype.rawValue, shape: header.shape, bytes: size,
+            name: name, file: relative, dtype: (logical ?? header.dtype).rawValue, shape: header.shape, bytes: size,
             sha256: try ContentHash.sha256(fileAt: npyFile), min: statistics.min, max: statistics.max,
             mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
         return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile))
@@ -87,7 +91,7 @@ extension Registry {
         var manifest = draft.manifest
         manifest.version = version.description
         manifest.params = draft.tensors.map(\.record)
-        var files = draft.tensors.map(\.file)
+        var files = draft.tensors.map(\.file) + draft.extraFiles
         var reports: [(name: String, report: EvaluationReport)] = []
         for (name, report) in draft.reports {
             var report = report

@@ -93,3 +93,10 @@ extension Registry {
         }
     }
 }
+
+extension ObjectDatabase {
+    /// SHA-256 of a blob's bytes, hashed where libgit2 holds them (no copy into Swift).
+    func sha256(of blob: ObjectID) throws -> String {
+        try withBlobBytes(blob) { ContentHash.sha256(bytes: $0) }
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Git
+import ModelFormat
+
+/// What `mv add` needs: externally trained weights to register as a version.
+public struct AddRequest: Sendable {
+    public var model: String
+    /// A .safetensors file, a .npy file, or a folder of them.
+    public var weights: URL
+    public var metrics: URL?
+    public var hyperparameters: URL?
+    public var task: String?
+    public var version: String?
+    public var force = false
+    public var commandLine: [String] = []
+
+    public init(model: String, weights: URL) {
+        self.model = model
+        self.weights = weights
+    }
+}
+
+extension Registry {
+    /// Registers weights trained elsewhere (e.g. a Hugging Face checkpoint) as a new
+    /// version: every tensor becomes its own .npy file and blob (an unchanged tensor is the
+    /// blob already stored), and a safetensors file's header is kept so that
+    /// `mv export --format safetensors` writes the original file back byte for byte.
+    public func add(_ request: AddRequest) throws -> TrainResult {
+        let started = Date()
+        let model = try ModelName(request.model)
+        let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
+        if !request.force { try ensureCleanBeforeWork(model) }
+        let code = try codeState()
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: request.weights.path, isDirectory: &isDirectory) else {
+            throw MVError("cannot read weights '\(request.weights.path)': no such file or folder")
+        }
+        let inputs: [URL]
+        if isDirectory.boolValue {
+            inputs = try fileManager.contentsOfDirectory(atPath: request.weights.path).sorted()
+                .map { request.weights.appendingPathComponent($0) }
+                .filter { ["npy", "safetensors"].contains($0.pathExtension) }
+            guard !inputs.isEmpty else {
+                throw MVError("'\(request.weights.path)' holds no .npy or .safetensors files")
+            }
+        } else {
+            guard ["npy", "safetensors"].contains(request.weights.pathExtension) else {
+                throw MVError("'\(request.weights.lastPathComponent)' is neither a .safetensors nor a .npy file",
+                              hint: "pass a .safetensors file, a .npy file, or a folder of .npy files")
+            }
+            inputs = [request.weights]
+        }
+
+        let staging = try makeStagingFolder()
+        defer { try? fileManager.removeItem(at: staging) }
+        let folder = folder(of: model)
+        var tensors: [StagedTensor] = []
+        var fileNames = Set<String>()
+        var files: [(path: String, url: URL)] = []
+        var source: YAMLValue?
+        var dataFiles: [Manifest.DataFile] = []
+
+        func add(name: String, npy: URL, dtype: DType?) throws {
+            guard !tensors.contains(where: { $0.record.name == name }) else {
+                throw MVError("tensor '\(name)' appears twice in the weights; tensor names must be unique")
+            }
+            let file = Self.tensorFileName(name, taken: &fileNames)
+            tensors.append(try stageTensor(name: name, npyFile: npy, folder: folder, file: file, dtype: dtype))
+        }
+
+        let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
+        for input in inputs {
+            if input.pathExtension == "npy" {
+                try add(name: input.deletingPathExtension().lastPathComponent, npy: input, dtype: nil)
+                continue
+            }
+            let file: SafetensorsFile
+            do { file = try SafetensorsFile.open(input) } catch { throw MVError("\(error)") }
+            for tensor in file.tensors {
+                let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
+                do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
+                try add(name: tensor.name, npy: npy, dtype: tensor.dtype == .bfloat16 ? .bfloat16 : nil)
+            }
+            let sha = try ContentHash.sha256(fileAt: input)
+            dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))
+            // One safetensors file can be written back exactly; shards are re-laid out on export.
+            if safetensorsInputs.count == 1 {
+                let header = try Self.readSafetensorsHeader(input)
+                let headerFile = staging.appendingPathComponent("safetensors-header.json")
+                try header.write(to: headerFile)
+                files.append((Self.safetensorsHeaderFile, headerFile))
+                let size = (try? fileManager.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
+                source = .map([
+                    ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
+                    ("sha256", .string(sha)), ("header", .string(Self.safetensorsHeaderFile)),
+                    ("metadata", .map(file.metadata.keys.sorted().map { ($0, .string(file.metadata[$0] ?? "")) })),
+                    ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
+                ])
+            }
+        }
+        if source == nil {
+            source = .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
+                           ("file", .string(request.weights.lastPathComponent))])
+        }
+
+        let hyperparameters = try request.hyperparameters.map { url -> YAMLValue in
+            let value = try readUserYAML(url)
+            guard case .map = value else { throw MVError("'\(url.lastPathComponent)' must be a mapping of hyperparameter names to values") }
+            return value
+        } ?? .map([])
+        var reports: [(name: String, report: EvaluationReport)] = []
+        var metrics: [(name: String, value: Double)] = []
+        if let url = request.metrics {
+            metrics = try readMetricsFile(url)
+            let name = url.deletingPathExtension().lastPathComponent
+            guard (try? ModelName(name)) != nil else {
+                throw MVError("cannot name a report after '\(url.lastPathComponent)': rename it to <name>.yaml with \(ModelName.rule)")
+            }
+            reports.append((name, EvaluationReport(metrics: metrics, model: model.value, version: "",
+                                                   dataset: Manifest.DataFile(path: "(reported with the weights)", role: "evaluation", sha256: "unknown", rows: nil),
+                                                   selection: "metrics supplied with mv add --metrics", evaluatedAt: Environment.timestamp(Date()))))
+        }
+        if let task = request.task, !["regression", "classification"].contains(task) {
+            throw MVError("unknown task '\(task)': use regression or classification")
+        }
+        var manifest = Manifest(
+            name: model.value, version: "", task: request.task ?? "unspecified", algorithm: "imported",
+            hyperparameters: hyperparameters, features: [], target: nil,
+            lineage: Manifest.Lineage(
+                data: dataFiles, split: nil, codeCommit: code.commit, codeBranch: code.branch, codeDirty: code.dirty,
+                command: Environment.commandLine(request.commandLine), seed: nil, mvVersion: Registry.mvVersion,
+                startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started), host: Environment.hostName()),
+            params: [])
+        manifest.source = source
+        var draft = VersionDraft(model: model, manifest: manifest, tensors: tensors, reports: reports,
+                                 headline: Array(metrics.prefix(2)),
+                                 body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
+        draft.extraFiles = try files.map { path, url in
+            StagedFile(path: "\(folder)/\(path)", blob: try repository.objects.writeBlob(fileAt: url), source: url)
+        }
+        let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
+                                                     staging: staging, reflogPrefix: "mv add")
+        return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
+                           tag: TagNames.version(model, version), branch: published.branch, metrics: metrics, trainRows: 0, testRows: 0)
+    }
+
+    static let safetensorsHeaderFile = "safetensors-header.json"
+
+    /// The header bytes exactly as in the file (padding included).
+    static func readSafetensorsHeader(_ url: URL) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let prefix = try handle.read(upToCount: 8) ?? Data()
+        guard prefix.count == 8 else { throw MVError("'\(url.lastPathComponent)' is too short to be a safetensors file") }
+        let length = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        return try handle.read(upToCount: Int(length)) ?? Data()
+    }
+
+    /// A safe, unique file name for a tensor: names like `encoder/layer.0.weight` keep their
+    /// dots but lose characters a path cannot hold.
+    static func tensorFileName(_ name: String, taken: inout Set<String>) -> String {
+        var base = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
+        if base.isEmpty || base.hasPrefix(".") { base = "_" + base }
+        var candidate = base + ".npy"
+        var counter = 2
+        while !taken.insert(candidate.lowercased()).inserted {
+            candidate = "\(base)~\(counter).npy"
+            counter += 1
+        }
+        return candidate
+    }
+
+    func readUserYAML(_ url: URL) throws -> YAMLValue {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw MVError("cannot read '\(url.path)': no such file")
+        }
+        do { return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: url.lastPathComponent) } catch { throw MVError("\(error)") }
+    }
+
+    func readMetricsFile(_ url: URL) throws -> [(name: String, value: Double)] {
+        guard case let .map(pairs) = try readUserYAML(url) else {
+            throw MVError("'\(url.lastPathComponent)' must map metric names to numbers, e.g. 'rmse: 0.42'")
+        }
+        return try pairs.map { name, value in
+            guard let number = value.doubleValue else {
+                throw MVError("metric '\(name)' in '\(url.lastPathComponent)' is not a number ('\(value.stringValue ?? "a nested value")')")
+            }
+            guard (try? ModelName(name)) != nil else {
+                throw MVError("metric name '\(name)' in '\(url.lastPathComponent)' is not valid: use \(ModelName.rule)")
+            }
+            return (name, number)
+        }
+    }
+}
