@@ -70,16 +70,16 @@ extension Registry {
         }
 
         let folder = folder(of: model)
-        let tensors = try collectTensors(output, staging: staging, folder: folder, executable: executable)
-        let hyperparameters = try readOptionalYAML(in: output, names: CommandContract.hyperparameterFiles) ?? .map([])
+        let weights = try collectTensors(output, staging: staging, folder: folder, executable: executable)
+        let hyperparameters = try outputFile(in: output, names: CommandContract.hyperparameterFiles).map(readUserYAML) ?? .map([])
         guard case .map = hyperparameters else {
             throw MVError("'hyperparameters' written by '\(executable)' must be a mapping of names to values")
         }
-        let metrics = try readMetrics(in: output, executable: executable)
+        let metrics = try outputFile(in: output, names: CommandContract.metricFiles).map(readMetricsFile) ?? []
         let task = request.task ?? (metrics.contains { ["accuracy", "f1", "precision", "recall", "auc", "log_loss"].contains($0.name) }
             ? "classification" : "regression")
 
-        let manifest = Manifest(
+        var manifest = Manifest(
             name: model.value, version: "", task: task, algorithm: "custom", hyperparameters: hyperparameters,
             features: [], target: nil,
             lineage: Manifest.Lineage(
@@ -88,6 +88,7 @@ extension Registry {
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started),
                 host: Environment.hostName()),
             params: [])
+        manifest.source = weights.source
         var reports: [(name: String, report: EvaluationReport)] = []
         if !metrics.isEmpty {
             let dataset = dataFiles.first ?? Manifest.DataFile(path: "(reported by the training command)", role: "evaluation",
@@ -96,9 +97,10 @@ extension Registry {
                                                       selection: "metrics reported by the training command",
                                                       evaluatedAt: Environment.timestamp(Date()))))
         }
-        let draft = VersionDraft(model: model, manifest: manifest, tensors: tensors, reports: reports,
+        var draft = VersionDraft(model: model, manifest: manifest, tensors: weights.tensors, reports: reports,
                                  headline: Array(metrics.prefix(2)),
                                  body: "Trained by: \(Environment.commandLine(request.command))")
+        draft.extraFiles = weights.extraFiles
         let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
                                                      staging: staging, reflogPrefix: "mv train")
         return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
@@ -108,72 +110,26 @@ extension Registry {
 
     /// `.npy` files under `params/` (or the output root) and tensors of any `.safetensors`
     /// file there, each becoming one `.npy` file of the version.
-    private func collectTensors(_ output: URL, staging: URL, folder: String, executable: String) throws -> [StagedTensor] {
-        let fileManager = FileManager.default
+    private func collectTensors(_ output: URL, staging: URL, folder: String, executable: String)
+        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?) {
         var candidates: [URL] = []
         for directory in [output, output.appendingPathComponent("params")] {
-            let names = (try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? []
-            candidates += names.sorted().map { directory.appendingPathComponent($0) }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            candidates += names.sorted().map { directory.appendingPathComponent($0) }.filter { ["npy", "safetensors"].contains($0.pathExtension) }
         }
-        var tensors: [StagedTensor] = []
-        var seen = Set<String>()
-        func add(_ name: String, _ url: URL) throws {
-            guard (try? ModelName(name)) != nil || name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }),
-                  !name.hasPrefix("."), !name.isEmpty else {
-                throw MVError("tensor name '\(name)' written by '\(executable)' is not a safe file name: use letters, digits, '.', '-' and '_'")
-            }
-            guard seen.insert(name).inserted else {
-                throw MVError("tensor '\(name)' was written twice by '\(executable)'; tensor names must be unique")
-            }
-            tensors.append(try stageTensor(name: name, npyFile: url, folder: folder))
-        }
-        let converted = staging.appendingPathComponent("converted", isDirectory: true)
-        try fileManager.createDirectory(at: converted, withIntermediateDirectories: true)
-        for url in candidates {
-            switch url.pathExtension {
-            case "npy":
-                try add(url.deletingPathExtension().lastPathComponent, url)
-            case "safetensors":
-                let file: SafetensorsFile
-                do { file = try SafetensorsFile.open(url) } catch { throw MVError("\(error)") }
-                for tensor in file.tensors {
-                    let destination = converted.appendingPathComponent("\(UUID().uuidString).npy")
-                    do { try file.writeNpy(tensor, to: destination) } catch { throw MVError("\(error)") }
-                    try add(tensor.name, destination)
-                }
-            default:
-                continue
-            }
-        }
-        guard !tensors.isEmpty else {
+        let weights = try stageWeights(candidates, folder: folder, staging: staging)
+        guard !weights.tensors.isEmpty else {
             throw MVError("training command '\(executable)' wrote no parameters; nothing was committed",
                           hint: "write .npy files to $\(CommandContract.outputVariable)/params/ or a .safetensors file to $\(CommandContract.outputVariable)/")
         }
-        return tensors
+        return (weights.tensors, weights.extraFiles, weights.source)
     }
 
-    private func readOptionalYAML(in folder: URL, names: [String]) throws -> YAMLValue? {
+    /// The one file of `names` the command wrote, if any.
+    private func outputFile(in folder: URL, names: [String]) throws -> URL? {
         let present = names.filter { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
-        guard let name = present.first else { return nil }
-        guard present.count == 1 else { throw MVError("the training command wrote both \(present.joined(separator: " and ")); keep one") }
-        let text = String(decoding: try Data(contentsOf: folder.appendingPathComponent(name)), as: UTF8.self)
-        do { return try YAMLValue.parse(text, source: name) } catch { throw MVError("\(error)") }
-    }
-
-    private func readMetrics(in folder: URL, executable: String) throws -> [(name: String, value: Double)] {
-        guard let value = try readOptionalYAML(in: folder, names: CommandContract.metricFiles) else { return [] }
-        guard case let .map(pairs) = value else {
-            throw MVError("metrics written by '\(executable)' must be a mapping of metric names to numbers, e.g. 'rmse: 0.42'")
-        }
-        return try pairs.map { name, value in
-            guard let number = value.doubleValue else {
-                throw MVError("metric '\(name)' written by '\(executable)' is not a number ('\(value.stringValue ?? "a nested value")')")
-            }
-            guard (try? ModelName(name)) != nil else {
-                throw MVError("metric name '\(name)' written by '\(executable)' is not valid: use \(ModelName.rule)")
-            }
-            return (name, number)
-        }
+        guard present.count <= 1 else { throw MVError("the training command wrote both \(present.joined(separator: " and ")); keep one") }
+        return present.first.map { folder.appendingPathComponent($0) }
     }
 
     static func countDataRows(_ url: URL) -> Int? {

@@ -55,54 +55,11 @@ extension Registry {
         let staging = try makeStagingFolder()
         defer { try? fileManager.removeItem(at: staging) }
         let folder = folder(of: model)
-        var tensors: [StagedTensor] = []
-        var fileNames = Set<String>()
-        var files: [(path: String, url: URL)] = []
-        var source: YAMLValue?
-        var dataFiles: [Manifest.DataFile] = []
-
-        func add(name: String, npy: URL, dtype: DType?) throws {
-            guard !tensors.contains(where: { $0.record.name == name }) else {
-                throw MVError("tensor '\(name)' appears twice in the weights; tensor names must be unique")
-            }
-            let file = Self.tensorFileName(name, taken: &fileNames)
-            tensors.append(try stageTensor(name: name, npyFile: npy, folder: folder, file: file, dtype: dtype))
-        }
-
-        let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
-        for input in inputs {
-            if input.pathExtension == "npy" {
-                try add(name: input.deletingPathExtension().lastPathComponent, npy: input, dtype: nil)
-                continue
-            }
-            let file: SafetensorsFile
-            do { file = try SafetensorsFile.open(input) } catch { throw MVError("\(error)") }
-            for tensor in file.tensors {
-                let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
-                do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
-                try add(name: tensor.name, npy: npy, dtype: tensor.dtype == .bfloat16 ? .bfloat16 : nil)
-            }
-            let sha = try ContentHash.sha256(fileAt: input)
-            dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))
-            // One safetensors file can be written back exactly; shards are re-laid out on export.
-            if safetensorsInputs.count == 1 {
-                let header = try Self.readSafetensorsHeader(input)
-                let headerFile = staging.appendingPathComponent("safetensors-header.json")
-                try header.write(to: headerFile)
-                files.append((Self.safetensorsHeaderFile, headerFile))
-                let size = (try? fileManager.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
-                source = .map([
-                    ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
-                    ("sha256", .string(sha)), ("header", .string(Self.safetensorsHeaderFile)),
-                    ("metadata", .map(file.metadata.keys.sorted().map { ($0, .string(file.metadata[$0] ?? "")) })),
-                    ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
-                ])
-            }
-        }
-        if source == nil {
-            source = .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
-                           ("file", .string(request.weights.lastPathComponent))])
-        }
+        let weights = try stageWeights(inputs, folder: folder, staging: staging)
+        let tensors = weights.tensors
+        let dataFiles = weights.dataFiles
+        let source = weights.source ?? .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
+                                             ("file", .string(request.weights.lastPathComponent))])
 
         let hyperparameters = try request.hyperparameters.map { url -> YAMLValue in
             let value = try readUserYAML(url)
@@ -136,9 +93,7 @@ extension Registry {
         var draft = VersionDraft(model: model, manifest: manifest, tensors: tensors, reports: reports,
                                  headline: Array(metrics.prefix(2)),
                                  body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
-        draft.extraFiles = try files.map { path, url in
-            StagedFile(path: "\(folder)/\(path)", blob: try repository.objects.writeBlob(fileAt: url), source: url)
-        }
+        draft.extraFiles = weights.extraFiles
         let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
                                                      staging: staging, reflogPrefix: "mv add")
         return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
@@ -146,6 +101,58 @@ extension Registry {
     }
 
     static let safetensorsHeaderFile = "safetensors-header.json"
+
+    /// Tensors from .npy and .safetensors files, each staged as one .npy of the version;
+    /// a single safetensors file also yields its header and a `source` record so it can
+    /// be written back exactly.
+    func stageWeights(_ inputs: [URL], folder: String, staging: URL)
+        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile]) {
+        var tensors: [StagedTensor] = []
+        var fileNames = Set<String>()
+        var extraFiles: [StagedFile] = []
+        var source: YAMLValue?
+        var dataFiles: [Manifest.DataFile] = []
+
+        func add(name: String, npy: URL, dtype: DType?) throws {
+            guard !tensors.contains(where: { $0.record.name == name }) else {
+                throw MVError("tensor '\(name)' appears twice in the weights; tensor names must be unique")
+            }
+            let file = Self.tensorFileName(name, taken: &fileNames)
+            tensors.append(try stageTensor(name: name, npyFile: npy, folder: folder, file: file, dtype: dtype))
+        }
+
+        let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
+        for input in inputs {
+            if input.pathExtension == "npy" {
+                try add(name: input.deletingPathExtension().lastPathComponent, npy: input, dtype: nil)
+                continue
+            }
+            let file: SafetensorsFile
+            do { file = try SafetensorsFile.open(input) } catch { throw MVError("\(error)") }
+            for tensor in file.tensors {
+                let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
+                do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
+                try add(name: tensor.name, npy: npy, dtype: tensor.dtype == .bfloat16 ? .bfloat16 : nil)
+            }
+            let sha = try ContentHash.sha256(fileAt: input)
+            dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))
+            // One safetensors file can be written back exactly; shards are re-laid out on export.
+            if safetensorsInputs.count == 1 {
+                let headerFile = staging.appendingPathComponent("safetensors-header.json")
+                try Self.readSafetensorsHeader(input).write(to: headerFile)
+                extraFiles.append(StagedFile(path: "\(folder)/\(Self.safetensorsHeaderFile)",
+                                             blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
+                let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
+                source = .map([
+                    ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
+                    ("sha256", .string(sha)), ("header", .string(Self.safetensorsHeaderFile)),
+                    ("metadata", .map(file.metadata.keys.sorted().map { ($0, .string(file.metadata[$0] ?? "")) })),
+                    ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
+                ])
+            }
+        }
+        return (tensors, extraFiles, source, dataFiles)
+    }
 
     /// The header bytes exactly as in the file (padding included).
     static func readSafetensorsHeader(_ url: URL) throws -> Data {

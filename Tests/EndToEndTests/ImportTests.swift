@@ -1,0 +1,151 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `mv add`, `mv export --format safetensors`, `mv verify`: real weights in, the same bytes out.
+final class ImportTests: GitTestCase {
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        XCTAssertEqual(try mv("init").status, 0)
+    }
+
+    /// A safetensors file written by hand (no torch here) with every dtype mv keeps,
+    /// BF16 included, metadata, and a header in a non-sorted key order.
+    func writeSafetensors(_ name: String, seed: Int = 0) throws -> URL {
+        let url = root.appendingPathComponent(name)
+        let script = """
+            import json, struct, sys, numpy as np
+            seed = int(sys.argv[2]); rng = np.random.default_rng(seed)
+            f32 = rng.standard_normal((4, 3)).astype('<f4')
+            f16 = rng.standard_normal(5).astype('<f2')
+            bf16 = (rng.standard_normal(6).astype('<f4').view('<u4') >> 16).astype('<u2')
+            i8 = np.arange(-3, 4, dtype='i1'); flags = np.array([True, False, True]); i64 = np.arange(4, dtype='<i8')
+            tensors = [('zeta.weight', 'F32', f32), ('alpha/half', 'F16', f16), ('brain', 'BF16', bf16),
+                       ('small.int', 'I8', i8), ('mask', 'BOOL', flags), ('ids', 'I64', i64)]
+            header, offset, body = {'__metadata__': {'format': 'pt', 'source': 'test'}}, 0, b''
+            for key, dtype, array in tensors:
+                raw = array.tobytes(); header[key] = {'dtype': dtype, 'shape': list(array.shape), 'data_offsets': [offset, offset + len(raw)]}
+                offset += len(raw); body += raw
+            text = json.dumps(header).encode(); text += b' ' * ((8 - len(text) % 8) % 8)
+            open(sys.argv[1], 'wb').write(struct.pack('<Q', len(text)) + text + body)
+            """
+        let result = try Self.run(["python3", "-c", script, url.path, String(seed)], in: root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return url
+    }
+
+    func testSafetensorsRoundTripsByteForByte() throws {
+        let weights = try writeSafetensors("model.safetensors")
+        _ = try write("accuracy: 0.91\nloss: 0.3\n", to: "holdout.yaml")
+        _ = try write("lr: 0.001\nlayers: 6\n", to: "params.yaml")
+        let added = try mv("add", "bert", "--weights", weights.path, "--metrics", "holdout.yaml", "--params", "params.yaml", "--task", "classification")
+        XCTAssertEqual(added.status, 0, added.stderr)
+        XCTAssertTrue(try git("log", "-1", "--format=%s").hasPrefix("bert v1.0.0: accuracy 0.91, loss 0.3"))
+        let files = try git("ls-tree", "-r", "--name-only", "HEAD", "models/bert").split(separator: "\n").map(String.init)
+        XCTAssertTrue(files.contains("models/bert/params/alpha_half.npy"), "'/' in a tensor name becomes '_' in its file: \(files)")
+        XCTAssertTrue(files.contains("models/bert/safetensors-header.json"), "\(files)")
+        XCTAssertTrue(files.contains("models/bert/eval/holdout.yaml"), "\(files)")
+
+        let exported = root.appendingPathComponent("out.safetensors")
+        let export = try mv("export", "bert@v1", "--format", "safetensors", "-o", exported.path)
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertEqual(try Data(contentsOf: exported), try Data(contentsOf: weights), "export reproduces the imported file byte for byte")
+
+        // numpy reads every tensor; BF16 comes back as its raw 16-bit patterns.
+        let check = try Self.run(["python3", "-c", """
+            import numpy as np, yaml
+            from safetensors.numpy import load_file
+            m = yaml.safe_load(open('models/bert/model.yaml')); rec = {p['name']: p for p in m['params']}
+            assert rec['brain']['dtype'] == 'bfloat16' and rec['alpha/half']['dtype'] == 'float16', rec
+            assert rec['mask']['dtype'] == 'bool' and rec['small.int']['dtype'] == 'int8'
+            raw = open('model.safetensors', 'rb').read()
+            import json, struct; n = struct.unpack('<Q', raw[:8])[0]; h = json.loads(raw[8:8+n])
+            for name, r in rec.items():
+                a = np.load('models/bert/' + r['file'])
+                b, e = h[name]['data_offsets']
+                assert a.tobytes() == raw[8+n+b:8+n+e], name
+                assert list(a.shape) == r['shape'], name
+            bf = np.load('models/bert/params/brain.npy')
+            as_float = (bf.astype('<u4') << 16).view('<f4').astype('f8')
+            assert abs(as_float.mean() - rec['brain']['mean']) < 1e-9, (as_float.mean(), rec['brain']['mean'])
+            assert m['source']['format'] == 'safetensors' and m['source']['metadata'] == {'format': 'pt', 'source': 'test'}
+            print('ok')
+            """], in: root)
+        XCTAssertEqual(check.stdout, "ok\n", check.stderr)
+
+        let verify = try mv("verify", "bert@v1")
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        XCTAssertTrue(verify.stdout.contains("all 6 tensors match"), verify.stdout)
+        try git("fsck", "--strict")
+    }
+
+    func testUnchangedTensorsAreStoredOnce() throws {
+        let weights = try writeSafetensors("model.safetensors")
+        XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
+        let v1 = try git("ls-tree", "-r", "HEAD", "models/m/params")
+        XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
+        XCTAssertEqual(try git("ls-tree", "-r", "HEAD", "models/m/params"), v1, "the same weights are the same blobs")
+
+        // Change one tensor: only its blob differs.
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("dir"), withIntermediateDirectories: true)
+        let again = try Self.run(["python3", "-c", """
+            import numpy as np
+            np.save('dir/zeta.weight.npy', np.ones((4, 3), dtype='<f4')); np.save('dir/ids.npy', np.arange(4, dtype='<i8'))
+            """], in: root)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try mv("add", "m", "--weights", "dir").status, 0)
+        XCTAssertEqual(try mv("add", "m", "--weights", "dir", "--version", "v9").status, 0)
+        let blobs = { (rev: String) throws -> [String: String] in
+            Dictionary(uniqueKeysWithValues: try self.git("ls-tree", "-r", rev, "models/m/params").split(separator: "\n").map { line in
+                let parts = line.split(separator: "\t"); return (String(parts[1]), String(parts[0].split(separator: " ")[2]))
+            })
+        }
+        let v3 = try blobs("m@v3.0.0"), v1Blobs = try blobs("m@v1.0.0"), v9 = try blobs("m@v9.0.0")
+        XCTAssertEqual(v3, v9)
+        XCTAssertEqual(v3["models/m/params/ids.npy"], v1Blobs["models/m/params/ids.npy"], "unchanged tensor, same blob")
+        XCTAssertNotEqual(v3["models/m/params/zeta.weight.npy"], v1Blobs["models/m/params/zeta.weight.npy"])
+        try git("fsck", "--strict")
+    }
+
+    func testVerifyNamesATamperedTensor() throws {
+        let weights = try writeSafetensors("model.safetensors")
+        XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
+        // A commit by plain git (no hooks installed) that edits a tensor behind mv's back.
+        let edit = try Self.run(["python3", "-c", "import numpy as np; a = np.load('models/m/params/ids.npy'); a[0] = 42; np.save('models/m/params/ids.npy', a)"], in: root)
+        XCTAssertEqual(edit.status, 0, edit.stderr)
+        try git("commit", "-q", "-am", "edit a tensor by hand")
+        let verify = try mv("verify", "HEAD", "--model", "m")
+        XCTAssertEqual(verify.status, 1)
+        XCTAssertTrue(verify.stderr.contains("1 of 6 tensors do not match their sha256: 'ids' (params/ids.npy)"), verify.stderr)
+        XCTAssertEqual(try mv("verify", "m@v1").status, 0, "the registered version is intact")
+        let export = try mv("export", "HEAD", "--model", "m", "--format", "npy", "-o", "out")
+        XCTAssertNotEqual(export.status, 0)
+        XCTAssertTrue(export.stderr.contains("tensor 'ids'"), export.stderr)
+    }
+
+    func testBadWeightsAreRefusedWithoutAnyChange() throws {
+        let cases: [(String, String, String)] = [
+            ("truncated.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)", "truncated"),
+            ("long.safetensors", "import struct; open(P,'wb').write(struct.pack('<Q', 10**9) + b'{}')", "long.safetensors"),
+            ("overlap.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*12)", "overlap"),
+            ("dtype.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)", "Q7"),
+            ("json.safetensors", "import struct; h=b'{not json}'; open(P,'wb').write(struct.pack('<Q',len(h))+h)", "JSON"),
+            ("utf8.safetensors", "import struct; h=b'{\"\\xff\":1}'; open(P,'wb').write(struct.pack('<Q',len(h))+h)", "UTF-8"),
+            ("fortran.npy", "import numpy as np; np.save(P, np.asfortranarray(np.ones((2, 3))))", "Fortran"),
+            ("object.npy", "import numpy as np; np.save(P, np.array([{}, 1], dtype=object), allow_pickle=True)", "object"),
+            ("short.npy", "import numpy as np; np.save(P, np.ones(100)); d = open(P,'rb').read(); open(P,'wb').write(d[:-40])", "short.npy"),
+        ]
+        for (file, script, expected) in cases {
+            let made = try Self.run(["python3", "-c", "P = '\(file)'\n" + script], in: root)
+            XCTAssertEqual(made.status, 0, "\(file): \(made.stderr)")
+            let before = try snapshot()
+            let result = try mv("add", "m", "--weights", file)
+            XCTAssertNotEqual(result.status, 0, file)
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertTrue(lines.first?.hasPrefix("mv: error: ") == true && lines.count <= 2, "\(file): \(result.stderr)")
+            XCTAssertTrue(result.stderr.localizedCaseInsensitiveContains(expected), "\(file): \(result.stderr)")
+            XCTAssertEqual(try snapshot(), before, file)
+            try FileManager.default.removeItem(at: root.appendingPathComponent(file))
+        }
+    }
+}
