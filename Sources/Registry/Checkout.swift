@@ -53,6 +53,12 @@ extension Registry {
         let content = try content(of: resolved)
         try verifyTensors(content)
         let fileManager = FileManager.default
+        let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
+        var done: Int64 = 0
+        func advance(_ record: Manifest.TensorRecord) {
+            done += Int64(record.bytes)
+            progress?(done, total, "exporting")
+        }
         switch format {
         case .npy:
             if let existing = try? fileManager.contentsOfDirectory(atPath: output.path), !existing.isEmpty, !force {
@@ -62,6 +68,7 @@ extension Registry {
             for record in content.manifest.params {
                 guard let blob = content.tensorBlobs[record.name] else { continue }
                 try repository.objects.writeBlob(blob, toFileAt: output.appendingPathComponent("\(record.name).npy"))
+                advance(record)
             }
         case .safetensors:
             if fileManager.fileExists(atPath: output.path), !force {
@@ -75,6 +82,7 @@ extension Registry {
                 let url = staging.appendingPathComponent("\(npyFiles.count).npy")
                 try repository.objects.writeBlob(blob, toFileAt: url)
                 npyFiles[record.name] = url
+                advance(record)
             }
             do {
                 if let original = try originalSafetensors(content, npyFiles: npyFiles) {

@@ -122,17 +122,28 @@ extension Registry {
         }
 
         let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
-        for input in inputs {
+        let sizes = inputs.map { Int64((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0) }
+        let total = sizes.reduce(0, +)
+        var done: Int64 = 0
+        progress?(0, total, "storing")
+        for (input, size) in zip(inputs, sizes) {
+            defer {
+                done += size
+                progress?(done, total, "storing")
+            }
             if input.pathExtension == "npy" {
                 try add(name: input.deletingPathExtension().lastPathComponent, npy: input, dtype: nil)
                 continue
             }
             let file: SafetensorsFile
             do { file = try SafetensorsFile.open(input) } catch { throw MVError("\(error)") }
+            var inFile: Int64 = 0
             for tensor in file.tensors {
                 let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
                 do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
                 try add(name: tensor.name, npy: npy, dtype: tensor.dtype == .bfloat16 ? .bfloat16 : nil)
+                inFile += Int64(tensor.dataEnd - tensor.dataBegin)
+                progress?(done + inFile, total, "storing")
             }
             let sha = try ContentHash.sha256(fileAt: input)
             dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))

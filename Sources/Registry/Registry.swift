@@ -13,6 +13,9 @@ public final class Registry {
     /// Tag refs about to exist that the repository does not show yet: what a push brings,
     /// seen from a pre-push or pre-receive hook. Queries read them as if they had landed.
     var pendingTags: [(name: String, target: ObjectID)] = []
+    /// Called as long operations move bytes (done, total, what): the CLI draws a progress
+    /// line on a terminal. Nothing below the CLI prints.
+    public var progress: ((_ done: Int64, _ total: Int64, _ label: String) -> Void)?
 
     init(repository: Repository, config: RegistryConfig) {
         self.repository = repository

@@ -35,7 +35,7 @@ struct Add: ParsableCommand {
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let registry = try options.open()
+        let (registry, progress) = try options.openWithProgress()
         var request = AddRequest(model: model, weights: options.url(weights))
         request.metrics = metrics.map(options.url)
         request.hyperparameters = hyperparameters.map(options.url)
@@ -44,6 +44,7 @@ struct Add: ParsableCommand {
         request.force = force
         request.commandLine = ["mv"] + Array(CommandLine.arguments.dropFirst())
         let result = try registry.add(request)
+        progress.finish()
         if options.json {
             try Terminal.json(["model": result.model, "version": result.version, "tag": result.tag, "commit": result.commit,
                                "branch": result.branch, "metrics": Terminal.metricsObject(result.metrics)])

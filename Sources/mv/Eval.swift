@@ -100,9 +100,10 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let registry = try options.open()
+        let (registry, progress) = try options.openWithProgress()
         let (resolved, count) = try registry.export(reference, model: model, format: ExportFormat(rawValue: format) ?? .npy,
                                                     to: options.url(output), force: force)
+        progress.finish()
         if options.json {
             try Terminal.json(["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
                                "format": format, "tensors": count, "path": output])

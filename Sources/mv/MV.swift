@@ -50,7 +50,18 @@ struct RepositoryOptions: ParsableArguments {
     @Flag(help: "Print machine-readable JSON on stdout.")
     var json = false
 
+    @Flag(name: [.short, .long], help: "No progress line on long operations.")
+    var quiet = false
+
     func open() throws -> Registry { try Registry.open(at: repo) }
+
+    /// Opens the registry with a progress line for long operations.
+    func openWithProgress() throws -> (Registry, ProgressLine) {
+        let registry = try open()
+        let line = ProgressLine(quiet: quiet || json)
+        registry.progress = { done, total, label in line.update(done: done, total: total, label: label) }
+        return (registry, line)
+    }
 
     /// A path the user typed, relative to where mv runs (or to -C).
     func url(_ path: String) -> URL {
