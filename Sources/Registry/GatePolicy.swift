@@ -155,28 +155,28 @@ struct GatePolicyParser {
         if let number = Double(right), number.isFinite {
             return GateRule(text: text, line: line, metric: metric, comparison: comparison, bound: .number(number))
         }
-        // stage.metric [+|- amount[%]]
-        var reference = right
-        var offset = 0.0
-        var percent = false
-        if let sign = right.lastIndex(where: { $0 == "+" || $0 == "-" }), sign != right.startIndex {
-            reference = right[..<sign].trimmingCharacters(in: .whitespaces)
-            var amount = right[right.index(after: sign)...].trimmingCharacters(in: .whitespaces)
-            if amount.hasSuffix("%") {
-                percent = true
-                amount.removeLast()
+        // stage.metric [+|- amount[%]]: metric names may hold '-' and amounts may be written
+        // 1e-3, so try each sign from the left and keep the first split where both sides parse.
+        var splits: [(reference: String, offset: Double, percent: Bool)] = [(right, 0, false)]
+        for index in right.indices where (right[index] == "+" || right[index] == "-") && index != right.startIndex {
+            var amount = right[right.index(after: index)...].trimmingCharacters(in: .whitespaces)
+            let percent = amount.hasSuffix("%")
+            if percent { amount.removeLast() }
+            guard let value = Double(amount.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { continue }
+            splits.append((right[..<index].trimmingCharacters(in: .whitespaces), right[index] == "-" ? -value : value, percent))
+        }
+        for split in splits {
+            let parts = split.reference.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, (split.reference.split(separator: ".", omittingEmptySubsequences: false)).allSatisfy({ (try? ModelName(String($0))) != nil })
+            else { continue }
+            guard config.stages.contains(parts[0]) else {
+                throw MVError("\(file):\(line): rule '\(text)' compares with '\(parts[0])', which is not a stage (stages: \(config.stages.joined(separator: ", ")))")
             }
-            guard let value = Double(amount.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { throw malformed }
-            offset = right[sign] == "-" ? -value : value
+            let holderMetric = try metricReference(parts[1], line: line, rule: text)
+            return GateRule(text: text, line: line, metric: metric, comparison: comparison,
+                            bound: .holder(stage: parts[0], metric: holderMetric, offset: split.offset, percent: split.percent))
         }
-        let parts = reference.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw malformed }
-        guard config.stages.contains(parts[0]) else {
-            throw MVError("\(file):\(line): rule '\(text)' compares with '\(parts[0])', which is not a stage (stages: \(config.stages.joined(separator: ", ")))")
-        }
-        let holderMetric = try metricReference(parts[1], line: line, rule: text)
-        return GateRule(text: text, line: line, metric: metric, comparison: comparison,
-                        bound: .holder(stage: parts[0], metric: holderMetric, offset: offset, percent: percent))
+        throw malformed
     }
 
     private func metricReference(_ text: String, line: Int, rule: String) throws -> GateRule.MetricReference {

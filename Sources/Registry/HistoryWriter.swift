@@ -103,8 +103,14 @@ struct HistoryWriter {
             }
             transaction += "\(head.target?.description ?? Self.zeroID) \(commit) \(head.referenceName)\n"
             let transactionInput = Data(transaction.utf8)
-            try hooks.require("reference-transaction", arguments: ["prepared"], input: transactionInput,
-                              refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
+            do {
+                try hooks.require("reference-transaction", arguments: ["prepared"], input: transactionInput,
+                                  refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
+            } catch {
+                // As git does: a refused "prepared" is followed by "aborted".
+                try? hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
+                throw error
+            }
             if let tag = proposal.tag, let object = tagObject {
                 let ref = "refs/tags/" + tag.name
                 do {

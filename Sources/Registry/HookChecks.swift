@@ -46,6 +46,19 @@ extension Registry {
         return Registry(repository: repository, config: try readConfig(repository))
     }
 
+    /// The registry a pre-receive hook checks a push against. A server that has no branch
+    /// yet (its first push) has no policy of its own: the pushed default branch's
+    /// `.mv.yaml` applies, so a first push cannot slip a failing stage tag past the gates.
+    public static func openForReceive(at path: String, updates: [RefUpdate]) throws -> Registry {
+        let registry = try openForHook(at: path)
+        let hasBranch = try registry.repository.head().target != nil || !(try registry.repository.references(matching: "refs/heads/*")).isEmpty
+        guard !hasBranch else { return registry }
+        let branches = updates.filter { $0.ref.hasPrefix("refs/heads/") && $0.new != zero }
+        guard let pushed = branches.first(where: { $0.ref == "refs/heads/main" }) ?? branches.first(where: { $0.ref == "refs/heads/master" }) ?? branches.first,
+              let commit = ObjectID(hex: pushed.new) else { return registry }
+        return Registry(repository: registry.repository, config: try readConfig(registry.repository, at: commit))
+    }
+
     /// pre-commit: every model folder the index changes must have a valid manifest,
     /// tensors matching their recorded sha256 (and no unlisted tensor files), and pass the
     /// repository's `commit` gates. Returns the folders checked; throws listing every problem.
@@ -133,7 +146,13 @@ extension Registry {
             }
             let fields = Self.trailers(tag.message)
             let resolved = ResolvedVersion(model: model, version: version, commit: tag.targetID, spelled: "\(model)@\(version)")
-            let report = try gate(resolved, stage: stage, holderState: before, skipRelative: fields["Rollback-From"] != nil)
+            // Only a genuine rollback skips "no regression" rules: it must replace the current
+            // holder it names, and go back to a version that held this stage before.
+            let isRollback = fields["Rollback-From"].map { from in
+                before.holders[stage]?.label == from
+                    && before.events.contains { $0.kind == .assignment && $0.stage == stage && $0.commit == tag.targetID }
+            } ?? false
+            let report = try gate(resolved, stage: stage, holderState: before, skipRelative: isRollback)
             reports.append(report)
             if report.passed { continue }
             if let override = fields["Gate-Override"], report.forceAllowed {

@@ -50,7 +50,12 @@ public final class Registry {
             let branches = try repository.references(matching: "refs/heads/*")
             commit = (branches.first { $0.name == "refs/heads/main" } ?? branches.first { $0.name == "refs/heads/master" } ?? branches.first)?.target
         }
-        guard let commit, let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: RegistryConfig.fileName) else {
+        return try commit.map { try readConfig(repository, at: $0) } ?? RegistryConfig()
+    }
+
+    /// The `.mv.yaml` committed in `commit` (defaults when it has none).
+    static func readConfig(_ repository: Repository, at commit: ObjectID) throws -> RegistryConfig {
+        guard let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: RegistryConfig.fileName) else {
             return RegistryConfig()
         }
         return try RegistryConfig.parse(String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self))

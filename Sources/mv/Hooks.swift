@@ -74,9 +74,16 @@ struct Hook: ParsableCommand {
 
     func run() throws {
         guard let hook = GitHook(rawValue: name) else { throw ValidationError("unknown hook '\(name)'") }
-        let registry = try Registry.openForHook(at: FileManager.default.currentDirectoryPath)
         let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let lines = input.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let here = FileManager.default.currentDirectoryPath
+        if hook == .preReceive {
+            // <old sha> <new sha> <ref>
+            let updates = lines.filter { $0.count == 3 }.map { RefUpdate(ref: $0[2], new: $0[1]) }
+            _ = try Registry.openForReceive(at: here, updates: updates).checkStageAssignments(updates, pending: updates)
+            return
+        }
+        let registry = try Registry.openForHook(at: here)
         switch hook {
         case .preCommit:
             _ = try registry.checkStagedModels()
@@ -89,9 +96,7 @@ struct Hook: ParsableCommand {
             let updates = lines.filter { $0.count == 4 }.map { RefUpdate(ref: $0[2], new: $0[1]) }
             _ = try registry.checkStageAssignments(updates, pending: updates)
         case .preReceive:
-            // <old sha> <new sha> <ref>
-            let updates = lines.filter { $0.count == 3 }.map { RefUpdate(ref: $0[2], new: $0[1]) }
-            _ = try registry.checkStageAssignments(updates, pending: updates)
+            break
         }
     }
 }

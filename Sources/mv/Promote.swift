@@ -118,7 +118,7 @@ enum StageOutput {
         if json {
             try Terminal.json(["model": result.model, "version": result.version, "stage": result.stage,
                                "tag": result.tag ?? NSNull(), "commit": result.commit ?? NSNull(), "previous": result.previous ?? NSNull(),
-                               "changed": result.tag != nil, "gate": result.gate?.jsonObject() ?? NSNull()])
+                               "changed": result.tag != nil, "gate": result.gate.map { $0.jsonObject() as Any } ?? NSNull()])
             return
         }
         if let gate = result.gate, !gate.checks.isEmpty {

