@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mv", targets: ["mv"]),
+        // For the fuzzers in Tests/Fuzz (a package of their own, built with -sanitize=fuzzer).
+        .library(name: "ModelFormat", targets: ["ModelFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

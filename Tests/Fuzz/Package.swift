@@ -1,0 +1,15 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets for mv's parsers of untrusted files. Build and run with
+// Tests/Fuzz/run (it passes -sanitize=fuzzer); not part of `make test`.
+let package = Package(
+    name: "MVFuzz",
+    dependencies: [.package(name: "mv", path: "../..")],
+    targets: [
+        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "ModelFormat", package: "mv")]),
+        .executableTarget(name: "FuzzNpy", dependencies: [.product(name: "ModelFormat", package: "mv")]),
+        .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "ModelFormat", package: "mv")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,15 @@
+import Foundation
+import ModelFormat
+
+// Any text must parse or throw a ModelFormatError; what parses must write and re-parse
+// to the same manifest.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    if let manifest = try? Manifest.parse(text) {
+        let again = try? Manifest.parse(manifest.yaml())
+        if again != manifest { fatalError("manifest does not survive a write and re-parse") }
+    }
+    _ = try? EvaluationReport.parse(text, source: "fuzz.yaml")
+    return 0
+}
