@@ -29,13 +29,9 @@ struct MV: ParsableCommand {
             if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
             Terminal.error(error.message, hint: error.hint)
             Foundation.exit(error.exitCode)
-        } catch let error as ExitCode {
-            exit(withError: error)
-        } catch let error as CleanExit {
-            exit(withError: error)
-        } catch let error as ValidationError {
-            exit(withError: error)
         } catch {
+            // argument-parser's own errors (help, usage, exit codes) keep its handling.
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
             Terminal.error(String(describing: error).replacingOccurrences(of: "\n", with: " "), hint: nil)
             Foundation.exit(1)
         }

@@ -10,14 +10,7 @@ struct Promote: ParsableCommand {
     @Argument(help: "The version: v3 (one model), churn@v3, churn@latest, churn#staging.")
     var reference: String
 
-    @Option(help: "The stage.")
-    var stage = "production"
-
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
-
-    @Option(name: [.customShort("m"), .customLong("message"), .customLong("reason")], help: "Why (recorded in the tag and the commit).")
-    var reason: String?
+    @OptionGroup var stage: StageOptions
 
     @Flag(help: "Promote despite a failed gate, where the gate allows it (needs --reason).")
     var force = false
@@ -26,9 +19,9 @@ struct Promote: ParsableCommand {
 
     func run() throws {
         var request = PromoteRequest(reference: reference)
-        request.model = model
-        request.stage = stage
-        request.reason = reason
+        request.model = stage.model
+        request.stage = stage.stage
+        request.reason = stage.reason
         request.force = force
         let result = try options.open().promote(request)
         try StageOutput.print(result, verb: "Promoted", json: options.json)
@@ -43,19 +36,12 @@ struct Demote: ParsableCommand {
     @Argument(help: "A model (whatever holds the stage) or a version holding it.")
     var reference: String
 
-    @Option(help: "The stage.")
-    var stage = "production"
-
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
-
-    @Option(name: [.customShort("m"), .customLong("message")], help: "Why.")
-    var reason: String?
+    @OptionGroup var stage: StageOptions
 
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let result = try options.open().demote(reference, model: model, stage: stage, reason: reason)
+        let result = try options.open().demote(reference, model: stage.model, stage: stage.stage, reason: stage.reason)
         try StageOutput.print(result, verb: "Demoted", json: options.json)
     }
 }
@@ -111,6 +97,18 @@ struct Rollback: ParsableCommand {
         let result = try options.open().rollback(model: model, to: to, stage: stage, reason: reason, force: force)
         try StageOutput.print(result, verb: "Rolled back", json: options.json)
     }
+}
+
+/// The options of every stage change: which stage, which model, and why.
+struct StageOptions: ParsableArguments {
+    @Option(help: "The stage.")
+    var stage = "production"
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
+
+    @Option(name: [.customShort("m"), .customLong("message"), .customLong("reason")], help: "Why (recorded in the tag and the commit).")
+    var reason: String?
 }
 
 enum StageOutput {

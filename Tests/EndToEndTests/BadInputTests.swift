@@ -70,6 +70,20 @@ final class BadInputTests: GitTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
     }
 
+    func testHelpAndVersionExitZero() throws {
+        let help = try mv("--help")
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.contains("SUBCOMMANDS:"), help.stdout)
+        for command in ["train", "promote", "gate", "hooks", "add"] {
+            let sub = try mv(command, "--help")
+            XCTAssertEqual(sub.status, 0, "\(command): \(sub.stderr)")
+            XCTAssertTrue(sub.stdout.contains("USAGE: mv \(command)"), sub.stdout)
+        }
+        let version = try mv("--version")
+        XCTAssertEqual(version.status, 0)
+        XCTAssertEqual(version.stdout, "0.1.0\n")
+    }
+
     func testUsageErrorsExit64() throws {
         let result = try mv("train", "m", "--data", "good.csv")
         XCTAssertEqual(result.status, 64)
