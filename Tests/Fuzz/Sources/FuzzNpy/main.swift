@@ -3,10 +3,22 @@ import ModelFormat
 
 // Any input must parse or throw: never crash, hang or read out of bounds.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Data(bytes: data, count: size)
     _ = try? NpyHeader.parse(prefix: bytes, fileName: "fuzz.npy", fileSize: size)
     if size < 1 << 16 { _ = try? Npy.values(from: bytes, fileName: "fuzz.npy") }
     _ = TensorText.render(npyData: bytes, fileName: "fuzz.npy")
     return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+               _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32) -> Int32
+
+/// SwiftPM links an executable's entry point as `<target>_main`; hand control to libFuzzer there.
+@_cdecl("FuzzNpy_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return runDriver(&count, &arguments) { data, size in fuzzOne(data, size) }
 }
