@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets depend only downward: CGit2 <- Git <- Registry <- mv, with ModelFormat and
+// Targets depend only downward: CGit2, CZlib <- Git <- Registry <- mv, with ModelFormat and
 // Learning beside Git as leaves the Registry (domain) layer combines.
 let package = Package(
     name: "mv",
@@ -18,7 +18,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
-        .target(name: "Git", dependencies: ["CGit2"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Crypto: plain SHA-1 for pack and index trailers (object ids stay on libgit2's sha1dc).
+        .target(name: "Git", dependencies: [
+            "CGit2", "CZlib",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "ModelFormat", dependencies: [
             "Yams",
             .product(name: "Crypto", package: "swift-crypto"),

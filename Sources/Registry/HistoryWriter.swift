@@ -8,12 +8,15 @@ public struct StagedFile: Sendable, Equatable {
     public var blob: ObjectID
     public var mode: FileMode
     public var source: URL?
+    /// The source is mv's own staging copy, so the work tree may take it by rename.
+    public var ownsSource: Bool
 
-    public init(path: String, blob: ObjectID, mode: FileMode = .blob, source: URL?) {
+    public init(path: String, blob: ObjectID, mode: FileMode = .blob, source: URL?, ownsSource: Bool = false) {
         self.path = path
         self.blob = blob
         self.mode = mode
         self.source = source
+        self.ownsSource = ownsSource
     }
 }
 
@@ -108,7 +111,7 @@ struct HistoryWriter {
                                   refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
             } catch {
                 // As git does: a refused "prepared" is followed by "aborted".
-                try? hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
+                _ = try? hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                 throw error
             }
             if let tag = proposal.tag, let object = tagObject {
@@ -234,7 +237,9 @@ struct HistoryWriter {
             let destination = workdir.appendingPathComponent(file.path)
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
-            if let source = file.source {
+            if let source = file.source, file.ownsSource, rename(source.path, temporary.path) == 0 {
+                // Moved: a multi-gigabyte tensor is not written twice.
+            } else if let source = file.source {
                 try FileManager.default.copyItem(at: source, to: temporary)
             } else {
                 try repository.objects.writeBlob(file.blob, toFileAt: temporary)

@@ -113,26 +113,20 @@ extension Registry {
         var source: YAMLValue?
         var dataFiles: [Manifest.DataFile] = []
 
-        func add(name: String, npy: URL, dtype: DType?) throws {
-            guard !tensors.contains(where: { $0.record.name == name }) else {
-                throw MVError("tensor '\(name)' appears twice in the weights; tensor names must be unique")
-            }
-            let file = Self.tensorFileName(name, taken: &fileNames)
-            tensors.append(try stageTensor(name: name, npyFile: npy, folder: folder, file: file, dtype: dtype))
-        }
-
+        // First every tensor as a .npy file, then all blobs in one pack, then the records.
+        var pending: [(name: String, npy: URL, dtype: DType?, owned: Bool)] = []
         let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
         let sizes = inputs.map { Int64((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0) }
-        let total = sizes.reduce(0, +)
+        let total = sizes.reduce(0, +) * 2
         var done: Int64 = 0
-        progress?(0, total, "storing")
+        progress?(0, total, "preparing")
         for (input, size) in zip(inputs, sizes) {
             defer {
                 done += size
-                progress?(done, total, "storing")
+                progress?(done, total, "preparing")
             }
             if input.pathExtension == "npy" {
-                try add(name: input.deletingPathExtension().lastPathComponent, npy: input, dtype: nil)
+                pending.append((input.deletingPathExtension().lastPathComponent, input, nil, false))
                 continue
             }
             let file: SafetensorsFile
@@ -141,9 +135,9 @@ extension Registry {
             for tensor in file.tensors {
                 let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
                 do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
-                try add(name: tensor.name, npy: npy, dtype: tensor.dtype == .bfloat16 ? .bfloat16 : nil)
+                pending.append((tensor.name, npy, tensor.dtype == .bfloat16 ? .bfloat16 : nil, true))
                 inFile += Int64(tensor.dataEnd - tensor.dataBegin)
-                progress?(done + inFile, total, "storing")
+                progress?(done + inFile, total, "preparing")
             }
             let sha = try ContentHash.sha256(fileAt: input)
             dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))
@@ -162,6 +156,25 @@ extension Registry {
                 ])
             }
         }
+        var names = Set<String>()
+        for item in pending where !names.insert(item.name).inserted {
+            throw MVError("tensor '\(item.name)' appears twice in the weights; tensor names must be unique")
+        }
+        let stored = done
+        let blobs: [ObjectID]
+        do {
+            blobs = try repository.objects.writeBlobs(files: pending.map(\.npy)) { written in
+                self.progress?(stored + written, total, "storing")
+            }
+        } catch {
+            throw MVError("\(error)")
+        }
+        for (item, blob) in zip(pending, blobs) {
+            let file = Self.tensorFileName(item.name, taken: &fileNames)
+            tensors.append(try stageTensor(name: item.name, npyFile: item.npy, folder: folder, file: file, dtype: item.dtype,
+                                           blob: blob, owned: item.owned))
+        }
+        progress?(total, total, "storing")
         return (tensors, extraFiles, source, dataFiles)
     }
 

@@ -26,7 +26,10 @@ extension Registry {
     /// Validates an .npy file, hashes it, summarises it and stores it as a blob.
     /// `file` is the file name under params/ (default `<name>.npy`); `dtype` the real element
     /// type when the .npy holds it as another (bfloat16 as uint16).
-    func stageTensor(name: String, npyFile: URL, folder: String, file: String? = nil, dtype logical: DType? = nil) throws -> StagedTensor {
+    /// `blob` is the id when the file was already stored (in a batch); `owned` marks a file
+    /// mv made itself, which the work-tree sync may move instead of copy.
+    func stageTensor(name: String, npyFile: URL, folder: String, file: String? = nil, dtype logical: DType? = nil,
+                     blob stored: ObjectID? = nil, owned: Bool = false) throws -> StagedTensor {
         let header: NpyHeader
         let statistics: TensorStatistics
         do {
@@ -35,13 +38,13 @@ extension Registry {
             throw MVError("\(error)")
         }
         let relative = "params/\(file ?? name + ".npy")"
-        let blob = try repository.objects.writeBlob(fileAt: npyFile)
+        let blob = try stored ?? repository.objects.writeBlob(fileAt: npyFile)
         let size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
         let record = Manifest.TensorRecord(
             name: name, file: relative, dtype: (logical ?? header.dtype).rawValue, shape: header.shape, bytes: size,
             sha256: try ContentHash.sha256(fileAt: npyFile), min: statistics.min, max: statistics.max,
             mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
-        return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile))
+        return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile, ownsSource: owned))
     }
 
     /// Existing version numbers of `model`, from its version tags.

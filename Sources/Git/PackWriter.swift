@@ -1,0 +1,394 @@
+import CGit2
+import CZlib
+import Crypto
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes blobs straight into a new pack (`.pack` + version 2 `.idx`) in `objects/pack/`,
+/// the way `git index-pack` would leave them, without libgit2's packbuilder (which reads each
+/// object whole and deflates it) or indexer (which hashes everything twice more).
+///
+/// Objects are stored whole (no deltas). Data that does not compress — float tensors — goes
+/// in stored deflate blocks, a valid zlib stream that costs a copy instead of ~40 MB/s of
+/// deflate; data whose first 64 KiB deflate well goes through zlib level 1.
+///
+/// Nothing is visible to git until `finish()`: the pack is written under a `tmp_pack_` name
+/// (which `git gc` also cleans up), fsynced, then renamed `.pack` first and `.idx` last, so a
+/// reader never finds an index without its pack. A writer that is released without
+/// `finish()` deletes its temporary file.
+final class PackWriter {
+    /// Largest payload of one stored deflate block (LEN is 16 bits).
+    static let storedBlockSize = 65_535
+    /// Bytes of a file deflated to decide whether deflating it pays.
+    static let sampleSize = 64 * 1024
+    /// Deflate only when the sample shrinks to at most this fraction.
+    static let compressWhenRatioBelow = 0.9
+    private static let bufferCapacity = 16 * (storedBlockSize + 5) + 64
+    private static let readChunk = 1 << 20
+
+    let packDirectory: URL
+    private let tempURL: URL
+    private var fd: Int32
+    private let buffer: UnsafeMutableRawPointer
+    private var used = 0
+    private let input: UnsafeMutableRawPointer
+    private var sha = Insecure.SHA1()
+    /// False once an object was rolled back or the object count in the header no longer holds:
+    /// the trailer is then recomputed from the file in `finish()`.
+    private var runningChecksumValid = true
+    private let announcedCount: UInt32
+    private(set) var offset: UInt64 = 0
+    private var entries: [PackIndexEntry] = []
+    private var objectCRC: UInt32 = 0
+    private var done = false
+
+    /// Where an object starts, for `rollBack(to:)`.
+    struct Mark {
+        fileprivate let offset: UInt64
+        fileprivate let entryCount: Int
+    }
+
+    var objectCount: Int { entries.count }
+
+    /// Opens a temporary pack in `packDirectory` announcing `expectedObjects` in its header
+    /// and reserving `expectedBytes` of disk for it.
+    init(packDirectory: URL, expectedObjects: Int, expectedBytes: UInt64 = 0) throws {
+        self.packDirectory = packDirectory
+        try FileManager.default.createDirectory(at: packDirectory, withIntermediateDirectories: true)
+        guard let (opened, url) = Self.makeTemporary(in: packDirectory, prefix: "tmp_pack_") else {
+            throw PackWriter.error("cannot create a temporary pack in '\(packDirectory.path)'", errno: errno)
+        }
+        fd = opened
+        tempURL = url
+        buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 4096)
+        input = .allocate(byteCount: Self.readChunk, alignment: 4096)
+        announcedCount = UInt32(clamping: expectedObjects)
+
+        // Reserving the space up front lets ext4 allocate one extent instead of block by block
+        // per write: measured 0.09 s instead of 0.12–1.8 s for 512 MiB on these machines. Where
+        // the file system cannot, writing simply allocates as it goes.
+        if expectedBytes > 0 { _ = posix_fallocate(fd, 0, off_t(clamping: expectedBytes)) }
+
+        var header: [UInt8] = Array("PACK".utf8) + [0, 0, 0, 2]
+        withUnsafeBytes(of: announcedCount.bigEndian) { header.append(contentsOf: $0) }
+        put(header)
+        do { try flush(countingCRC: false) } catch { discard(); throw error }
+    }
+
+    deinit {
+        discard()
+        buffer.deallocate()
+        input.deallocate()
+    }
+
+    /// Bytes a blob of `size` takes in the pack when stored: header, zlib framing, blocks.
+    static func storedSize(of size: UInt64) -> UInt64 {
+        16 + 2 + (size / UInt64(storedBlockSize) + 1) * 5 + size + 4
+    }
+
+    func mark() -> Mark { Mark(offset: offset, entryCount: entries.count) }
+
+    /// Appends the blob read from `source` (`size` bytes, positioned at its start), stored or
+    /// deflated as a sample of it suggests. Its id is given afterwards with `record(id:for:)`,
+    /// since it is usually still being computed while the bytes go out.
+    func appendBlob(from source: Int32, size: UInt64, name: String, progress: (Int) -> Void) throws -> Mark {
+        let start = mark()
+        objectCRC = 0
+        putObjectHeader(type: 3, size: size)
+        let sample = try readSample(from: source, size: size, name: name)
+        if try shouldDeflate(sample: sample) {
+            try appendDeflated(from: source, size: size, sample: sample, name: name, progress: progress)
+        } else {
+            try appendStored(from: source, size: size, sample: sample, name: name, progress: progress)
+        }
+        try flush(countingCRC: true)
+        entries.append(PackIndexEntry(id: ObjectID(git_oid()), crc32: objectCRC, offset: start.offset))
+        return start
+    }
+
+    /// Names the object appended at `mark` once its id is known.
+    func record(id: ObjectID, for mark: Mark) {
+        entries[mark.entryCount].id = id
+    }
+
+    /// Drops everything appended since `mark` (an object that turned out to exist already).
+    /// The next object overwrites it; `finish()` cuts the file to what was kept, so the space
+    /// reserved up front stays reserved meanwhile.
+    func rollBack(to mark: Mark) throws {
+        used = 0
+        guard lseek(fd, off_t(mark.offset), SEEK_SET) >= 0 else {
+            throw Self.error("cannot rewind the temporary pack", errno: errno)
+        }
+        offset = mark.offset
+        entries.removeSubrange(mark.entryCount...)
+        runningChecksumValid = false
+    }
+
+    /// Seals the pack and moves it into place; returns the `.pack` path, or nil (and removes
+    /// the temporary file) when no object was written.
+    func finish() throws -> URL? {
+        guard !entries.isEmpty else {
+            discard()
+            return nil
+        }
+        let checksum: [UInt8]
+        if runningChecksumValid && announcedCount == entries.count {
+            checksum = Array(sha.finalize())
+        } else {
+            checksum = try rechecksum(count: UInt32(entries.count))
+        }
+        put(checksum)
+        try flush(countingCRC: false, hashing: false)
+        guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.error("cannot trim the temporary pack", errno: errno) }
+        guard fsync(fd) == 0 else { throw Self.error("cannot sync the temporary pack", errno: errno) }
+
+        let name = "pack-" + checksum.map { String(format: "%02x", $0) }.joined()
+        let packURL = packDirectory.appendingPathComponent(name + ".pack")
+        let indexURL = packDirectory.appendingPathComponent(name + ".idx")
+        // The same bytes are already in place (another writer got there first): keep theirs.
+        if FileManager.default.fileExists(atPath: packURL.path) && FileManager.default.fileExists(atPath: indexURL.path) {
+            discard()
+            return packURL
+        }
+        let indexData = PackIndex.encode(entries, packChecksum: checksum)
+        let indexTemp = try writeTemporaryIndex(indexData)
+        defer { unlink(indexTemp.path) }
+        // Git makes pack files read-only; the rename order keeps an index from appearing
+        // before the pack it points into.
+        _ = fchmod(fd, 0o444)
+        guard rename(tempURL.path, packURL.path) == 0 else {
+            throw Self.error("cannot move the new pack to '\(packURL.lastPathComponent)'", errno: errno)
+        }
+        close(fd)
+        fd = -1
+        done = true
+        guard rename(indexTemp.path, indexURL.path) == 0 else {
+            let code = errno
+            unlink(packURL.path)
+            throw Self.error("cannot move the new pack index to '\(indexURL.lastPathComponent)'", errno: code)
+        }
+        syncDirectory()
+        return packURL
+    }
+
+    // MARK: - Object encoding
+
+    /// Type and size as git's pack object header: 3 type bits and 4 size bits, then 7 size
+    /// bits per byte, the top bit saying another byte follows.
+    private func putObjectHeader(type: UInt8, size: UInt64) {
+        var remaining = size >> 4
+        var byte = (type << 4) | UInt8(size & 0x0F)
+        var bytes: [UInt8] = []
+        while remaining != 0 {
+            bytes.append(byte | 0x80)
+            byte = UInt8(remaining & 0x7F)
+            remaining >>= 7
+        }
+        bytes.append(byte)
+        put(bytes)
+    }
+
+    private func readSample(from source: Int32, size: UInt64, name: String) throws -> Int {
+        let count = Int(min(UInt64(Self.sampleSize), size))
+        try readFully(source, into: input, count: count, name: name)
+        return count
+    }
+
+    /// Deflates the sample at level 1 (what loose objects use) and keeps the result only as
+    /// a verdict; empty and tiny files are stored.
+    private func shouldDeflate(sample: Int) throws -> Bool {
+        guard sample >= 512 else { return false }
+        var bound = compressBound(uLong(sample))
+        let scratch = UnsafeMutablePointer<Bytef>.allocate(capacity: Int(bound))
+        defer { scratch.deallocate() }
+        let rc = compress2(scratch, &bound, input.assumingMemoryBound(to: Bytef.self), uLong(sample), Z_BEST_SPEED)
+        guard rc == Z_OK else { return false }
+        return Double(bound) < Double(sample) * Self.compressWhenRatioBelow
+    }
+
+    /// zlib header without compression, then blocks of at most 65,535 bytes each behind a
+    /// BFINAL/LEN/NLEN prefix, then the Adler-32 of the data, big-endian.
+    private func appendStored(from source: Int32, size: UInt64, sample: Int, name: String, progress: (Int) -> Void) throws {
+        put([0x78, 0x01])
+        var adler = adler32(0, nil, 0)
+        if size == 0 {
+            put([0x01, 0x00, 0x00, 0xFF, 0xFF])
+        }
+        var pending = sample  // bytes of the sample not yet copied into blocks
+        var pendingStart = 0
+        var remaining = size
+        while remaining > 0 {
+            let count = Int(min(UInt64(Self.storedBlockSize), remaining))
+            if used + 5 + count > Self.bufferCapacity { try flush(countingCRC: true) }
+            let isLast = UInt64(count) == remaining
+            let length = UInt16(count)
+            put([isLast ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)])
+            let target = buffer + used
+            // The sample already read for the verdict comes first, then reads go straight into
+            // the block so the data is copied once.
+            let fromSample = min(pending, count)
+            if fromSample > 0 {
+                target.copyMemory(from: input + pendingStart, byteCount: fromSample)
+                pending -= fromSample
+                pendingStart += fromSample
+            }
+            if count > fromSample {
+                try readFully(source, into: target + fromSample, count: count - fromSample, name: name)
+            }
+            adler = adler32(adler, target.assumingMemoryBound(to: Bytef.self), uInt(count))
+            used += count
+            remaining -= UInt64(count)
+            progress(count)
+        }
+        if used + 4 > Self.bufferCapacity { try flush(countingCRC: true) }
+        withUnsafeBytes(of: UInt32(adler).bigEndian) { put(Array($0)) }
+    }
+
+    /// A real zlib stream at level 1, for text, manifests and zero-filled or integer tensors.
+    private func appendDeflated(from source: Int32, size: UInt64, sample: Int, name: String, progress: (Int) -> Void) throws {
+        var stream = z_stream()
+        guard deflateInit_(&stream, Z_BEST_SPEED, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw Self.error("cannot start zlib for '\(name)'", errno: 0)
+        }
+        defer { deflateEnd(&stream) }
+        var available = sample
+        var remaining = size - UInt64(sample)
+        while true {
+            let finishing = remaining == 0
+            stream.next_in = input.assumingMemoryBound(to: Bytef.self)
+            stream.avail_in = uInt(available)
+            repeat {
+                if used == Self.bufferCapacity { try flush(countingCRC: true) }
+                stream.next_out = (buffer + used).assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(Self.bufferCapacity - used)
+                let before = Int(stream.avail_out)
+                let rc = deflate(&stream, finishing ? Z_FINISH : Z_NO_FLUSH)
+                guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
+                    throw Self.error("zlib failed on '\(name)' (\(rc))", errno: 0)
+                }
+                used += before - Int(stream.avail_out)
+                if rc == Z_STREAM_END { return }
+            } while stream.avail_in > 0 || finishing
+            progress(available)
+            available = Int(min(UInt64(Self.readChunk), remaining))
+            try readFully(source, into: input, count: available, name: name)
+            remaining -= UInt64(available)
+        }
+    }
+
+    // MARK: - Output
+
+    private func put(_ bytes: [UInt8]) {
+        for (index, byte) in bytes.enumerated() { buffer.storeBytes(of: byte, toByteOffset: used + index, as: UInt8.self) }
+        used += bytes.count
+    }
+
+    /// Writes the buffer out, folding it into the object's CRC-32 and the pack checksum.
+    private func flush(countingCRC: Bool, hashing: Bool = true) throws {
+        guard used > 0 else { return }
+        let bytes = UnsafeRawBufferPointer(start: buffer, count: used)
+        if countingCRC {
+            objectCRC = UInt32(crc32(uLong(objectCRC), buffer.assumingMemoryBound(to: Bytef.self), uInt(used)))
+        }
+        if hashing && runningChecksumValid { sha.update(bufferPointer: bytes) }
+        var written = 0
+        while written < used {
+            let n = write(fd, buffer + written, used - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.error("cannot write the temporary pack", errno: errno)
+            }
+            written += n
+        }
+        offset += UInt64(used)
+        used = 0
+    }
+
+    /// The header with the real object count, and the SHA-1 of the whole file reread from
+    /// the page cache: needed only when objects were dropped after the header went out.
+    private func rechecksum(count: UInt32) throws -> [UInt8] {
+        var countBytes = count.bigEndian
+        guard pwrite(fd, &countBytes, 4, 8) == 4 else { throw Self.error("cannot update the pack header", errno: errno) }
+        var hasher = Insecure.SHA1()
+        var position: UInt64 = 0
+        while position < offset {
+            let count = Int(min(UInt64(Self.readChunk), offset - position))
+            let n = pread(fd, input, count, off_t(position))
+            guard n > 0 else { throw Self.error("cannot reread the temporary pack", errno: errno) }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: input, count: n))
+            position += UInt64(n)
+        }
+        return Array(hasher.finalize())
+    }
+
+    private func writeTemporaryIndex(_ data: Data) throws -> URL {
+        guard let (indexFD, url) = Self.makeTemporary(in: packDirectory, prefix: "tmp_idx_") else {
+            throw Self.error("cannot create a temporary pack index", errno: errno)
+        }
+        defer { close(indexFD) }
+        let ok = data.withUnsafeBytes { raw -> Bool in
+            guard let base = raw.baseAddress else { return false }
+            var written = 0
+            while written < raw.count {
+                let n = write(indexFD, base + written, raw.count - written)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                written += n
+            }
+            return fchmod(indexFD, 0o444) == 0 && fsync(indexFD) == 0
+        }
+        guard ok else {
+            let code = errno
+            unlink(url.path)
+            throw Self.error("cannot write the pack index", errno: code)
+        }
+        return url
+    }
+
+    /// Makes the renames durable too.
+    private func syncDirectory() {
+        let dirFD = open(packDirectory.path, O_RDONLY)
+        guard dirFD >= 0 else { return }
+        _ = fsync(dirFD)
+        close(dirFD)
+    }
+
+    /// mkstemp in `directory`: git's own `tmp_pack_`/`tmp_idx_` prefixes, so a crash leaves
+    /// only files `git gc` knows to remove.
+    private static func makeTemporary(in directory: URL, prefix: String) -> (Int32, URL)? {
+        var template = Array(directory.appendingPathComponent(prefix + "XXXXXX").path.utf8CString)
+        let opened = template.withUnsafeMutableBufferPointer { chars -> Int32 in
+            guard let base = chars.baseAddress else { return -1 }
+            return mkstemp(base)
+        }
+        guard opened >= 0 else { return nil }
+        return (opened, URL(fileURLWithPath: String(cString: template)))
+    }
+
+    private func discard() {
+        guard !done else { return }
+        done = true
+        if fd >= 0 { close(fd) }
+        fd = -1
+        unlink(tempURL.path)
+    }
+
+    private func readFully(_ source: Int32, into target: UnsafeMutableRawPointer, count: Int, name: String) throws {
+        var got = 0
+        while got < count {
+            let n = read(source, target + got, count - got)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.error("cannot read '\(name)'", errno: errno)
+            }
+            if n == 0 { throw Self.error("'\(name)' shrank while it was being stored", errno: 0) }
+            got += n
+        }
+    }
+
+    static func error(_ context: String, errno code: Int32) -> GitError {
+        GitError(code: .other(-1), message: code == 0 ? "" : String(cString: strerror(code)), context: context)
+    }
+}
+
