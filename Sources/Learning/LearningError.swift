@@ -33,6 +33,17 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
     case linearlyDependentColumn(algorithm: String, column: String)
     case invalidStoredModel(algorithm: String, reason: String)
     case featureCountMismatch(expected: Int, actual: Int)
+    // Targets and preprocessing
+    case nonNumericRegressionTarget(row: Int, column: String, value: String)
+    case singleClass(algorithm: String, label: String)
+    case unseenClass(row: Int, column: String, value: String, known: [String])
+    case classOutOfRange(label: Double, classCount: Int)
+    case missingValueWithoutImpute(row: Int, column: String)
+    case allValuesMissing(column: String)
+    case unknownCategory(row: Int, column: String, value: String, known: [String])
+    case unexpectedColumn(source: String, name: String)
+    case textInNumericColumn(row: Int, column: String, value: String)
+    case didNotConverge(algorithm: String, iterations: Int, hint: String)
 
     public var description: String {
         switch self {
@@ -90,6 +101,27 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
             return "stored \(algorithm) model is unusable: \(reason)"
         case .featureCountMismatch(let expected, let actual):
             return "the model expects \(expected) feature column\(expected == 1 ? "" : "s") but got \(actual)"
+        case .nonNumericRegressionTarget(let row, let column, let value):
+            return "row \(row), target '\(column)': '\(value)' is not a number, but regression needs a numeric target; choose a classification algorithm or a numeric target column"
+        case .singleClass(let algorithm, let label):
+            return "cannot train \(algorithm): the target has only one class ('\(label)'); classification needs at least two classes in the training rows"
+        case .unseenClass(let row, let column, let value, let known):
+            return "row \(row), target '\(column)': class '\(value)' was not seen in training (known: \(known.joined(separator: ", "))); remove the row or retrain with it"
+        case .classOutOfRange(let label, let classCount):
+            return "class label \(label) is not a class index below \(classCount); encode the target with TargetSchema"
+        case .missingValueWithoutImpute(let row, let column):
+            return "row \(row), column '\(column)': missing value; fill it in, or pass --impute mean, median or most-frequent"
+        case .allValuesMissing(let column):
+            return "column '\(column)' has no values at all; drop it or fill it in"
+        case .unknownCategory(let row, let column, let value, let known):
+            let list = known.count > 10 ? known.prefix(10).joined(separator: ", ") + ", …" : known.joined(separator: ", ")
+            return "row \(row), column '\(column)': category '\(value)' was not seen in training (known: \(list)); fix the value or allow unknown categories"
+        case .unexpectedColumn(let source, let name):
+            return "'\(source)' has column '\(name)' that the model was not trained on; drop the column"
+        case .textInNumericColumn(let row, let column, let value):
+            return "row \(row), column '\(column)': '\(value)' is not a number, but the model was trained with '\(column)' numeric; fix the value"
+        case .didNotConverge(let algorithm, let iterations, let hint):
+            return "\(algorithm) did not converge in \(iterations) iterations; \(hint)"
         }
     }
 

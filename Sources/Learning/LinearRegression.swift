@@ -1,18 +1,46 @@
-/// Ordinary least squares, solved with Householder QR for numerical stability.
+/// Ordinary least squares, solved with Householder QR for numerical stability, or
+/// iteratively (gd, sgd, adam) with an optional L2 penalty for data where QR is unwanted.
+///
+/// `coef` keeps shape [d] (not [1, d] like the newer linear models) because stored
+/// versions already use it.
 public struct LinearRegression: Trainer {
     public let algorithm = "linear-regression"
     public let task = Task.regression
-    public let summary = "ordinary least squares linear regression (Householder QR)"
+    public let summary = "ordinary least squares linear regression (Householder QR; or gd, sgd, adam)"
     public let hyperparameters = [
         HyperparameterSpec(
             name: "fit_intercept", defaultValue: "true",
             summary: "learn a constant term; false forces the fit through the origin"),
+        HyperparameterSpec(name: "solver", defaultValue: "qr", summary: "qr (exact), gd, sgd or adam"),
+        HyperparameterSpec(name: "learning_rate", defaultValue: "0.01", summary: "step size for gd, sgd, adam"),
+        HyperparameterSpec(name: "batch_size", defaultValue: "32", summary: "rows per step for sgd and adam"),
+        HyperparameterSpec(name: "max_iter", defaultValue: "100", summary: "epochs (passes over the data) for gd, sgd, adam"),
+        HyperparameterSpec(name: "tol", defaultValue: "1e-6", summary: "stop when the epoch loss changes by less than this (relative)"),
+        HyperparameterSpec(name: "l2", defaultValue: "0.0", summary: "L2 penalty l2/2·||w||² on the mean loss for gd, sgd, adam"),
+        HyperparameterSpec(name: "seed", defaultValue: "0", summary: "shuffling seed for sgd and adam"),
     ]
 
     public init() {}
 
     public func fit(_ data: Dataset, hyperparameters given: [String: String]) throws -> TrainedModel {
         let (fitIntercept, resolved) = try resolve(given)
+        var reader = try HyperparameterReader(self, given)
+        let solver = try reader.choice("solver", ["qr", "gd", "sgd", "adam"])
+        if solver != "qr" {
+            try TrainingChecks.features(data, algorithm: algorithm)
+            let settings = OptimizerSettings(
+                kind: OptimizerKind(rawValue: solver) ?? .adam,
+                learningRate: try reader.double("learning_rate", positive: true),
+                batchSize: try reader.int("batch_size", atLeast: 1),
+                epochs: try reader.int("max_iter", atLeast: 1),
+                tol: try reader.double("tol", nonNegative: true),
+                seed: try reader.seed("seed"))
+            let (theta, losses) = try IterativeSolver.fit(
+                data.features, data.target, loss: .squared, penalty: try reader.double("l2", nonNegative: true),
+                fitIntercept: fitIntercept, settings: settings, algorithm: algorithm)
+            let d = data.features.columns
+            return makeModel(coef: Array(theta[0..<d]), intercept: theta[d], hyperparameters: resolved, trainingLoss: losses)
+        }
         let n = data.count
         let d = data.features.columns
         if n == 0 {
@@ -75,20 +103,17 @@ public struct LinearRegression: Trainer {
     }
 
     private func resolve(_ given: [String: String]) throws -> (fitIntercept: Bool, resolved: [Hyperparameter]) {
-        let raw = try resolveHyperparameters(given)
-        var fitIntercept = true
-        var resolved: [Hyperparameter] = []
-        for parameter in raw {
-            switch parameter.name {
-            case "fit_intercept":
-                fitIntercept = try parseBool(parameter.value, key: parameter.name)
-                // Record the canonical spelling so "1" and "true" version identically.
-                resolved.append(Hyperparameter(name: parameter.name, value: fitIntercept ? "true" : "false"))
-            default:
-                resolved.append(parameter)
-            }
-        }
-        return (fitIntercept, resolved)
+        // The reader records canonical spellings so "1" and "true" version identically.
+        var reader = try HyperparameterReader(self, given)
+        let fitIntercept = try reader.bool("fit_intercept")
+        _ = try reader.choice("solver", ["qr", "gd", "sgd", "adam"])
+        _ = try reader.double("learning_rate", positive: true)
+        _ = try reader.int("batch_size", atLeast: 1)
+        _ = try reader.int("max_iter", atLeast: 1)
+        _ = try reader.double("tol", nonNegative: true)
+        _ = try reader.double("l2", nonNegative: true)
+        _ = try reader.seed("seed")
+        return (fitIntercept, reader.resolved)
     }
 
     private func makeModel(coef: [Double], intercept: Double, hyperparameters: [Hyperparameter], trainingLoss: [Double]) -> TrainedModel {

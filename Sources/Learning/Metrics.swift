@@ -59,7 +59,9 @@ public enum Metrics {
     public static func direction(of name: String) -> MetricDirection? {
         switch name.lowercased() {
         case "mse", "rmse", "mae", "loss", "log_loss": return .lowerIsBetter
-        case "r2", "accuracy", "precision", "recall", "f1", "auc": return .higherIsBetter
+        case "r2", "accuracy", "precision", "recall", "f1", "auc", "roc_auc",
+             "precision_macro", "recall_macro", "f1_macro",
+             "precision_weighted", "recall_weighted", "f1_weighted": return .higherIsBetter
         default: return nil
         }
     }

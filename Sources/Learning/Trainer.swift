@@ -53,6 +53,9 @@ public protocol Trainer: Sendable {
     func fit(_ data: Dataset, hyperparameters given: [String: String]) throws -> TrainedModel
     /// Rebuilds a model from tensors as `fit` produced them, to predict later.
     func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel
+    /// The task a fit with these hyperparameters performs, so callers can encode the target
+    /// before fitting; defaults to `task`.
+    func task(for hyperparameters: [String: String]) throws -> Task
 }
 
 extension Trainer {
@@ -97,6 +100,10 @@ extension Trainer {
 }
 
 /// A trained model: its provenance, parameters, and a way to predict.
+///
+/// For classification, `classes` lists the target values seen in training, sorted; `predict`
+/// returns those values (with targets encoded by `TargetSchema` they are the class indices),
+/// and column `i` of `predictProbabilities` belongs to `classes[i]`.
 public struct TrainedModel: Sendable {
     public let algorithm: String
     public let task: Task
@@ -105,7 +112,10 @@ public struct TrainedModel: Sendable {
     public let parameters: [NamedTensor]
     public let trainingLoss: [Double]
     public let featureCount: Int
+    /// Sorted class labels for classifiers; nil for regression.
+    public let classes: [Double]?
     private let predictor: @Sendable (Matrix) -> [Double]
+    private let probabilityPredictor: (@Sendable (Matrix) -> Matrix)?
 
     /// `predictor` receives matrices that already have `featureCount` columns.
     public init(
@@ -117,21 +127,71 @@ public struct TrainedModel: Sendable {
         featureCount: Int,
         predictor: @escaping @Sendable (Matrix) -> [Double]
     ) {
+        self.init(
+            algorithm: algorithm, task: task, hyperparameters: hyperparameters, parameters: parameters,
+            trainingLoss: trainingLoss, featureCount: featureCount, classes: nil,
+            predictor: predictor, probabilities: nil)
+    }
+
+    /// A model that may also know its classes and predict class probabilities
+    /// (`probabilities` returns rows × classes.count, rows summing to 1).
+    public init(
+        algorithm: String,
+        task: Task,
+        hyperparameters: [Hyperparameter],
+        parameters: [NamedTensor],
+        trainingLoss: [Double],
+        featureCount: Int,
+        classes: [Double]?,
+        predictor: @escaping @Sendable (Matrix) -> [Double],
+        probabilities: (@Sendable (Matrix) -> Matrix)?
+    ) {
         self.algorithm = algorithm
         self.task = task
         self.hyperparameters = hyperparameters
         self.parameters = parameters
         self.trainingLoss = trainingLoss
         self.featureCount = featureCount
+        self.classes = classes
         self.predictor = predictor
+        self.probabilityPredictor = probabilities
     }
 
-    /// One prediction per row of `features`.
+    /// One prediction per row of `features`: a value for regression, a class label for classification.
     public func predict(_ features: Matrix) throws -> [Double] {
         guard features.columns == featureCount else {
             throw LearningError.featureCountMismatch(expected: featureCount, actual: features.columns)
         }
         return predictor(features)
+    }
+
+    /// Class probabilities, rows × `classes.count`; nil for regression and for models that
+    /// have no probabilities (linear-svm, whose hinge loss does not estimate them).
+    public func predictProbabilities(_ features: Matrix) throws -> Matrix? {
+        guard features.columns == featureCount else {
+            throw LearningError.featureCountMismatch(expected: featureCount, actual: features.columns)
+        }
+        return probabilityPredictor?(features)
+    }
+
+    /// Probabilities spread over `classCount` columns where column `k` is class index `k`,
+    /// zero for classes the training data never showed; needs class-index targets
+    /// (as `TargetSchema` encodes them). Use this to score against the full class list.
+    public func predictProbabilities(_ features: Matrix, classCount: Int) throws -> Matrix? {
+        guard let own = try predictProbabilities(features), let classes else {
+            return nil
+        }
+        var out = Matrix(rows: own.rows, columns: classCount)
+        for (column, label) in classes.enumerated() {
+            let k = Int(label)
+            guard Double(k) == label, k >= 0, k < classCount else {
+                throw LearningError.classOutOfRange(label: label, classCount: classCount)
+            }
+            for i in 0..<own.rows {
+                out.values[i * classCount + k] = own.values[i * own.columns + column]
+            }
+        }
+        return out
     }
 
     /// The value of hyperparameter `name`, if the model has it.
@@ -147,7 +207,10 @@ public struct TrainedModel: Sendable {
 
 /// The registry of available algorithms.
 public enum Trainers {
-    public static let all: [any Trainer] = [LinearRegression()]
+    public static let all: [any Trainer] = [
+        LinearRegression(), Ridge(), LogisticRegression(), LinearSVM(),
+        DecisionTree(), RandomForest(),
+    ]
 
     /// The trainer for `name`; unknown names throw an error listing the known ones.
     public static func named(_ name: String) throws -> any Trainer {

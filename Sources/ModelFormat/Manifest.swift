@@ -19,6 +19,9 @@ public struct Manifest: Sendable, Equatable {
     /// Where imported weights came from (`mv add`): format, file, hash, and what is needed
     /// to write the original file back byte for byte.
     public var source: YAMLValue?
+    /// How raw CSV columns become the model's inputs and outputs (categories, fill values,
+    /// standardization, classes), so eval and predict apply exactly what training did.
+    public var schema: YAMLValue?
     public var params: [TensorRecord]
 
     public init(name: String, version: String, task: String, algorithm: String, hyperparameters: YAMLValue,
@@ -151,6 +154,7 @@ public struct Manifest: Sendable, Equatable {
         if let target { root.append(("target", .map([("name", .string(target.name)), ("type", .string(target.type))]))) }
         root.append(("lineage", .map(lineageMap)))
         if let source { root.append(("source", source)) }
+        if let schema { root.append(("schema", schema)) }
         root.append(("params", .list(params.map { record in
             .map([
                 ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
@@ -205,6 +209,7 @@ public struct Manifest: Sendable, Equatable {
             })
         manifest.format = format
         manifest.source = root["source"]
+        manifest.schema = root["schema"]
         return manifest
     }
 }

@@ -53,6 +53,32 @@ public indirect enum YAMLValue: Sendable, Equatable {
         return nil
     }
 
+    /// The value as Foundation JSON objects (for JSONSerialization and Codable).
+    public var jsonObject: Any {
+        switch self {
+        case let .string(s): return s
+        case let .int(i): return i
+        case let .double(d): return d.isFinite ? d : YAMLValue.format(d) as Any
+        case let .bool(b): return b
+        case .null: return NSNull()
+        case let .list(items): return items.map(\.jsonObject)
+        case let .map(pairs): return Dictionary(pairs.map { ($0.0, $0.1.jsonObject) }, uniquingKeysWith: { $1 })
+        }
+    }
+
+    /// Encodes a Codable value as YAML (through JSON, which is YAML), mapping keys sorted so
+    /// the text is stable.
+    public static func encode<T: Encodable>(_ value: T) throws -> YAMLValue {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try parse(String(decoding: encoder.encode(value), as: UTF8.self), source: "\(T.self)")
+    }
+
+    /// Decodes a Codable value from YAML (through JSON).
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: JSONSerialization.data(withJSONObject: jsonObject))
+    }
+
     /// The text of this value as a YAML document.
     public func yamlDocument() -> String {
         var out = ""

@@ -11,6 +11,8 @@ public struct EvalRequest: Sendable {
     /// Report name: `eval/<name>.yaml`; defaults to the data file's name without extension.
     public var name: String?
     public var force = false
+    /// Treat categories never seen in training as all-zero instead of refusing them.
+    public var ignoreUnknownCategories = false
 
     public init(reference: String, data: URL) {
         self.reference = reference
@@ -66,9 +68,10 @@ extension Registry {
         }
         let content = try content(of: resolved)
         let model = try loadModel(content)
-        let (features, target, dataFile) = try loadEvaluationData(request.data, manifest: content.manifest)
-        let predictions = try model.predict(features)
-        let metrics: [(name: String, value: Double)] = Metrics.regression(predicted: predictions, actual: target).map { ($0.name, $0.value) }
+        let (dataset, targetSchema, dataFile) = try loadEvaluationData(request.data, manifest: content.manifest,
+                                                                       ignoreUnknownCategories: request.ignoreUnknownCategories)
+        let metrics = try score(model, on: dataset, target: targetSchema)
+        let target = dataset.target
 
         let folder = folder(of: resolved.model)
         let path = "\(folder)/eval/\(name).yaml"
@@ -89,7 +92,7 @@ extension Registry {
         try Data(report.yaml().utf8).write(to: source)
         let file = StagedFile(path: path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
 
-        let headline = metrics.filter { ["rmse", "r2"].contains($0.name) }
+        let headline = Self.headline(metrics, task: targetSchema.task)
         let trailers = (["Model: \(resolved.model)", "Model-Version: \(version)", "Evaluation: \(name)"]
             + headline.map { "Metric-\($0.name): \(YAMLValue.format($0.value))" }).joined(separator: "\n")
         let summary = "\(resolved.model) \(version) evaluated on \(name): "
@@ -112,32 +115,47 @@ extension Registry {
                           rows: target.count, commit: published.commit.description, tag: published.tagName ?? "", reportPath: path)
     }
 
-    /// Reads an evaluation CSV against the version's feature schema: every feature and the
-    /// target must be there, and nothing else.
-    func loadEvaluationData(_ url: URL, manifest: Manifest) throws -> (Matrix, [Double], Manifest.DataFile) {
+    /// The schemas a version was trained with: stored ones, or (for versions from before
+    /// schemas were stored) all-numeric features and a numeric target.
+    func schemas(_ manifest: Manifest) throws -> (FeatureSchema, TargetSchema) {
         guard let target = manifest.target else {
             throw MVError("\(manifest.name) \(manifest.version) records no target column, so it cannot be scored on a CSV")
         }
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw MVError("cannot read data file '\(url.path)': no such file")
+        if let schema = manifest.schema, let features = schema["features"], let targetValue = schema["target"] {
+            do {
+                return (try features.decode(FeatureSchema.self), try targetValue.decode(TargetSchema.self))
+            } catch {
+                throw MVError("\(manifest.name) \(manifest.version): the stored schema cannot be read (\(error))")
+            }
         }
+        let columns = manifest.features.map { FeatureSchema.Column(name: $0.name, kind: .numeric) }
+        return (FeatureSchema(columns: columns, impute: nil, standardize: false, ignoreUnknownCategories: false),
+                TargetSchema(name: target.name, task: .regression))
+    }
+
+    /// Reads an evaluation CSV through the version's schemas: every feature and the target
+    /// must be there, nothing else, and categories must be known (unless told to ignore them).
+    func loadEvaluationData(_ url: URL, manifest: Manifest, ignoreUnknownCategories: Bool = false)
+        throws -> (Dataset, TargetSchema, Manifest.DataFile) {
+        var (features, target) = try schemas(manifest)
+        features.ignoreUnknownCategories = features.ignoreUnknownCategories || ignoreUnknownCategories
+        var (table, file) = try readTable(url)
         let name = url.lastPathComponent
+        guard table.header.contains(target.name) else {
+            throw MVError("no column '\(target.name)' (the target of \(manifest.name) \(manifest.version)) in '\(name)' (columns: \(table.header.joined(separator: ", ")))",
+                          hint: "evaluation data needs the features and the true target values; for predictions without a target, use mv predict")
+        }
+        let expected = features.columns.map(\.name) + [target.name]
+        if let extra = table.header.first(where: { !expected.contains($0) }) {
+            throw MVError("unexpected column '\(extra)' in '\(name)': \(manifest.name) \(manifest.version) was trained on \(features.columns.map(\.name).joined(separator: ", ")) -> \(target.name)",
+                          hint: "drop the column, or train a version that uses it")
+        }
         do {
-            let table = try CSV.parse(data, source: name)
-            guard table.header.contains(target.name) else {
-                throw MVError("no column '\(target.name)' (the target of \(manifest.name) \(manifest.version)) in '\(name)' (columns: \(table.header.joined(separator: ", ")))",
-                              hint: "evaluation data needs the features and the true target values; for predictions without a target, use the features alone")
-            }
-            let expected = manifest.features.map(\.name) + [target.name]
-            if let extra = table.header.first(where: { !expected.contains($0) }) {
-                throw MVError("unexpected column '\(extra)' in '\(name)': \(manifest.name) \(manifest.version) was trained on \(manifest.features.map(\.name).joined(separator: ", ")) -> \(target.name)",
-                              hint: "drop the column, or train a version that uses it")
-            }
-            let dataset = try Dataset.load(table, target: target.name, source: name)
-            let features = try Dataset.features(table, names: manifest.features.map(\.name), source: name)
-            let file = Manifest.DataFile(path: lineagePath(url), role: "evaluation", sha256: ContentHash.sha256(data), rows: dataset.count)
-            return (features, dataset.target, file)
-        } catch let error as LearningError {
+            let dataset = try Dataset.load(table, target: target, features: features, source: name)
+            file.role = "evaluation"
+            file.rows = dataset.count
+            return (dataset, target, file)
+        } catch {
             throw MVError("\(error)")
         }
     }

@@ -192,5 +192,5 @@ struct GatePolicyParser {
         return GateRule.MetricReference(evaluation: parts.count == 2 ? parts[0] : nil, metric: metric)
     }
 
-    static let builtInMetrics = ["mse", "rmse", "mae", "r2", "accuracy", "precision", "recall", "f1", "auc", "log_loss"]
+    static let builtInMetrics = ["mse", "rmse", "mae", "r2", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "f1_macro", "f1_weighted"]
 }

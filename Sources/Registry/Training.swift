@@ -12,6 +12,10 @@ public struct TrainRequest: Sendable {
     public var testSize: Double = 0.2
     public var seed: UInt64 = 42
     public var hyperparameters: [String: String] = [:]
+    /// How to fill missing values (refused when nil).
+    public var impute: ImputeStrategy?
+    /// Standardize numeric features (means and deviations are stored with the version).
+    public var standardize = false
     public var version: String?
     public var force = false
     /// The command line, recorded in lineage.
@@ -49,35 +53,57 @@ extension Registry {
         if !request.force { try ensureCleanBeforeWork(model) }
         let code = try codeState()
 
-        let (dataset, dataFile) = try loadDataset(request.data, target: request.target)
+        let task: Task
+        do { task = try trainer.task(for: request.hyperparameters) } catch { throw MVError("\(error)") }
+        let (table, dataFile) = try readTable(request.data)
+        let dataset: Dataset, targetSchema: TargetSchema, featureSchema: FeatureSchema
+        do {
+            (dataset, targetSchema, featureSchema) = try Dataset.load(
+                table, target: request.target, task: task,
+                options: PreprocessingOptions(impute: request.impute, standardize: request.standardize), source: request.data.lastPathComponent)
+        } catch {
+            throw MVError("\(error)")
+        }
+        var dataFileRecord = dataFile
+        dataFileRecord.rows = dataset.count
         let parts: (train: Dataset, test: Dataset)
         do { parts = try split(dataset, testFraction: request.testSize, seed: request.seed) } catch { throw MVError("\(error)") }
+        if task == .classification, let only = parts.train.target.first, parts.train.target.allSatisfy({ $0 == only }) {
+            throw MVError("cannot train \(trainer.algorithm): the training rows of '\(targetSchema.name)' hold only the class '\(targetSchema.label(of: only))'; classification needs at least two",
+                          hint: "use data with more than one class, or another --seed/--test-size for the split")
+        }
         let fitted: TrainedModel
         do { fitted = try trainer.fit(parts.train, hyperparameters: request.hyperparameters) } catch { throw MVError("\(error)") }
 
         var metrics: [(name: String, value: Double)] = []
         if parts.test.count > 0 {
-            let predictions = try fitted.predict(parts.test.features)
-            metrics = Metrics.regression(predicted: predictions, actual: parts.test.target).map { ($0.name, $0.value) }
+            metrics = try score(fitted, on: parts.test, target: targetSchema)
         }
-
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
         let folder = folder(of: model)
         let tensors = try fitted.parameters.map { tensor in
             let url = staging.appendingPathComponent("\(tensor.name).npy")
             try Npy.data(float64: tensor.values, shape: tensor.shape).write(to: url)
-            return try stageTensor(name: tensor.name, npyFile: url, folder: folder)
+            return try stageTensor(name: tensor.name, npyFile: url, folder: folder, owned: true)
+        }
+        // The per-epoch training loss goes with the version (not a parameter: not under params/).
+        var extraFiles: [StagedFile] = []
+        if !fitted.trainingLoss.isEmpty {
+            let url = staging.appendingPathComponent("training-loss.npy")
+            try Npy.data(float64: fitted.trainingLoss, shape: [fitted.trainingLoss.count]).write(to: url)
+            extraFiles.append(StagedFile(path: "\(folder)/\(Self.trainingLossFile)", blob: try repository.objects.writeBlob(fileAt: url),
+                                         source: url, ownsSource: true))
         }
 
         let selection = "held out \(parts.test.count) of \(dataset.count) rows (test_size \(request.testSize), seed \(request.seed))"
         let manifest = Manifest(
             name: model.value, version: "", task: fitted.task.rawValue, algorithm: fitted.algorithm,
             hyperparameters: .map(fitted.hyperparameters.map { ($0.name, YAMLValue.scalar(fromText: $0.value)) }),
-            features: dataset.featureNames.map { Manifest.Column(name: $0, type: "float64") },
-            target: Manifest.Column(name: dataset.targetName, type: "float64"),
+            features: featureSchema.columns.map { Manifest.Column(name: $0.name, type: $0.kind == .categorical ? "categorical" : "float64") },
+            target: Manifest.Column(name: targetSchema.name, type: task == .classification ? "class" : "float64"),
             lineage: Manifest.Lineage(
-                data: [dataFile],
+                data: [dataFileRecord],
                 split: .map([("test_size", .double(request.testSize)), ("seed", .int(Int(truncatingIfNeeded: request.seed))),
                              ("train_rows", .int(parts.train.count)), ("test_rows", .int(parts.test.count))]),
                 codeCommit: code.commit, codeBranch: code.branch, codeDirty: code.dirty,
@@ -85,18 +111,20 @@ extension Registry {
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started),
                 host: Environment.hostName()),
             params: [])
+        var manifestWithSchema = manifest
+        manifestWithSchema.schema = .map([("features", try YAMLValue.encode(featureSchema)), ("target", try YAMLValue.encode(targetSchema))])
         var reports: [(name: String, report: EvaluationReport)] = []
         if !metrics.isEmpty {
-            var evalFile = dataFile
+            var evalFile = dataFileRecord
             evalFile.rows = parts.test.count
             reports.append(("holdout", EvaluationReport(metrics: metrics, model: model.value, version: "", dataset: evalFile,
                                                         selection: selection, evaluatedAt: Environment.timestamp(Date()))))
         }
-        let headlineNames = ["rmse", "r2"]
-        let draft = VersionDraft(
-            model: model, manifest: manifest, tensors: tensors, reports: reports,
-            headline: metrics.filter { headlineNames.contains($0.name) },
+        var draft = VersionDraft(
+            model: model, manifest: manifestWithSchema, tensors: tensors, reports: reports,
+            headline: Self.headline(metrics, task: task),
             body: "Trained \(fitted.algorithm) on \(dataFile.path) (\(parts.train.count) train / \(parts.test.count) test rows, seed \(request.seed)).")
+        draft.extraFiles = extraFiles
         let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
                                                      staging: staging, reflogPrefix: "mv train")
         return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
@@ -104,17 +132,43 @@ extension Registry {
                            trainRows: parts.train.count, testRows: parts.test.count)
     }
 
-    func loadDataset(_ url: URL, target: String) throws -> (Dataset, Manifest.DataFile) {
+    static let trainingLossFile = "training/loss.npy"
+
+    /// The metrics that summarise a version in commit messages and `mv log`.
+    static func headline(_ metrics: [(name: String, value: Double)], task: Task) -> [(name: String, value: Double)] {
+        let names = task == .classification ? ["accuracy", "f1", "f1_macro"] : ["rmse", "r2"]
+        return metrics.filter { names.contains($0.name) }
+    }
+
+    /// The task's metrics of `model` on `data` (held out, or an evaluation set).
+    func score(_ model: TrainedModel, on data: Dataset, target: TargetSchema) throws -> [(name: String, value: Double)] {
+        do {
+            let predictions = try model.predict(data.features)
+            switch target.task {
+            case .regression:
+                return Metrics.regression(predicted: predictions, actual: data.target).map { ($0.name, $0.value) }
+            case .classification:
+                let classCount = target.classes.count
+                let probabilities = try model.predictProbabilities(data.features, classCount: classCount)
+                return Metrics.classification(predicted: predictions, actual: data.target, classCount: classCount,
+                                              probabilities: probabilities).map { ($0.name, $0.value) }
+            }
+        } catch let error as MVError {
+            throw error
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
+
+    /// A CSV file and its fingerprint.
+    func readTable(_ url: URL) throws -> (CSVTable, Manifest.DataFile) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw MVError("cannot read data file '\(url.path)': no such file")
         }
-        let name = url.lastPathComponent
         do {
-            let table = try CSV.parse(data, source: name)
-            let dataset = try Dataset.load(table, target: target, source: name)
-            let file = Manifest.DataFile(path: lineagePath(url), role: "train", sha256: ContentHash.sha256(data), rows: dataset.count)
-            return (dataset, file)
-        } catch let error as LearningError {
+            let table = try CSV.parse(data, source: url.lastPathComponent)
+            return (table, Manifest.DataFile(path: lineagePath(url), role: "train", sha256: ContentHash.sha256(data), rows: table.rows.count))
+        } catch {
             throw MVError("\(error)")
         }
     }

@@ -86,8 +86,9 @@ extension Registry {
         if case let .map(pairs) = manifest.hyperparameters {
             for (key, value) in pairs { hyperparameters[key] = value.stringValue }
         }
+        let featureCount = manifest.target == nil ? manifest.features.count : try schemas(manifest).0.featureCount
         do {
-            return try trainer.load(parameters: parameters, hyperparameters: hyperparameters, featureCount: manifest.features.count)
+            return try trainer.load(parameters: parameters, hyperparameters: hyperparameters, featureCount: featureCount)
         } catch {
             throw MVError("\(error)")
         }

@@ -22,11 +22,15 @@ struct Eval: ParsableCommand {
     @Flag(help: "Replace an uncommitted report of the same name.")
     var force = false
 
+    @Flag(name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
+    var ignoreUnknownCategories = false
+
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
         let registry = try options.open()
         var request = EvalRequest(reference: reference, data: options.url(data))
+        request.ignoreUnknownCategories = ignoreUnknownCategories
         request.model = model
         request.name = name
         request.force = force

@@ -10,9 +10,9 @@ struct MV: ParsableCommand {
         abstract: "Version, evaluate and promote ML models as Git history.",
         discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
         version: Registry.mvVersion,
-        subcommands: [Init.self, Train.self, Add.self, Eval.self, Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
+        subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self, Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
                       List.self, Show.self, Log.self, History.self, Diff.self, Checkout.self, Export.self, Verify.self,
-                      ExampleDataCommand.self, Hooks.self, Hook.self, TextConv.self])
+                      Algorithms.self, ExampleDataCommand.self, Hooks.self, Hook.self, TextConv.self])
 
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.

@@ -20,7 +20,7 @@ struct Show: ParsableCommand {
         if options.json {
             var hyperparameters: [String: Any] = [:]
             if case let .map(pairs) = manifest.hyperparameters {
-                for (key, value) in pairs { hyperparameters[key] = value.jsonValue }
+                for (key, value) in pairs { hyperparameters[key] = value.jsonObject }
             }
             try Terminal.json([
                 "model": manifest.name, "version": manifest.version, "tag": details.record.tag, "commit": details.record.commit,
@@ -67,20 +67,6 @@ struct Show: ParsableCommand {
             print("")
             print("evaluation \(name): \(report.dataset.path)\(report.selection.map { ", \($0)" } ?? "")")
             print(Terminal.table(report.metrics.map { ["  \($0.name)", String(format: "%.6g", $0.value)] }))
-        }
-    }
-}
-
-extension YAMLValue {
-    var jsonValue: Any {
-        switch self {
-        case let .string(s): return s
-        case let .int(i): return i
-        case let .double(d): return d.isFinite ? d : String(d) as Any
-        case let .bool(b): return b
-        case .null: return NSNull()
-        case let .list(items): return items.map(\.jsonValue)
-        case let .map(pairs): return Dictionary(pairs.map { ($0.0, $0.1.jsonValue) }, uniquingKeysWith: { $1 })
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Learning
 import Registry
 
 struct Train: ParsableCommand {
@@ -22,8 +23,17 @@ struct Train: ParsableCommand {
     @Option(help: "The column to predict.")
     var target: String?
 
-    @Option(help: "Built-in algorithm.")
+    @Option(help: "Built-in algorithm ('mv algorithms' or --algorithm help lists them).")
     var algorithm: String = "linear-regression"
+
+    @Option(help: "Optimizer of iterative fitting: gd, sgd or adam (other settings: --param learning_rate=…, batch_size, max_iter, tol, l2, seed).")
+    var optimizer: String?
+
+    @Option(help: "Fill missing values: mean, median or most-frequent (default: refuse them).")
+    var impute: String?
+
+    @Flag(help: "Standardize numeric features (the means and deviations are stored with the version).")
+    var standardize = false
 
     @Option(name: .customLong("test-size"), help: "Fraction of rows held out for evaluation.")
     var testSize: Double = 0.2
@@ -49,6 +59,13 @@ struct Train: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        if let impute, ImputeStrategy(rawValue: impute) == nil {
+            throw ValidationError("--impute must be mean, median or most-frequent")
+        }
+        if let optimizer, !["gd", "sgd", "adam"].contains(optimizer) {
+            throw ValidationError("--optimizer must be gd, sgd or adam")
+        }
+        if algorithm == "help" { return }
         if command.isEmpty {
             guard data != nil else { throw ValidationError("missing --data: the CSV file to train on (or give your own command after '--')") }
             guard target != nil else { throw ValidationError("missing --target: the column to predict") }
@@ -60,6 +77,10 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        if algorithm == "help" {
+            try Algorithms().run()
+            return
+        }
         let registry = try options.open()
         let dataURL = data.map(options.url)
         let arguments = ["mv"] + Array(CommandLine.arguments.dropFirst())
@@ -73,6 +94,9 @@ struct Train: ParsableCommand {
                 let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
                 return (parts[0], parts.count > 1 ? parts[1] : "")
             }, uniquingKeysWith: { $1 })
+            if let optimizer { request.hyperparameters["solver"] = optimizer }
+            request.impute = impute.flatMap(ImputeStrategy.init(rawValue:))
+            request.standardize = standardize
             request.version = version
             request.force = force
             request.commandLine = arguments

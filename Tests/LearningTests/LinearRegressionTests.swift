@@ -35,7 +35,10 @@ final class LinearRegressionTests: XCTestCase {
         XCTAssertEqual(model.trainingLoss[0], 0, accuracy: 1e-20)
         XCTAssertEqual(model.algorithm, "linear-regression")
         XCTAssertEqual(model.task, .regression)
-        XCTAssertEqual(model.hyperparameters, [Hyperparameter(name: "fit_intercept", value: "true")])
+        XCTAssertEqual(model.hyperparameters.first, Hyperparameter(name: "fit_intercept", value: "true"))
+        XCTAssertEqual(model.hyperparameters.map(\.name),
+                       ["fit_intercept", "solver", "learning_rate", "batch_size", "max_iter", "tol", "l2", "seed"])
+        XCTAssertEqual(model.hyperparameter("solver"), "qr")
     }
 
     func testNoisyRecovery() throws {
@@ -117,7 +120,7 @@ final class LinearRegressionTests: XCTestCase {
     func testHyperparameterErrors() {
         let data = synthetic(n: 10, coef: [1], intercept: 0, noise: 0, seed: 4)
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: ["alpha": "1"])) { error in
-            XCTAssertEqual("\(error)", "unknown hyperparameter 'alpha' for linear-regression (valid: fit_intercept)")
+            XCTAssertEqual("\(error)", "unknown hyperparameter 'alpha' for linear-regression (valid: fit_intercept, solver, learning_rate, batch_size, max_iter, tol, l2, seed)")
         }
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: ["fit_intercept": "maybe"])) { error in
             XCTAssertEqual("\(error)", "hyperparameter 'fit_intercept' for linear-regression: 'maybe' is not true or false")
@@ -147,10 +150,11 @@ final class LinearRegressionTests: XCTestCase {
     }
 
     func testRegistry() {
-        XCTAssertEqual(Trainers.all.map(\.algorithm), ["linear-regression"])
+        XCTAssertEqual(Trainers.all.map(\.algorithm),
+                       ["linear-regression", "ridge", "logistic-regression", "linear-svm", "decision-tree", "random-forest"])
         XCTAssertEqual(Trainers.all.first?.task, Learning.Task.regression)
         XCTAssertThrowsError(try Trainers.named("svm")) { error in
-            XCTAssertEqual("\(error)", "unknown algorithm 'svm' (known: linear-regression)")
+            XCTAssertEqual("\(error)", "unknown algorithm 'svm' (known: linear-regression, ridge, logistic-regression, linear-svm, decision-tree, random-forest)")
         }
     }
 }

@@ -30,3 +30,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(MetricDirection.lowerIsBetter.rawValue, "lower")
     }
 }
+
+final class ClassificationMetricsTests: XCTestCase {
+    func testHandComputed() {
+        let actual = [0, 0, 1, 1, 1]
+        let predicted = [0, 1, 1, 1, 0]
+        XCTAssertEqual(Metrics.confusionMatrix(predicted: predicted, actual: actual, classCount: 2), [[1, 1], [1, 2]])
+        let m = Metrics.classification(predicted: predicted, actual: actual, classCount: 2)
+        XCTAssertEqual(m.map(\.name), ["accuracy", "precision", "recall", "f1"])
+        XCTAssertEqual(m.map(\.value), [0.6, 2.0 / 3, 2.0 / 3, 2.0 / 3])
+        // Perfectly tied scores give chance level; one class only gives nan.
+        XCTAssertEqual(Metrics.rocAUC(scores: [0.5, 0.5, 0.5], positives: [true, false, true]), 0.5)
+        XCTAssertTrue(Metrics.rocAUC(scores: [0.1, 0.2], positives: [true, true]).isNaN)
+        XCTAssertTrue(Metrics.classification(predicted: [Int](), actual: [], classCount: 3).allSatisfy { $0.value.isNaN })
+        XCTAssertEqual(Metrics.logLoss(probabilities: Matrix(rowArrays: [[1, 0]]), actual: [1]), -log(Double.ulpOfOne), accuracy: 1e-12)
+    }
+}

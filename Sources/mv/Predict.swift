@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Learning
+import Registry
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict with any version, stage or revision (parameters read from Git).",
+        discussion: "Writes CSV: a 'prediction' column (the value, or the class label), and with --proba one p_<class> column per class.")
+
+    @Argument(help: "The version: churn@v3, churn#production, churn@latest, v3 (one model), or a Git revision.")
+    var reference: String
+
+    @Option(help: "Input CSV with the model's feature columns.")
+    var data: String
+
+    @Option(name: .shortAndLong, help: "Output CSV (default: standard output).")
+    var output: String?
+
+    @Flag(help: "Add class probabilities.")
+    var proba = false
+
+    @Flag(name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
+    var ignoreUnknownCategories = false
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        let result = try options.open().predict(reference, model: model, data: options.url(data), probabilities: proba,
+                                                ignoreUnknownCategories: ignoreUnknownCategories)
+        let text = ([result.header] + result.rows).map { $0.map(CSVField.quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        if let output {
+            try Data(text.utf8).write(to: options.url(output), options: .atomic)
+            FileHandle.standardError.write(Data("wrote \(result.rows.count) predictions of \(result.resolved.label) to \(output)\n".utf8))
+        } else {
+            print(text, terminator: "")
+        }
+    }
+}
+
+/// Quoting for CSV output (RFC 4180).
+enum CSVField {
+    static func quote(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+struct Algorithms: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the built-in algorithms and their hyperparameters with defaults.")
+
+    func run() throws {
+        for trainer in Trainers.all {
+            print("\(trainer.algorithm): \(trainer.summary)")
+            print(trainer.hyperparameters.map { "  --param \($0.name)=\($0.defaultValue)".padding(toLength: 36, withPad: " ", startingAt: 0) + $0.summary }
+                .joined(separator: "\n"))
+        }
+    }
+}
