@@ -10,6 +10,9 @@ public enum DType: String, Sendable, CaseIterable {
     /// uint16 and the manifest records `bfloat16` (listed last so `<u2` reads as uint16).
     case bfloat16
 
+    /// The types an .npy header can name (bfloat16 is stored as uint16).
+    public static let npyTypes: [DType] = allCases.filter { $0 != .bfloat16 }
+
     /// Bytes per element.
     public var itemSize: Int {
         switch self {
@@ -44,7 +47,7 @@ public enum DType: String, Sendable, CaseIterable {
     public init?(npyDescr: String) {
         guard npyDescr.count >= 2, let order = npyDescr.first else { return nil }
         let code = String(npyDescr.dropFirst())
-        guard let type = DType.allCases.first(where: { $0 != .bfloat16 && String($0.npyDescr.dropFirst()) == code }) else {
+        guard let type = DType.npyTypes.first(where: { String($0.npyDescr.dropFirst()) == code }) else {
             return nil
         }
         switch order {

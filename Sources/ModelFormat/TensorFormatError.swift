@@ -64,7 +64,7 @@ public enum TensorFormatError: Error, CustomStringConvertible, LocalizedError, E
         case let .npyStructuredDType(file):
             return "'\(file)' has a structured dtype; save each field as its own array"
         case let .npyUnknownDType(file, descr):
-            let supported = DType.allCases.map(\.npyDescr).joined(separator: ", ")
+            let supported = DType.npyTypes.map(\.npyDescr).joined(separator: ", ")
             return "'\(file)' has unsupported dtype '\(descr)'; supported dtypes are \(supported)"
         case let .npyNegativeDimension(file, shape):
             return "'\(file)' has a negative dimension in shape \(TensorFormatError.tupleText(shape))"

@@ -116,11 +116,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
         switch node {
         case let .scalar(scalar):
             if scalar.style != .plain { return .string(scalar.string) }
-            if let value = Bool.construct(from: scalar) { return .bool(value) }
-            if let value = Int.construct(from: scalar) { return .int(value) }
-            if let value = Double.construct(from: scalar) { return .double(value) }
-            if NSNull.construct(from: scalar) != nil { return .null }
-            return .string(scalar.string)
+            return resolvePlain(scalar.string)
         case let .mapping(mapping):
             return .map(mapping.map { key, value in (key.string ?? "\(key)", convert(value)) })
         case let .sequence(sequence):
@@ -128,6 +124,30 @@ public indirect enum YAMLValue: Sendable, Equatable {
         case let .alias(alias):
             return .string(alias.anchor.rawValue)
         }
+    }
+
+    /// YAML 1.2 core-schema resolution of a plain scalar. Done here rather than by Yams'
+    /// constructors, which also accept YAML 1.1 forms such as base-60 integers
+    /// (`8888:8444`) and trap on their overflow (found by fuzzing).
+    static func resolvePlain(_ text: String) -> YAMLValue {
+        switch text {
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        case "", "~", "null", "Null", "NULL": return .null
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .double(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .double(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .double(.nan)
+        default: break
+        }
+        let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : Substring(text)
+        guard let first = digits.first, first.isASCII, first.isNumber || first == "." else { return .string(text) }
+        if digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            if let value = Int(text) { return .int(value) }
+            return Double(text).map(YAMLValue.double) ?? .string(text)
+        }
+        let allowed = digits.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
+        if allowed, digits.contains(where: \.isNumber), let value = Double(text) { return .double(value) }
+        return .string(text)
     }
 
     // MARK: Emission

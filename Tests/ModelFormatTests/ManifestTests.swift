@@ -87,3 +87,14 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(report.yaml().hasPrefix("metrics:\n  rmse: 0.5\n  r2: 0.99\n"))
     }
 }
+
+final class YAMLResolutionTests: XCTestCase {
+    func testPlainScalarsResolveLikeYAML12AndNeverTrap() throws {
+        // Found by fuzzing: Yams' YAML 1.1 base-60 integers overflowed and trapped.
+        XCTAssertEqual(try YAMLValue.parse("8888888888888888:8444444444444:8888888888:888888878888887", source: "x"),
+                       .string("8888888888888888:8444444444444:8888888888:888888878888887"))
+        XCTAssertEqual(try YAMLValue.parse("a: 12\nb: -3.5\nc: 1.0e-05\nd: .inf\ne: yes\nf: ~\ng: 0x1F\nh: 99999999999999999999\ni: true", source: "x"),
+                       .map([("a", .int(12)), ("b", .double(-3.5)), ("c", .double(1e-05)), ("d", .double(.infinity)), ("e", .string("yes")),
+                             ("f", .null), ("g", .string("0x1F")), ("h", .double(1e20)), ("i", .bool(true))]))
+    }
+}

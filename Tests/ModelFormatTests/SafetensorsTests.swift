@@ -175,8 +175,8 @@ final class SafetensorsTests: XCTestCase {
             try SafetensorsFile.open(makeFile(dir, "dtype.safetensors", json: "{\"x\":{\"dtype\":\"Q7\",\"shape\":[1],\"data_offsets\":[0,1]}}", dataLength: 1)),
             "tensor 'x' in 'dtype.safetensors' has unknown dtype 'Q7'")
         XCTAssertThrowsTensorMessage(
-            try SafetensorsFile.open(makeFile(dir, "bf16.safetensors", json: "{\"x\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]}}", dataLength: 2)),
-            "tensor 'x' in 'bf16.safetensors' has dtype BF16, which .npy cannot hold yet")
+            try SafetensorsFile.open(makeFile(dir, "f8.safetensors", json: "{\"x\":{\"dtype\":\"F8_E4M3\",\"shape\":[1],\"data_offsets\":[0,1]}}", dataLength: 1)),
+            "tensor 'x' in 'f8.safetensors' has dtype F8_E4M3, which .npy cannot hold yet")
         XCTAssertThrowsTensorMessage(
             try SafetensorsFile.open(makeFile(dir, "utf8.safetensors", header: Array("{\"a\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8), dataLength: 0)),
             "'utf8.safetensors' has a safetensors header that is not valid UTF-8")
