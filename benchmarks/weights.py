@@ -11,7 +11,7 @@ Prints wall time, peak RSS and repository growth per step, and mv's ratio to eac
     swift build -c release --product mv
     python3 benchmarks/weights.py --mv .build/release/mv
 
-Needs numpy and safetensors (pip), git-lfs (apt) and dvc (pip); a missing peer is skipped.
+Needs numpy and safetensors (pip), GNU time, git-lfs (apt) and dvc (pip); a missing peer is skipped.
 """
 import argparse
 import glob
@@ -28,16 +28,21 @@ from safetensors.numpy import save_file
 
 
 def run(cmd, cwd, env=None):
-    """Runs a shell command; returns (seconds, peak RSS MiB) of it and its children."""
+    """Runs a shell command; returns (seconds, peak RSS MiB of it and its children).
+
+    GNU time measures from its own small process: rusage taken here would count this
+    Python process's pages, which a fork shares until exec."""
+    report = os.path.join(cwd, ".time-report")
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, shell=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(["/usr/bin/time", "-o", report, "-f", "%M", "sh", "-c", cmd], cwd=cwd, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if status != 0:
-        sys.exit(f"failed ({status}): {cmd}\n{err[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
+    if proc.returncode != 0:
+        sys.exit(f"failed ({proc.returncode}): {cmd}\n{proc.stderr.decode(errors='replace')[-2000:]}")
+    with open(report) as f:
+        rss_kib = int(f.read().split()[-1])
+    os.remove(report)
+    return elapsed, rss_kib / 1024
 
 
 def du(path):
