@@ -7,17 +7,13 @@ struct Eval: ParsableCommand {
         abstract: "Evaluate a version on a dataset and commit the report with an evaluation tag.",
         discussion: "Parameters are read from Git objects, not the work tree. The report lands in <model>/eval/<name>.yaml; the tag is eval/<model>/<version>/<N>.")
 
-    @Argument(help: "The version: churn@v3, v3 (one model), churn#production, churn@latest, or a Git revision.")
-    var reference: String
+    @OptionGroup var version: VersionArguments
 
     @Option(help: "Evaluation data (CSV with the model's feature columns and its target).")
     var data: String
 
     @Option(help: "Report name (default: the data file's name without extension).")
     var name: String?
-
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
 
     @Flag(help: "Replace an uncommitted report of the same name.")
     var force = false
@@ -29,9 +25,9 @@ struct Eval: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        var request = EvalRequest(reference: reference, data: options.url(data))
+        var request = EvalRequest(reference: version.reference, data: options.url(data))
         request.ignoreUnknownCategories = ignoreUnknownCategories
-        request.model = model
+        request.model = version.model
         request.name = name
         request.force = force
         let result = try registry.evaluate(request)
@@ -51,14 +47,10 @@ struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore a version's model folder in the work tree, or write it to another folder.")
 
-    @Argument(help: "The version: churn@v3, churn#production, churn@latest, or a Git revision.")
-    var reference: String
+    @OptionGroup var version: VersionArguments
 
     @Option(help: "Write the folder here instead of the work tree.")
     var to: String?
-
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
 
     @Flag(help: "Overwrite uncommitted changes (or a non-empty --to folder).")
     var force = false
@@ -67,7 +59,7 @@ struct Checkout: ParsableCommand {
 
     func run() throws {
         let registry = try options.open()
-        let (resolved, count) = try registry.checkout(reference, model: model, to: to.map(options.url), force: force)
+        let (resolved, count) = try registry.checkout(version.reference, model: version.model, to: to.map(options.url), force: force)
         let place = to ?? registry.folder(of: resolved.model)
         if options.json {
             try Terminal.json(["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
@@ -82,17 +74,13 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a version's parameters as .npy files or one .safetensors file.")
 
-    @Argument(help: "The version: churn@v3, churn#production, churn@latest, or a Git revision.")
-    var reference: String
+    @OptionGroup var version: VersionArguments
 
     @Option(help: "npy (a folder of .npy files) or safetensors (one file).")
     var format: String = "npy"
 
     @Option(name: .shortAndLong, help: "Output folder (npy) or file (safetensors).")
     var output: String
-
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
 
     @Flag(help: "Replace an existing output.")
     var force = false
@@ -105,7 +93,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let (registry, progress) = try options.openWithProgress()
-        let (resolved, count) = try registry.export(reference, model: model, format: ExportFormat(rawValue: format) ?? .npy,
+        let (resolved, count) = try registry.export(version.reference, model: version.model, format: ExportFormat(rawValue: format) ?? .npy,
                                                     to: options.url(output), force: force)
         progress.finish()
         if options.json {
@@ -115,4 +103,13 @@ struct Export: ParsableCommand {
             print("Exported \(count) tensors of \(resolved.label) to \(output) (\(format))")
         }
     }
+}
+
+/// Which version a command acts on.
+struct VersionArguments: ParsableArguments {
+    @Argument(help: "The version: churn@v3, v3 (one model), churn#production, churn@latest, or a Git revision.")
+    var reference: String
+
+    @Option(help: "The model, when the reference does not name one.")
+    var model: String?
 }

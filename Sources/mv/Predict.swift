@@ -8,8 +8,7 @@ struct Predict: ParsableCommand {
         abstract: "Predict with any version, stage or revision (parameters read from Git).",
         discussion: "Writes CSV: a 'prediction' column (the value, or the class label), and with --proba one p_<class> column per class.")
 
-    @Argument(help: "The version: churn@v3, churn#production, churn@latest, v3 (one model), or a Git revision.")
-    var reference: String
+    @OptionGroup var version: VersionArguments
 
     @Option(help: "Input CSV with the model's feature columns.")
     var data: String
@@ -23,13 +22,10 @@ struct Predict: ParsableCommand {
     @Flag(name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
     var ignoreUnknownCategories = false
 
-    @Option(help: "The model, when the reference does not name one.")
-    var model: String?
-
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let result = try options.open().predict(reference, model: model, data: options.url(data), probabilities: proba,
+        let result = try options.open().predict(version.reference, model: version.model, data: options.url(data), probabilities: proba,
                                                 ignoreUnknownCategories: ignoreUnknownCategories)
         let text = ([result.header] + result.rows).map { $0.map(CSVField.quote).joined(separator: ",") }.joined(separator: "\n") + "\n"
         if let output {
