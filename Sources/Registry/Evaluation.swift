@@ -84,8 +84,9 @@ extension Registry {
                               hint: "commit or stash them, or pass --force")
             }
         }
-        let report = EvaluationReport(metrics: metrics, model: resolved.model.value, version: version.description, dataset: dataFile,
+        var report = EvaluationReport(metrics: metrics, model: resolved.model.value, version: version.description, dataset: dataFile,
                                       selection: nil, evaluatedAt: Environment.timestamp(Date()))
+        report.confusion = try confusion(model, on: dataset, target: targetSchema)
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
         let source = staging.appendingPathComponent("report.yaml")

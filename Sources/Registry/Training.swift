@@ -117,8 +117,10 @@ extension Registry {
         if !metrics.isEmpty {
             var evalFile = dataFileRecord
             evalFile.rows = parts.test.count
-            reports.append(("holdout", EvaluationReport(metrics: metrics, model: model.value, version: "", dataset: evalFile,
-                                                        selection: selection, evaluatedAt: Environment.timestamp(Date()))))
+            var report = EvaluationReport(metrics: metrics, model: model.value, version: "", dataset: evalFile,
+                                          selection: selection, evaluatedAt: Environment.timestamp(Date()))
+            report.confusion = try confusion(fitted, on: parts.test, target: targetSchema)
+            reports.append(("holdout", report))
         }
         var draft = VersionDraft(
             model: model, manifest: manifestWithSchema, tensors: tensors, reports: reports,
@@ -155,6 +157,18 @@ extension Registry {
             }
         } catch let error as MVError {
             throw error
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
+
+    /// Classification only: the confusion matrix of `model` on `data`, labelled.
+    func confusion(_ model: TrainedModel, on data: Dataset, target: TargetSchema) throws -> (classes: [String], counts: [[Int]])? {
+        guard target.task == .classification else { return nil }
+        do {
+            let predicted = try model.predict(data.features).map { Int($0) }
+            return (target.classes, Metrics.confusionMatrix(predicted: predicted, actual: data.target.map { Int($0) },
+                                                            classCount: target.classes.count))
         } catch {
             throw MVError("\(error)")
         }

@@ -55,6 +55,18 @@ final class LearningCommandTests: GitTestCase {
         XCTAssertNotEqual(svmProba.status, 0)
         XCTAssertTrue(svmProba.stderr.contains("gives no class probabilities"), svmProba.stderr)
 
+        // Classification reports carry a labelled confusion matrix (rows: true class).
+        let confusion = try Self.run(["python3", "-c", """
+            import yaml
+            r = yaml.safe_load(open('models/churn/eval/full.yaml'))
+            c = r['confusion_matrix']
+            assert c['classes'] == ['no', 'yes'], c
+            assert sum(map(sum, c['counts'])) == r['dataset']['rows'] == 240, c
+            assert abs((c['counts'][0][0] + c['counts'][1][1]) / 240 - r['metrics']['accuracy']) < 1e-12
+            print('ok')
+            """], in: root)
+        XCTAssertEqual(confusion.stdout, "ok\n", confusion.stderr)
+
         // Trees are stored as flat arrays anyone can read.
         let check = try Self.run(["python3", "-c", """
             import numpy as np

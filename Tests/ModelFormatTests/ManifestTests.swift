@@ -85,6 +85,11 @@ final class ManifestTests: XCTestCase {
                                       selection: "held out 20 of 100 rows", evaluatedAt: "2026-11-29T01:00:00Z")
         XCTAssertEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), report)
         XCTAssertTrue(report.yaml().hasPrefix("metrics:\n  rmse: 0.5\n  r2: 0.99\n"))
+        var classified = report
+        classified.confusion = (["no", "yes"], [[40, 5], [7, 48]])
+        XCTAssertTrue(classified.yaml().contains("confusion_matrix:\n  classes: [\"no\", \"yes\"]\n  counts:\n  - [40, 5]\n  - [7, 48]\n"), classified.yaml())
+        XCTAssertEqual(try EvaluationReport.parse(classified.yaml(), source: "holdout.yaml"), classified)
+        XCTAssertNotEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), classified)
     }
 }
 
