@@ -98,7 +98,7 @@ extension Registry {
                 }
             }
             let listed = Set(content.manifest.params.map(\.file))
-            for (file, _) in try folderFiles(content.folderTree) where file.hasSuffix(".npy") && !listed.contains(file) {
+            for (file, _) in try folderFiles(content.folderTree) where file.hasPrefix("params/") && file.hasSuffix(".npy") && !listed.contains(file) {
                 problems.append("'\(path)/\(file)' is not listed in \(Manifest.fileName); tensors are added with mv, not by hand")
             }
             let report = try gate(resolved, stage: GateBlock.commitStage, holderState: nil, skipRelative: true, rootTree: staged)

@@ -88,8 +88,9 @@ extension Registry {
             return try stageTensor(name: tensor.name, npyFile: url, folder: folder, owned: true)
         }
         // The per-epoch training loss goes with the version (not a parameter: not under params/).
+        // Closed-form fits report a single number, the training error, which is no curve.
         var extraFiles: [StagedFile] = []
-        if !fitted.trainingLoss.isEmpty {
+        if fitted.trainingLoss.count > 1 {
             let url = staging.appendingPathComponent("training-loss.npy")
             try Npy.data(float64: fitted.trainingLoss, shape: [fitted.trainingLoss.count]).write(to: url)
             extraFiles.append(StagedFile(path: "\(folder)/\(Self.trainingLossFile)", blob: try repository.objects.writeBlob(fileAt: url),

@@ -31,7 +31,7 @@ final class BadInputTests: GitTestCase {
 
     func testNonNumericCell() throws {
         _ = try write("x,y\n1,2\n2,abc\n3,4\n", to: "bad.csv")
-        try assertRefused(["train", "m", "--data", "bad.csv", "--target", "y"], mentions: "row 3, column 'y': 'abc' is not a number")
+        try assertRefused(["train", "m", "--data", "bad.csv", "--target", "y"], mentions: "row 3, target 'y': 'abc' is not a number")
     }
 
     func testEmptyCSV() throws {
