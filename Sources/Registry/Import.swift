@@ -169,10 +169,11 @@ extension Registry {
         } catch {
             throw MVError("\(error)")
         }
-        for (item, blob) in zip(pending, blobs) {
+        let summaries = try TensorSummary.all(pending.map { ($0.npy, $0.dtype) })
+        for ((item, blob), summary) in zip(zip(pending, blobs), summaries) {
             let file = Self.tensorFileName(item.name, taken: &fileNames)
             tensors.append(try stageTensor(name: item.name, npyFile: item.npy, folder: folder, file: file, dtype: item.dtype,
-                                           blob: blob, owned: item.owned))
+                                           blob: blob, owned: item.owned, summary: summary))
         }
         progress?(total, total, "storing")
         return (tensors, extraFiles, source, dataFiles)

@@ -8,6 +8,44 @@ struct StagedTensor {
     let file: StagedFile
 }
 
+/// What the manifest records of one .npy file: layout, statistics, content hash, size.
+/// Pure file reading, so many are computed in parallel.
+struct TensorSummary: Sendable {
+    let header: NpyHeader
+    let statistics: TensorStatistics
+    let sha256: String
+    let size: Int
+
+    init(npyFile: URL, dtype logical: DType?) throws {
+        do {
+            (header, statistics) = try TensorStatistics.compute(npyFileAt: npyFile, as: logical)
+            sha256 = try ContentHash.sha256(fileAt: npyFile)
+        } catch {
+            throw MVError("\(error)")
+        }
+        size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
+    }
+
+    /// Summaries of `files` on every core, in order; the first failure is thrown.
+    static func all(_ files: [(url: URL, dtype: DType?)]) throws -> [TensorSummary] {
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [Int: Result<TensorSummary, Error>] = [:]
+        }
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            let result = Result { try TensorSummary(npyFile: files[index].url, dtype: files[index].dtype) }
+            results.lock.lock()
+            results.values[index] = result
+            results.lock.unlock()
+        }
+        return try (0..<files.count).map { index in
+            guard let result = results.values[index] else { throw MVError("internal error: tensor \(index) was not summarised") }
+            return try result.get()
+        }
+    }
+}
+
 /// Everything about a new version except its number, which is only known at publish time
 /// (it is allocated under compare-and-swap and may change after a lost race).
 struct VersionDraft {
@@ -29,20 +67,14 @@ extension Registry {
     /// `blob` is the id when the file was already stored (in a batch); `owned` marks a file
     /// mv made itself, which the work-tree sync may move instead of copy.
     func stageTensor(name: String, npyFile: URL, folder: String, file: String? = nil, dtype logical: DType? = nil,
-                     blob stored: ObjectID? = nil, owned: Bool = false) throws -> StagedTensor {
-        let header: NpyHeader
-        let statistics: TensorStatistics
-        do {
-            (header, statistics) = try TensorStatistics.compute(npyFileAt: npyFile, as: logical)
-        } catch {
-            throw MVError("\(error)")
-        }
+                     blob stored: ObjectID? = nil, owned: Bool = false, summary known: TensorSummary? = nil) throws -> StagedTensor {
+        let summary = try known ?? TensorSummary(npyFile: npyFile, dtype: logical)
         let relative = "params/\(file ?? name + ".npy")"
         let blob = try stored ?? repository.objects.writeBlob(fileAt: npyFile)
-        let size = (try? FileManager.default.attributesOfItem(atPath: npyFile.path)[.size] as? Int) ?? 0
+        let statistics = summary.statistics
         let record = Manifest.TensorRecord(
-            name: name, file: relative, dtype: (logical ?? header.dtype).rawValue, shape: header.shape, bytes: size,
-            sha256: try ContentHash.sha256(fileAt: npyFile), min: statistics.min, max: statistics.max,
+            name: name, file: relative, dtype: (logical ?? summary.header.dtype).rawValue, shape: summary.header.shape, bytes: summary.size,
+            sha256: summary.sha256, min: statistics.min, max: statistics.max,
             mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
         return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile, ownsSource: owned))
     }
