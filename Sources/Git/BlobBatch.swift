@@ -128,7 +128,7 @@ extension ObjectDatabase {
     }
 
     /// `objects/` as libgit2 resolves it (GIT_OBJECT_DIRECTORY, commondir of a worktree).
-    private func objectsDirectory() throws -> URL {
+    func objectsDirectory() throws -> URL {
         var buffer = git_buf()
         defer { git_buf_dispose(&buffer) }
         try check(git_repository_item_path(&buffer, repository.pointer, GIT_REPOSITORY_ITEM_OBJECTS), "locating objects/")

@@ -65,6 +65,26 @@ public final class Index {
         }
     }
 
+    /// Stages blob `id` at `path` with git's skip-worktree bit: git treats the path as
+    /// unchanged whatever the work tree holds (mv keeps tensor chunks only in Git and an
+    /// assembled file in the work tree).
+    public func addSkippingWorktree(path: String, id: ObjectID, mode: FileMode) throws {
+        var entry = git_index_entry()
+        entry.mode = mode.rawValue
+        entry.id = id.raw
+        entry.flags_extended = UInt16(GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue)
+        try path.withCString { cPath in
+            entry.path = cPath
+            try check(git_index_add(pointer, &entry), "staging '\(path)'")
+        }
+    }
+
+    /// Whether `path` is staged with the skip-worktree bit.
+    public func skipsWorktree(_ path: String) -> Bool {
+        guard let entry = git_index_get_bypath(pointer, path, 0) else { return false }
+        return entry.pointee.flags_extended & UInt16(GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue) != 0
+    }
+
     /// Writes the index's content as tree objects and returns the root tree.
     public func writeTree() throws -> ObjectID {
         var oid = git_oid()

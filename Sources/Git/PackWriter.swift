@@ -94,14 +94,27 @@ final class PackWriter {
     /// deflated as a sample of it suggests. Its id is given afterwards with `record(id:for:)`,
     /// since it is usually still being computed while the bytes go out.
     func appendBlob(from source: Int32, size: UInt64, name: String, progress: (Int) -> Void) throws -> Mark {
+        var reader = FileBytes(fd: source, name: name)
+        return try appendBlob(from: &reader, size: size, name: name, progress: progress)
+    }
+
+    /// Appends a blob already in memory whose id is known.
+    func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID) throws {
+        var reader = MemoryBytes(bytes: bytes)
+        let mark = try appendBlob(from: &reader, size: UInt64(bytes.count), name: id.description, progress: { _ in })
+        record(id: id, for: mark)
+    }
+
+    private func appendBlob<Source: PackSource>(from source: inout Source, size: UInt64, name: String,
+                                                progress: (Int) -> Void) throws -> Mark {
         let start = mark()
         objectCRC = 0
         putObjectHeader(type: 3, size: size)
-        let sample = try readSample(from: source, size: size, name: name)
+        let sample = try readSample(from: &source, size: size)
         if try shouldDeflate(sample: sample) {
-            try appendDeflated(from: source, size: size, sample: sample, name: name, progress: progress)
+            try appendDeflated(from: &source, size: size, sample: sample, name: name, progress: progress)
         } else {
-            try appendStored(from: source, size: size, sample: sample, name: name, progress: progress)
+            try appendStored(from: &source, size: size, sample: sample, progress: progress)
         }
         try flush(countingCRC: true)
         entries.append(PackIndexEntry(id: ObjectID(git_oid()), crc32: objectCRC, offset: start.offset))
@@ -190,9 +203,9 @@ final class PackWriter {
         put(bytes)
     }
 
-    private func readSample(from source: Int32, size: UInt64, name: String) throws -> Int {
+    private func readSample<Source: PackSource>(from source: inout Source, size: UInt64) throws -> Int {
         let count = Int(min(UInt64(Self.sampleSize), size))
-        try readFully(source, into: input, count: count, name: name)
+        try source.read(into: input, count: count)
         return count
     }
 
@@ -210,7 +223,7 @@ final class PackWriter {
 
     /// zlib header without compression, then blocks of at most 65,535 bytes each behind a
     /// BFINAL/LEN/NLEN prefix, then the Adler-32 of the data, big-endian.
-    private func appendStored(from source: Int32, size: UInt64, sample: Int, name: String, progress: (Int) -> Void) throws {
+    private func appendStored<Source: PackSource>(from source: inout Source, size: UInt64, sample: Int, progress: (Int) -> Void) throws {
         put([0x78, 0x01])
         var adler = adler32(0, nil, 0)
         if size == 0 {
@@ -235,7 +248,7 @@ final class PackWriter {
                 pendingStart += fromSample
             }
             if count > fromSample {
-                try readFully(source, into: target + fromSample, count: count - fromSample, name: name)
+                try source.read(into: target + fromSample, count: count - fromSample)
             }
             adler = adler32(adler, target.assumingMemoryBound(to: Bytef.self), uInt(count))
             used += count
@@ -247,7 +260,8 @@ final class PackWriter {
     }
 
     /// A real zlib stream at level 1, for text, manifests and zero-filled or integer tensors.
-    private func appendDeflated(from source: Int32, size: UInt64, sample: Int, name: String, progress: (Int) -> Void) throws {
+    private func appendDeflated<Source: PackSource>(from source: inout Source, size: UInt64, sample: Int, name: String,
+                                                    progress: (Int) -> Void) throws {
         var stream = z_stream()
         guard deflateInit_(&stream, Z_BEST_SPEED, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw Self.error("cannot start zlib for '\(name)'", errno: 0)
@@ -273,7 +287,7 @@ final class PackWriter {
             } while stream.avail_in > 0 || finishing
             progress(available)
             available = Int(min(UInt64(Self.readChunk), remaining))
-            try readFully(source, into: input, count: available, name: name)
+            try source.read(into: input, count: available)
             remaining -= UInt64(available)
         }
     }
@@ -374,21 +388,48 @@ final class PackWriter {
         unlink(tempURL.path)
     }
 
-    private func readFully(_ source: Int32, into target: UnsafeMutableRawPointer, count: Int, name: String) throws {
-        var got = 0
-        while got < count {
-            let n = read(source, target + got, count - got)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.error("cannot read '\(name)'", errno: errno)
-            }
-            if n == 0 { throw Self.error("'\(name)' shrank while it was being stored", errno: 0) }
-            got += n
-        }
-    }
-
     static func error(_ context: String, errno code: Int32) -> GitError {
         GitError(code: .other(-1), message: code == 0 ? "" : String(cString: strerror(code)), context: context)
     }
 }
 
+
+/// Where the bytes of a blob being packed come from.
+private protocol PackSource {
+    /// Fills `count` bytes at `target`, or throws.
+    mutating func read(into target: UnsafeMutableRawPointer, count: Int) throws
+}
+
+/// A file being read from its current position.
+private struct FileBytes: PackSource {
+    let fd: Int32
+    let name: String
+
+    func read(into target: UnsafeMutableRawPointer, count: Int) throws {
+        var got = 0
+        while got < count {
+            let n = Glibc.read(fd, target + got, count - got)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PackWriter.error("cannot read '\(name)'", errno: errno)
+            }
+            if n == 0 { throw PackWriter.error("'\(name)' shrank while it was being stored", errno: 0) }
+            got += n
+        }
+    }
+}
+
+/// A blob already in memory.
+private struct MemoryBytes: PackSource {
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
+
+    mutating func read(into target: UnsafeMutableRawPointer, count: Int) throws {
+        guard count <= bytes.count - position, let base = bytes.baseAddress else {
+            if count == 0 { return }
+            throw PackWriter.error("internal error: a blob in memory was read past its end", errno: 0)
+        }
+        target.copyMemory(from: base + position, byteCount: count)
+        position += count
+    }
+}

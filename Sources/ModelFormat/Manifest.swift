@@ -101,9 +101,12 @@ public struct Manifest: Sendable, Equatable {
         public var mean: Double
         public var std: Double
         public var l2Norm: Double
+        /// Set when the .npy is stored as chunks of this many bytes under `<file>.chunks/`
+        /// (their concatenation is the file) instead of one blob at `file`.
+        public var chunkBytes: Int?
 
         public init(name: String, file: String, dtype: String, shape: [Int], bytes: Int, sha256: String,
-                    min: Double, max: Double, mean: Double, std: Double, l2Norm: Double) {
+                    min: Double, max: Double, mean: Double, std: Double, l2Norm: Double, chunkBytes: Int? = nil) {
             self.name = name
             self.file = file
             self.dtype = dtype
@@ -115,6 +118,22 @@ public struct Manifest: Sendable, Equatable {
             self.mean = mean
             self.std = std
             self.l2Norm = l2Norm
+            self.chunkBytes = chunkBytes
+        }
+
+        /// The folder holding the chunks, relative to the model folder.
+        public var chunkFolder: String { file + ".chunks" }
+
+        /// Names of the chunk files in order: zero-padded so they sort as they concatenate.
+        public var chunkNames: [String] {
+            guard let chunkBytes, chunkBytes > 0 else { return [] }
+            let count = Swift.max(1, (bytes + chunkBytes - 1) / chunkBytes)
+            return (0..<count).map { Self.chunkName($0) }
+        }
+
+        public static func chunkName(_ index: Int) -> String {
+            let digits = String(index)
+            return String(repeating: "0", count: Swift.max(0, 6 - digits.count)) + digits
         }
     }
 
@@ -156,12 +175,14 @@ public struct Manifest: Sendable, Equatable {
         if let source { root.append(("source", source)) }
         if let schema { root.append(("schema", schema)) }
         root.append(("params", .list(params.map { record in
-            .map([
+            var fields: [(String, YAMLValue)] = [
                 ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
                 ("shape", .list(record.shape.map { .int($0) })), ("bytes", .int(record.bytes)),
                 ("sha256", .string(record.sha256)), ("min", .double(record.min)), ("max", .double(record.max)),
                 ("mean", .double(record.mean)), ("std", .double(record.std)), ("l2_norm", .double(record.l2Norm)),
-            ])
+            ]
+            if let chunkBytes = record.chunkBytes { fields.append(("chunk_bytes", .int(chunkBytes))) }
+            return .map(fields)
         })))
         return "# mv model manifest: written by mv, edit with care (see docs/FORMAT.md)\n" + YAMLValue.map(root).yamlDocument()
     }
@@ -205,7 +226,8 @@ public struct Manifest: Sendable, Equatable {
                 TensorRecord(name: try $0.string("name"), file: try $0.string("file"), dtype: try $0.string("dtype"),
                              shape: try $0.intList("shape"), bytes: try $0.int("bytes"), sha256: try $0.string("sha256"),
                              min: try $0.double("min"), max: try $0.double("max"), mean: try $0.double("mean"),
-                             std: try $0.double("std"), l2Norm: try $0.double("l2_norm"))
+                             std: try $0.double("std"), l2Norm: try $0.double("l2_norm"),
+                             chunkBytes: try $0.optionalPositiveInt("chunk_bytes"))
             })
         manifest.format = format
         manifest.source = root["source"]
@@ -245,6 +267,12 @@ struct FieldReader {
             throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be an integer")
         }
         return number
+    }
+
+    func optionalPositiveInt(_ key: String) throws -> Int? {
+        guard let value = try optionalInt(key) else { return nil }
+        guard value > 0 else { throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a positive number of bytes") }
+        return value
     }
 
     func optionalInt(_ key: String) throws -> Int? {

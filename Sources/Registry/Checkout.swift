@@ -29,20 +29,42 @@ extension Registry {
             if let existing = try? fileManager.contentsOfDirectory(atPath: destination.path), !existing.isEmpty, !force {
                 throw MVError("'\(destination.path)' is not empty", hint: "choose an empty folder, or pass --force to write into it")
             }
-            for (path, entry) in files {
+            // A plain folder: chunked tensors are written as the .npy files they make up.
+            let chunked = content.manifest.params.filter { $0.chunkBytes != nil }
+            let chunkFolders = chunked.map { $0.chunkFolder + "/" }
+            var written = 0
+            for (path, entry) in files where !chunkFolders.contains(where: path.hasPrefix) && path != "params/.gitignore" {
                 let url = destination.appendingPathComponent(path)
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try repository.objects.writeBlob(entry.id, toFileAt: url)
+                written += 1
             }
-            return (resolved, files.count)
+            for record in chunked {
+                guard let blobs = content.tensorBlobs[record.name] else { continue }
+                let url = destination.appendingPathComponent(record.file)
+                try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try repository.objects.writeTensor(blobs, toFileAt: url)
+                written += 1
+            }
+            return (resolved, written)
         }
         guard workingDirectory != nil else { throw MVError("a bare repository has no work tree; use --to <folder>") }
         let folder = folder(of: resolved.model)
         let lock = try writer.lock()
         defer { withExtendedLifetime(lock) {} }
         if !force { try ensureReplaceable(resolved.model) }
-        let staged = files.map { StagedFile(path: "\(folder)/\($0.0)", blob: $0.1.id, mode: $0.1.mode, source: nil) }
-        try writer.syncWorkTree(Proposal(files: staged, replacedFolders: [folder], message: "", tag: nil))
+        let chunkFolders = content.manifest.params.filter { $0.chunkBytes != nil }.map { $0.chunkFolder + "/" }
+        let staged = files.map { path, entry in
+            var file = StagedFile(path: "\(folder)/\(path)", blob: entry.id, mode: entry.mode, source: nil)
+            if chunkFolders.contains(where: path.hasPrefix) { file.placement = .skipWorktree }
+            return file
+        }
+        var proposal = Proposal(files: staged, replacedFolders: [folder], message: "", tag: nil)
+        proposal.assembled = content.manifest.params.compactMap { record in
+            guard record.chunkBytes != nil, let blobs = content.tensorBlobs[record.name] else { return nil }
+            return AssembledFile(path: "\(folder)/\(record.file)", chunks: blobs, source: nil)
+        }
+        try writer.syncWorkTree(proposal)
         return (resolved, files.count)
     }
 
@@ -66,8 +88,8 @@ extension Registry {
             }
             try fileManager.createDirectory(at: output, withIntermediateDirectories: true)
             for record in content.manifest.params {
-                guard let blob = content.tensorBlobs[record.name] else { continue }
-                try repository.objects.writeBlob(blob, toFileAt: output.appendingPathComponent("\(record.name).npy"))
+                guard let blobs = content.tensorBlobs[record.name] else { continue }
+                try repository.objects.writeTensor(blobs, toFileAt: output.appendingPathComponent("\(record.name).npy"))
                 advance(record)
             }
         case .safetensors:
@@ -78,16 +100,17 @@ extension Registry {
             defer { try? fileManager.removeItem(at: staging) }
             var npyFiles: [String: URL] = [:]
             for record in content.manifest.params {
-                guard let blob = content.tensorBlobs[record.name] else { continue }
+                guard let blobs = content.tensorBlobs[record.name] else { continue }
                 let url = staging.appendingPathComponent("\(npyFiles.count).npy")
-                try repository.objects.writeBlob(blob, toFileAt: url)
+                try repository.objects.writeTensor(blobs, toFileAt: url)
                 npyFiles[record.name] = url
                 advance(record)
             }
             do {
                 if let original = try originalSafetensors(content, npyFiles: npyFiles) {
                     try SafetensorsWriter.write(originalHeader: original.header, bodiesInDataOrder: original.bodies, to: output)
-                    guard try ContentHash.sha256(fileAt: output) == original.sha256 else {
+                    // Earlier imports also recorded the whole file's sha256: check it when present.
+                    if let expected = original.sha256, try ContentHash.sha256(fileAt: output) != expected {
                         try? fileManager.removeItem(at: output)
                         throw MVError("the safetensors file rebuilt for \(resolved.label) does not match the sha256 of the file imported; nothing was written")
                     }
@@ -130,14 +153,14 @@ extension Registry {
 
     /// The header and body order of an imported safetensors file, when the version holds
     /// exactly the tensors it was imported with.
-    private func originalSafetensors(_ content: VersionContent, npyFiles: [String: URL]) throws -> (header: Data, bodies: [URL], sha256: String)? {
+    private func originalSafetensors(_ content: VersionContent, npyFiles: [String: URL]) throws -> (header: Data, bodies: [URL], sha256: String?)? {
         guard let source = content.manifest.source, source["format"]?.stringValue == "safetensors",
-              let headerFile = source["header"]?.stringValue, let sha256 = source["sha256"]?.stringValue,
+              let headerFile = source["header"]?.stringValue,
               case let .list(order)? = source["data_order"] else { return nil }
         let names = order.compactMap(\.stringValue)
         guard Set(names) == Set(npyFiles.keys), names.count == npyFiles.count,
               let entry = try repository.tree(content.folderTree).entry(atPath: headerFile) else { return nil }
-        return (try repository.objects.readBlob(entry.id), names.compactMap { npyFiles[$0] }, sha256)
+        return (try repository.objects.readBlob(entry.id), names.compactMap { npyFiles[$0] }, source["sha256"]?.stringValue)
     }
 
     /// `mv verify`: re-hashes every tensor of a version from Git objects; returns each
@@ -146,8 +169,8 @@ extension Registry {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let results = try content.manifest.params.map { record -> (tensor: String, file: String, ok: Bool) in
-            guard let blob = content.tensorBlobs[record.name] else { return (record.name, record.file, false) }
-            return (record.name, record.file, try repository.objects.sha256(of: blob) == record.sha256)
+            guard let blobs = content.tensorBlobs[record.name] else { return (record.name, record.file, false) }
+            return (record.name, record.file, try repository.objects.sha256(of: blobs) == record.sha256)
         }
         return (resolved, results)
     }
@@ -155,8 +178,8 @@ extension Registry {
     /// Re-hashes every tensor blob against the manifest.
     func verifyTensors(_ content: VersionContent) throws {
         for record in content.manifest.params {
-            guard let blob = content.tensorBlobs[record.name] else { continue }
-            guard try repository.objects.sha256(of: blob) == record.sha256 else {
+            guard let blobs = content.tensorBlobs[record.name] else { continue }
+            guard try repository.objects.sha256(of: blobs) == record.sha256 else {
                 throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered")
             }
         }

@@ -69,8 +69,7 @@ extension Registry {
             throw MVError("training command '\(executable)' exited with status \(status); nothing was committed", exitCode: status)
         }
 
-        let folder = folder(of: model)
-        let weights = try collectTensors(output, staging: staging, folder: folder, executable: executable)
+        let weights = try collectTensors(output, staging: staging, model: model, executable: executable, trustWorkTree: !request.force)
         let hyperparameters = try outputFile(in: output, names: CommandContract.hyperparameterFiles).map(readUserYAML) ?? .map([])
         guard case .map = hyperparameters else {
             throw MVError("'hyperparameters' written by '\(executable)' must be a mapping of names to values")
@@ -110,14 +109,14 @@ extension Registry {
 
     /// `.npy` files under `params/` (or the output root) and tensors of any `.safetensors`
     /// file there, each becoming one `.npy` file of the version.
-    private func collectTensors(_ output: URL, staging: URL, folder: String, executable: String)
+    private func collectTensors(_ output: URL, staging: URL, model: ModelName, executable: String, trustWorkTree: Bool)
         throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?) {
         var candidates: [URL] = []
         for directory in [output, output.appendingPathComponent("params")] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
             candidates += names.sorted().map { directory.appendingPathComponent($0) }.filter { ["npy", "safetensors"].contains($0.pathExtension) }
         }
-        let weights = try stageWeights(candidates, folder: folder, staging: staging)
+        let weights = try stageWeights(candidates, model: model, staging: staging, trustWorkTree: trustWorkTree)
         guard !weights.tensors.isEmpty else {
             throw MVError("training command '\(executable)' wrote no parameters; nothing was committed",
                           hint: "write .npy files to $\(CommandContract.outputVariable)/params/ or a .safetensors file to $\(CommandContract.outputVariable)/")

@@ -10,6 +10,17 @@ public struct StagedFile: Sendable, Equatable {
     public var source: URL?
     /// The source is mv's own staging copy, so the work tree may take it by rename.
     public var ownsSource: Bool
+    public var placement: Placement = .write
+
+    /// How the file reaches the work tree.
+    public enum Placement: Sendable, Equatable {
+        /// Written from `source` or the blob.
+        case write
+        /// The work-tree file already holds exactly this blob; only its index entry is refreshed.
+        case inPlace
+        /// Index only, with git's skip-worktree bit (a tensor chunk; see `AssembledFile`).
+        case skipWorktree
+    }
 
     public init(path: String, blob: ObjectID, mode: FileMode = .blob, source: URL?, ownsSource: Bool = false) {
         self.path = path
@@ -32,6 +43,8 @@ public struct Proposal: Sendable {
     public var tagTarget: ObjectID?
     /// The tagger time, when the tag must not share a second with an earlier event.
     public var tagTime: Date?
+    /// Work-tree files assembled from chunks (not in the index: ignored by Git).
+    public var assembled: [AssembledFile] = []
 
     public init(files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?,
                 tagTarget: ObjectID? = nil, tagTime: Date? = nil) {
@@ -233,8 +246,31 @@ struct HistoryWriter {
                 removeEmptyParents(of: workdir.appendingPathComponent(stale), stopAt: workdir)
             }
         }
+        var assembledFiles = AssembledFiles(gitDirectory: repository.gitDirectory)
+        let newAssembled = Set(proposal.assembled.map(\.path))
+        for folder in proposal.replacedFolders {
+            for stale in assembledFiles.paths(under: folder + "/") where !newAssembled.contains(stale) {
+                try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                assembledFiles.forget(stale)
+            }
+        }
         for file in proposal.files {
             let destination = workdir.appendingPathComponent(file.path)
+            switch file.placement {
+            case .skipWorktree:
+                // A chunk a plain `git checkout` wrote out; the assembled file stands for it.
+                if FileManager.default.fileExists(atPath: destination.path) {
+                    try? FileManager.default.removeItem(at: destination)
+                    removeEmptyParents(of: destination, stopAt: workdir)
+                }
+                try index.addSkippingWorktree(path: file.path, id: file.blob, mode: file.mode)
+                continue
+            case .inPlace where FileManager.default.fileExists(atPath: destination.path):
+                try index.add(path: file.path, id: file.blob, mode: file.mode, statFrom: destination)
+                continue
+            case .inPlace, .write:
+                break
+            }
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
             if let source = file.source, file.ownsSource, rename(source.path, temporary.path) == 0 {
@@ -250,6 +286,23 @@ struct HistoryWriter {
             }
             try index.add(path: file.path, id: file.blob, mode: file.mode, statFrom: destination)
         }
+        for file in proposal.assembled {
+            let destination = workdir.appendingPathComponent(file.path)
+            if file.source == nil, assembledFiles.isIntact(file.path, workdir: workdir, chunks: file.chunks) { continue }
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
+            if let source = file.source, rename(source.path, temporary.path) == 0 {
+                // Moved from staging.
+            } else {
+                try repository.objects.writeTensor(file.chunks, toFileAt: temporary)
+            }
+            if rename(temporary.path, destination.path) != 0 {
+                try? FileManager.default.removeItem(at: temporary)
+                throw MVError("cannot write '\(destination.path)': \(String(cString: strerror(errno)))")
+            }
+            try assembledFiles.record(file.path, workdir: workdir, chunks: file.chunks)
+        }
+        try assembledFiles.save()
         var attempt = 0
         while true {
             do {

@@ -8,8 +8,10 @@ public enum GitHook: String, CaseIterable, Sendable {
     case prePush = "pre-push"
     case referenceTransaction = "reference-transaction"
     case preReceive = "pre-receive"
+    case postCheckout = "post-checkout"
+    case postMerge = "post-merge"
 
-    public static let client: [GitHook] = [.preCommit, .prePush, .referenceTransaction]
+    public static let client: [GitHook] = [.preCommit, .prePush, .referenceTransaction, .postCheckout, .postMerge]
     public static let server: [GitHook] = [.preReceive]
 
     /// What the hook checks, for messages and the installed script's header.
@@ -19,6 +21,7 @@ public enum GitHook: String, CaseIterable, Sendable {
         case .prePush: "refuse pushing a stage tag whose version fails that stage's gate"
         case .referenceTransaction: "refuse creating a stage tag (git tag, mv) whose version fails that stage's gate"
         case .preReceive: "refuse receiving a stage tag whose version fails that stage's gate (server side)"
+        case .postCheckout, .postMerge: "rebuild the .npy files of tensors stored in chunks after git changed the work tree"
         }
     }
 }
@@ -92,12 +95,12 @@ extension Registry {
                 problems.append("'\(path)/\(Manifest.fileName)' names model '\(content.manifest.name)', not '\(model)'")
             }
             for record in content.manifest.params {
-                guard let blob = content.tensorBlobs[record.name] else { continue }
-                if ContentHash.sha256(try repository.objects.readBlob(blob)) != record.sha256 {
+                guard let blobs = content.tensorBlobs[record.name] else { continue }
+                if try repository.objects.sha256(of: blobs) != record.sha256 {
                     problems.append("'\(path)/\(record.file)' does not match its sha256 in \(Manifest.fileName) (tensor '\(record.name)'); restore it with 'mv checkout \(model)@\(content.manifest.version) --force' or register the change with mv")
                 }
             }
-            let listed = Set(content.manifest.params.map(\.file))
+            let listed = Set(content.manifest.params.map { $0.chunkBytes == nil ? $0.file : $0.chunkFolder })
             for (file, _) in try folderFiles(content.folderTree) where file.hasPrefix("params/") && file.hasSuffix(".npy") && !listed.contains(file) {
                 problems.append("'\(path)/\(file)' is not listed in \(Manifest.fileName); tensors are added with mv, not by hand")
             }

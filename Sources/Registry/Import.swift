@@ -54,8 +54,7 @@ extension Registry {
 
         let staging = try makeStagingFolder()
         defer { try? fileManager.removeItem(at: staging) }
-        let folder = folder(of: model)
-        let weights = try stageWeights(inputs, folder: folder, staging: staging)
+        let weights = try stageWeights(inputs, model: model, staging: staging, trustWorkTree: !request.force)
         let tensors = weights.tensors
         let dataFiles = weights.dataFiles
         let source = weights.source ?? .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
@@ -102,81 +101,98 @@ extension Registry {
 
     static let safetensorsHeaderFile = "safetensors-header.json"
 
-    /// Tensors from .npy and .safetensors files, each staged as one .npy of the version;
-    /// a single safetensors file also yields its header and a `source` record so it can
-    /// be written back exactly.
-    func stageWeights(_ inputs: [URL], folder: String, staging: URL)
+    /// Tensors from .npy and .safetensors files, each staged as one .npy of the version
+    /// (see `WeightIngest`); a single safetensors file also yields its header and a `source`
+    /// record so it can be written back exactly.
+    func stageWeights(_ inputs: [URL], model: ModelName, staging: URL, trustWorkTree: Bool)
         throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile]) {
-        var tensors: [StagedTensor] = []
-        var fileNames = Set<String>()
+        let folder = self.folder(of: model)
+        let planned = try WeightPlanner.plan(inputs)
         var extraFiles: [StagedFile] = []
         var source: YAMLValue?
-        var dataFiles: [Manifest.DataFile] = []
-
-        // First every tensor as a .npy file, then all blobs in one pack, then the records.
-        var pending: [(name: String, npy: URL, dtype: DType?, owned: Bool)] = []
-        let safetensorsInputs = inputs.filter { $0.pathExtension == "safetensors" }
-        let sizes = inputs.map { Int64((try? FileManager.default.attributesOfItem(atPath: $0.path)[.size] as? Int) ?? 0) }
-        let total = sizes.reduce(0, +) * 2
-        var done: Int64 = 0
-        progress?(0, total, "preparing")
-        for (input, size) in zip(inputs, sizes) {
-            defer {
-                done += size
-                progress?(done, total, "preparing")
-            }
-            if input.pathExtension == "npy" {
-                pending.append((input.deletingPathExtension().lastPathComponent, input, nil, false))
-                continue
-            }
-            let file: SafetensorsFile
-            do { file = try SafetensorsFile.open(input) } catch { throw MVError("\(error)") }
-            var inFile: Int64 = 0
-            for tensor in file.tensors {
-                let npy = staging.appendingPathComponent("\(UUID().uuidString).npy")
-                do { try file.writeNpy(tensor, to: npy) } catch { throw MVError("\(error)") }
-                pending.append((tensor.name, npy, tensor.dtype == .bfloat16 ? .bfloat16 : nil, true))
-                inFile += Int64(tensor.dataEnd - tensor.dataBegin)
-                progress?(done + inFile, total, "preparing")
-            }
-            let sha = try ContentHash.sha256(fileAt: input)
-            dataFiles.append(Manifest.DataFile(path: lineagePath(input), role: "weights", sha256: sha, rows: nil))
-            // One safetensors file can be written back exactly; shards are re-laid out on export.
-            if safetensorsInputs.count == 1 {
-                let headerFile = staging.appendingPathComponent("safetensors-header.json")
-                try Self.readSafetensorsHeader(input).write(to: headerFile)
-                extraFiles.append(StagedFile(path: "\(folder)/\(Self.safetensorsHeaderFile)",
-                                             blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
-                let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
-                source = .map([
-                    ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
-                    ("sha256", .string(sha)), ("header", .string(Self.safetensorsHeaderFile)),
-                    ("metadata", .map(file.metadata.keys.sorted().map { ($0, .string(file.metadata[$0] ?? "")) })),
-                    ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
-                ])
-            }
+        if let file = planned.safetensors {
+            let input = file.url
+            let headerFile = staging.appendingPathComponent("safetensors-header.json")
+            try Self.readSafetensorsHeader(input).write(to: headerFile)
+            extraFiles.append(StagedFile(path: "\(folder)/\(Self.safetensorsHeaderFile)",
+                                         blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
+            let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
+            source = .map([
+                ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
+                ("header", .string(Self.safetensorsHeaderFile)),
+                ("metadata", .map(file.metadata.keys.sorted().map { ($0, .string(file.metadata[$0] ?? "")) })),
+                ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
+            ])
         }
-        var names = Set<String>()
-        for item in pending where !names.insert(item.name).inserted {
-            throw MVError("tensor '\(item.name)' appears twice in the weights; tensor names must be unique")
-        }
-        let stored = done
-        let blobs: [ObjectID]
-        do {
-            blobs = try repository.objects.writeBlobs(files: pending.map(\.npy)) { written in
-                self.progress?(stored + written, total, "storing")
-            }
-        } catch {
-            throw MVError("\(error)")
-        }
-        let summaries = try TensorSummary.all(pending.map { ($0.npy, $0.dtype) })
-        for ((item, blob), summary) in zip(zip(pending, blobs), summaries) {
-            let file = Self.tensorFileName(item.name, taken: &fileNames)
-            tensors.append(try stageTensor(name: item.name, npyFile: item.npy, folder: folder, file: file, dtype: item.dtype,
-                                           blob: blob, owned: item.owned, summary: summary))
-        }
+        let total = Int64(planned.plans.map(\.size).reduce(0, +))
+        progress?(0, total, "storing")
+        var ingest = WeightIngest(plans: planned.plans, previous: try previousTensors(model: model, trustWorkTree: trustWorkTree),
+                                  staging: staging, objects: repository.objects)
+        ingest.progress = { done in self.progress?(done, total, "storing") }
+        let outcome = try ingest.run()
         progress?(total, total, "storing")
-        return (tensors, extraFiles, source, dataFiles)
+
+        let tensors = outcome.tensors.map { tensor -> StagedTensor in
+            let record = tensor.record
+            guard record.chunkBytes != nil else {
+                var file = StagedFile(path: "\(folder)/\(record.file)", blob: tensor.blobs[0], source: tensor.stagedFile,
+                                      ownsSource: tensor.stagedFile != nil)
+                if tensor.stagedFile == nil { file.placement = .inPlace }
+                return StagedTensor(record: record, files: [file])
+            }
+            let chunks = zip(record.chunkNames, tensor.blobs).map { name, blob in
+                var file = StagedFile(path: "\(folder)/\(record.chunkFolder)/\(name)", blob: blob, source: nil)
+                file.placement = .skipWorktree
+                return file
+            }
+            return StagedTensor(record: record, files: chunks,
+                                assembled: AssembledFile(path: "\(folder)/\(record.file)", chunks: tensor.blobs, source: tensor.stagedFile))
+        }
+        return (tensors, extraFiles, source, [])
+    }
+
+    /// The tensors of the model folder as last committed on HEAD, with their work-tree files
+    /// when those can be trusted to hold the committed bytes: the folder is clean (git's own
+    /// test, stat data against the index) and assembled files are as mv wrote them.
+    func previousTensors(model: ModelName, trustWorkTree: Bool) throws -> [String: PreviousTensor] {
+        let folder = self.folder(of: model)
+        guard let head = try repository.head().target else { return [:] }
+        let tree = try repository.tree(repository.commit(head).treeID)
+        // Only a folder mv registered is known to match its manifest's sha256 records; one a
+        // plain commit edited is simply hashed again.
+        guard let folderEntry = try tree.entry(atPath: folder),
+              try versionNumbers(of: model).sorted(by: >).prefix(20).contains(where: { version in
+                  let commit = try repository.resolveCommit(TagNames.version(model, version))
+                  return try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id == folderEntry.id
+              }),
+              let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
+              let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self)) else {
+            return [:]
+        }
+        let workdir = trustWorkTree ? repository.workingDirectory : nil
+        let clean = try workdir.map { _ in try repository.status(under: folder).isEmpty } ?? false
+        let assembled = AssembledFiles(gitDirectory: repository.gitDirectory)
+        var previous: [String: PreviousTensor] = [:]
+        for record in manifest.params {
+            let blobs: [ObjectID]
+            if record.chunkBytes != nil {
+                guard let entry = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), entry.isTree else { continue }
+                blobs = try repository.tree(entry.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }.map(\.id)
+                guard blobs.count == record.chunkNames.count else { continue }
+            } else {
+                guard let entry = try tree.entry(atPath: "\(folder)/\(record.file)"), !entry.isTree else { continue }
+                blobs = [entry.id]
+            }
+            var workFile: URL?
+            if let workdir, clean {
+                let path = "\(folder)/\(record.file)"
+                if record.chunkBytes == nil || assembled.isIntact(path, workdir: workdir, chunks: blobs) {
+                    workFile = workdir.appendingPathComponent(path)
+                }
+            }
+            previous[record.name] = PreviousTensor(record: record, blobs: blobs, workFile: workFile)
+        }
+        return previous
     }
 
     /// The header bytes exactly as in the file (padding included).

@@ -77,10 +77,14 @@ public final class Registry {
     /// Refuses when the model folder has staged, unstaged or untracked changes, which a new
     /// version would overwrite.
     func ensureClean(_ model: ModelName, action: String = "a new version would overwrite them") throws {
-        let changes = try repository.status(under: folder(of: model))
+        var changes = try repository.status(under: folder(of: model)).map(\.path)
+        if let workdir = repository.workingDirectory {
+            // Assembled tensor files are ignored by Git; mv checks them against what it wrote.
+            changes += AssembledFiles(gitDirectory: repository.gitDirectory).changedFiles(under: folder(of: model) + "/", workdir: workdir)
+        }
         guard let first = changes.first else { return }
         let more = changes.count > 1 ? " and \(changes.count - 1) more" : ""
-        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first.path)'\(more)); \(action)",
+        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first)'\(more)); \(action)",
                       hint: "commit or stash them, or pass --force to overwrite tracked files (untracked ones are left alone)")
     }
 
@@ -103,6 +107,8 @@ public final class Registry {
 
     /// What `mv init` did.
     public struct InitOutcome: Sendable, Equatable {
+        /// Chunked tensors whose work-tree .npy was (re)built.
+        public var reassembled: [String] = []
         /// A repository was created.
         public var createdRepository = false
         /// The commit that added `.mv.yaml` and/or the `.gitattributes` line, if any.
@@ -180,6 +186,8 @@ public final class Registry {
             try repository.setConfigString("diff.\(diffDriverName).textconv", textconvCommand)
             outcome.diffDriver = textconvCommand
         }
+        // A fresh clone has chunk files where numpy wants the assembled .npy.
+        outcome.reassembled = try registry.reassembleWorkTree()
         return (registry, outcome)
     }
 }

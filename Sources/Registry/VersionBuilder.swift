@@ -2,10 +2,12 @@ import Foundation
 import Git
 import ModelFormat
 
-/// A parameter tensor prepared for commit: its manifest record and its stored blob.
+/// A parameter tensor prepared for commit: its manifest record, its stored blob (or chunk
+/// blobs), and for a chunked tensor the work-tree file assembled from them.
 struct StagedTensor {
     let record: Manifest.TensorRecord
-    let file: StagedFile
+    let files: [StagedFile]
+    var assembled: AssembledFile?
 }
 
 /// What the manifest records of one .npy file: layout, statistics, content hash, size.
@@ -76,7 +78,7 @@ extension Registry {
             name: name, file: relative, dtype: (logical ?? summary.header.dtype).rawValue, shape: summary.header.shape, bytes: summary.size,
             sha256: summary.sha256, min: statistics.min, max: statistics.max,
             mean: statistics.mean, std: statistics.std, l2Norm: statistics.l2Norm)
-        return StagedTensor(record: record, file: StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile, ownsSource: owned))
+        return StagedTensor(record: record, files: [StagedFile(path: "\(folder)/\(relative)", blob: blob, source: npyFile, ownsSource: owned)])
     }
 
     /// Existing version numbers of `model`, from its version tags.
@@ -126,7 +128,15 @@ extension Registry {
         var manifest = draft.manifest
         manifest.version = version.description
         manifest.params = draft.tensors.map(\.record)
-        var files = draft.tensors.map(\.file) + draft.extraFiles
+        var files = draft.tensors.flatMap(\.files) + draft.extraFiles
+        let assembled = draft.tensors.compactMap(\.assembled)
+        if !assembled.isEmpty {
+            // The assembled files are work-tree copies of chunks Git already has.
+            let names = draft.tensors.filter { $0.assembled != nil }.map { "/" + ($0.record.file.split(separator: "/").last.map(String.init) ?? $0.record.file) }
+            let text = "# Tensors stored in chunks (see <name>.chunks/); mv assembles these files for numpy.load.\n"
+                + names.joined(separator: "\n") + "\n"
+            files.append(try stageText(text, path: "\(folder)/params/.gitignore", staging: staging))
+        }
         var reports: [(name: String, report: EvaluationReport)] = []
         for (name, report) in draft.reports {
             var report = report
@@ -144,8 +154,10 @@ extension Registry {
         trailers += draft.headline.map { "Metric-\($0.name): \(YAMLValue.format($0.value))" }
         let message = summary + "\n\n" + draft.body + "\n\n" + trailers.joined(separator: "\n") + "\n"
         let tagMessage = "\(model) \(version)\n\n" + trailers.joined(separator: "\n") + "\n"
-        return Proposal(files: files, replacedFolders: [folder], message: message,
-                        tag: (TagNames.version(model, version), tagMessage))
+        var proposal = Proposal(files: files, replacedFolders: [folder], message: message,
+                                tag: (TagNames.version(model, version), tagMessage))
+        proposal.assembled = assembled
+        return proposal
     }
 
     private func stageText(_ text: String, path: String, staging: URL) throws -> StagedFile {

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Git
 import Learning
@@ -9,8 +10,8 @@ public struct VersionContent: Sendable {
     public let folderTree: ObjectID
     public let manifest: Manifest
     public let reports: [(name: String, report: EvaluationReport)]
-    /// Blob of each tensor file, by tensor name.
-    public let tensorBlobs: [String: ObjectID]
+    /// Blob of each tensor file, or its chunk blobs in order, by tensor name.
+    public let tensorBlobs: [String: [ObjectID]]
 }
 
 extension Registry {
@@ -43,12 +44,23 @@ extension Registry {
                 }
             }
         }
-        var blobs: [String: ObjectID] = [:]
+        var blobs: [String: [ObjectID]] = [:]
         for record in manifest.params {
+            if record.chunkBytes != nil {
+                guard let entry = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), entry.isTree else {
+                    throw MVError("\(resolved.label): tensor '\(record.name)' is stored in chunks but '\(record.chunkFolder)/' is missing")
+                }
+                let chunks = try repository.tree(entry.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }
+                guard chunks.map(\.name) == record.chunkNames else {
+                    throw MVError("\(resolved.label): '\(record.chunkFolder)/' holds \(chunks.count) chunk files, not the \(record.chunkNames.count) the manifest lists for '\(record.name)'")
+                }
+                blobs[record.name] = chunks.map(\.id)
+                continue
+            }
             guard let entry = try tree.entry(atPath: "\(folder)/\(record.file)"), !entry.isTree else {
                 throw MVError("\(resolved.label): tensor '\(record.name)' is listed in the manifest but '\(record.file)' is missing")
             }
-            blobs[record.name] = entry.id
+            blobs[record.name] = [entry.id]
         }
         return VersionContent(resolved: resolved, folderTree: folderEntry.id, manifest: manifest, reports: reports, tensorBlobs: blobs)
     }
@@ -56,8 +68,8 @@ extension Registry {
     /// A tensor's values, checked against the manifest's sha256 so a tampered file fails
     /// loudly instead of predicting quietly.
     func tensorValues(_ content: VersionContent, _ record: Manifest.TensorRecord) throws -> (NpyHeader, [Double]) {
-        guard let blob = content.tensorBlobs[record.name] else { throw MVError("\(content.resolved.label) has no tensor '\(record.name)'") }
-        let data = try repository.objects.readBlob(blob)
+        guard let blobs = content.tensorBlobs[record.name] else { throw MVError("\(content.resolved.label) has no tensor '\(record.name)'") }
+        let data = try blobs.reduce(into: Data()) { $0.append(try repository.objects.readBlob($1)) }
         guard ContentHash.sha256(data) == record.sha256 else {
             throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the file was altered",
                           hint: "restore it with 'mv checkout \(content.resolved.spelled) --force'")
@@ -96,8 +108,20 @@ extension Registry {
 }
 
 extension ObjectDatabase {
-    /// SHA-256 of a blob's bytes, hashed where libgit2 holds them (no copy into Swift).
-    func sha256(of blob: ObjectID) throws -> String {
-        try withBlobBytes(blob) { ContentHash.sha256(bytes: $0) }
+    /// SHA-256 of a tensor's bytes — one blob, or chunk blobs concatenated — hashed where
+    /// libgit2 holds them (no copy into Swift; one chunk in memory at a time).
+    func sha256(of blobs: [ObjectID]) throws -> String {
+        var hasher = SHA256()
+        for blob in blobs { try withBlobBytes(blob) { hasher.update(bufferPointer: $0) } }
+        return ContentHash.hex(hasher.finalize())
+    }
+
+    /// Writes a tensor's blobs, concatenated, to `url` (replacing it).
+    func writeTensor(_ blobs: [ObjectID], toFileAt url: URL) throws {
+        if blobs.count == 1 { return try writeBlob(blobs[0], toFileAt: url) }
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        for blob in blobs { try withBlobBytes(blob) { try handle.write(contentsOf: $0) } }
     }
 }

@@ -9,7 +9,7 @@ struct Hooks: ParsableCommand {
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Install pre-commit, pre-push and reference-transaction (or, with --server, pre-receive).",
+            abstract: "Install pre-commit, pre-push, reference-transaction, post-checkout and post-merge (or, with --server, pre-receive).",
             discussion: "Respects core.hooksPath. A hook already there is kept and runs first (renamed <name>.mv-chained).")
 
         @Flag(help: "Install the server-side pre-receive hook (for a bare repository people push to).")
@@ -45,7 +45,7 @@ struct Hooks: ParsableCommand {
     struct PrintHook: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "print", abstract: "Print a hook script (as in Hooks/).")
 
-        @Argument(help: "pre-commit, pre-push, reference-transaction or pre-receive.")
+        @Argument(help: "pre-commit, pre-push, reference-transaction, post-checkout, post-merge or pre-receive.")
         var name: String
 
         func validate() throws {
@@ -95,6 +95,13 @@ struct Hook: ParsableCommand {
             // <local ref> <local sha> <remote ref> <remote sha>
             let updates = lines.filter { $0.count == 4 }.map { RefUpdate(ref: $0[2], new: $0[1]) }
             _ = try registry.checkStageAssignments(updates, pending: updates)
+        case .postCheckout, .postMerge:
+            // Git has already changed the work tree; a failure here must not look like a failed checkout.
+            do {
+                for path in try registry.reassembleWorkTree() { FileHandle.standardError.write(Data("mv: rebuilt \(path)\n".utf8)) }
+            } catch {
+                FileHandle.standardError.write(Data("mv: could not rebuild chunked tensors (\(error)); run 'mv init' to retry\n".utf8))
+            }
         case .preReceive:
             break
         }

@@ -24,7 +24,8 @@ struct Init: ParsableCommand {
         if json {
             try Terminal.json(["created_repository": outcome.createdRepository, "commit": outcome.commit ?? NSNull(),
                                "committed_files": outcome.committedFiles, "repository": root,
-                               "models_root": registry.config.modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull()])
+                               "models_root": registry.config.modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull(),
+                               "reassembled": outcome.reassembled])
             return
         }
         if outcome.createdRepository { print("Created a Git repository in \(root)") }
@@ -34,6 +35,7 @@ struct Init: ParsableCommand {
             print("Already initialized: \(root)")
         }
         print("Tensor diffs: git diff renders *.npy through '\(outcome.diffDriver ?? "-")'")
+        for path in outcome.reassembled { print("Assembled \(path) from its chunks") }
         print("Models live under \(registry.config.modelsRoot)/. Next: mv train <model> --data train.csv --target y")
     }
 }

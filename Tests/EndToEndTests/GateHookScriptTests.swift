@@ -10,9 +10,9 @@ final class GateHookScriptTests: GateTestBase {
         .appendingPathComponent("Hooks")
 
     func testHooksFolderMatchesMVHooksPrint() throws {
-        let names = ["pre-commit", "pre-push", "reference-transaction", "pre-receive"]
+        let names = ["pre-commit", "pre-push", "reference-transaction", "pre-receive", "post-checkout", "post-merge"]
         let present = try FileManager.default.contentsOfDirectory(atPath: Self.hooksFolderInRepository.path).sorted()
-        XCTAssertEqual(present, names.sorted(), "Hooks/ holds exactly mv's four hooks")
+        XCTAssertEqual(present, names.sorted(), "Hooks/ holds exactly mv's hooks")
         for name in names {
             let url = Self.hooksFolderInRepository.appendingPathComponent(name)
             let printed = try mv("hooks", "print", name)
@@ -28,9 +28,9 @@ final class GateHookScriptTests: GateTestBase {
     }
 
     func testUnknownHookNameIsAUsageError() throws {
-        let result = try mv("hooks", "print", "post-merge")
+        let result = try mv("hooks", "print", "post-rewrite")
         XCTAssertEqual(result.status, 64, result.stderr)
-        XCTAssertTrue(result.stderr.contains("unknown hook 'post-merge'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("unknown hook 'post-rewrite'"), result.stderr)
         XCTAssertEqual(result.stdout, "")
     }
 

@@ -1,0 +1,75 @@
+import CGit2
+import Foundation
+
+/// A blob held in memory together with its id, as computed by `ObjectDatabase.hash(blob:)`.
+/// The pairing is what lets a pack take the bytes without hashing them again.
+public struct HashedBlob: @unchecked Sendable {
+    public let id: ObjectID
+    /// Owned by whoever made the blob; must stay valid until it is added to a pack.
+    public let bytes: UnsafeRawBufferPointer
+}
+
+extension ObjectDatabase {
+    /// The blob id of `bytes` with git's collision-detecting SHA-1 (libgit2's `git_odb_hash`).
+    /// Needs no repository, so any thread may call it; a crafted SHA-1 collision is refused.
+    public static func hash(blob bytes: UnsafeRawBufferPointer) throws -> HashedBlob {
+        var oid = git_oid()
+        try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
+                  "hashing a blob of \(bytes.count) bytes")
+        return HashedBlob(id: ObjectID(oid), bytes: bytes)
+    }
+}
+
+/// New blobs from memory written into one new pack (see `PackWriter`): stored deflate for
+/// data that does not compress, nothing for blobs the repository already has or that were
+/// added before. Use from the thread that owns the repository; call `finish()` to make the
+/// objects visible — dropping the writer without it leaves nothing behind.
+public final class BlobPack {
+    private let writer: PackWriter
+    private let odb: OpaquePointer
+    private var added = Set<ObjectID>()
+    public private(set) var writtenBytes: UInt64 = 0
+
+    /// `expectedObjects`/`expectedBytes` size the pack header and disk reservation; more or
+    /// fewer is fine.
+    public init(_ objects: ObjectDatabase, expectedObjects: Int, expectedBytes: UInt64) throws {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, objects.repository.pointer), "opening the object database")
+        guard let odb else { throw GitError(code: .other(-1), message: "", context: "opening the object database") }
+        self.odb = odb
+        do {
+            writer = try PackWriter(packDirectory: try objects.objectsDirectory().appendingPathComponent("pack"),
+                                    expectedObjects: expectedObjects,
+                                    expectedBytes: expectedBytes > 0 ? expectedBytes + UInt64(expectedObjects) * 64 : 0)
+        } catch {
+            git_odb_free(odb)
+            throw error
+        }
+    }
+
+    deinit { git_odb_free(odb) }
+
+    /// Whether the repository or this pack already holds `id`.
+    public func contains(_ id: ObjectID) -> Bool {
+        if added.contains(id) { return true }
+        var oid = id.raw
+        return git_odb_exists(odb, &oid) == 1
+    }
+
+    /// Writes the blob unless it is already stored; true when it was written.
+    @discardableResult
+    public func add(_ blob: HashedBlob) throws -> Bool {
+        guard !contains(blob.id) else { return false }
+        try writer.appendBlob(blob.bytes, id: blob.id)
+        added.insert(blob.id)
+        writtenBytes += UInt64(blob.bytes.count)
+        return true
+    }
+
+    /// Seals and installs the pack (nothing when no blob was new).
+    public func finish() throws {
+        if try writer.finish() != nil {
+            try check(git_odb_refresh(odb), "rereading the object database after writing a pack")
+        }
+    }
+}

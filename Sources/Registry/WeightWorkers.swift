@@ -1,0 +1,258 @@
+import Crypto
+import Foundation
+import Git
+import ModelFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A unit read and processed by a worker, waiting for the packing thread; owns its buffer
+/// until `UnitQueue.release` is called.
+struct DoneUnit: @unchecked Sendable {
+    enum Kind {
+        /// A whole tensor: its blob, SHA-256 and statistics, and its work-tree copy.
+        case whole(HashedBlob, sha256: String, statistics: TensorStatistics, stagedFile: URL)
+        /// One chunk: its blob when new (nil when it equals the previous version's chunk,
+        /// whose id is `id`), and the tensor's work-tree copy the chunk was written into.
+        case chunk(HashedBlob?, id: ObjectID, stagedFile: URL)
+    }
+
+    let kind: Kind
+    let bytes: UnsafeRawBufferPointer
+    fileprivate let buffer: UnsafeMutableRawPointer
+    fileprivate let cost: Int
+}
+
+/// Size, inode and times of an input file, to notice it being rewritten while it is read.
+struct SourceStamp: Sendable, Equatable {
+    let size: Int64
+    let inode: UInt64
+    let modified: Int
+    let modifiedNanoseconds: Int
+
+    init(of url: URL) throws {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            throw MVError("cannot read '\(url.path)': \(String(cString: strerror(errno)))")
+        }
+        size = Int64(info.st_size)
+        inode = UInt64(info.st_ino)
+        modified = info.st_mtim.tv_sec
+        modifiedNanoseconds = info.st_mtim.tv_nsec
+    }
+
+    func verifyUnchanged(_ url: URL) throws {
+        guard try SourceStamp(of: url) == self else {
+            throw MVError("'\(url.path)' changed while it was being stored; nothing was committed",
+                          hint: "wait for whatever writes it to finish, then run the command again")
+        }
+    }
+}
+
+/// Worker threads that read units in order and process them, with at most `budget` bytes of
+/// buffers alive at once; the consumer takes results in unit order.
+final class UnitQueue: @unchecked Sendable {
+    private let units: [Unit]
+    private let plans: [TensorPlan]
+    private let previous: [String: PreviousTensor]
+    private let staging: URL
+    private let budget: Int
+    /// Source files' stamps taken before reading.
+    let stamps: [String: SourceStamp]
+    /// The work-tree copy of each chunked tensor, written chunk by chunk at its offset.
+    private let chunkFiles: [Int: (url: URL, fd: Int32)]
+
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var next = 0
+    private var inFlight = 0
+    private var running = 0
+    private var stopped = false
+    private var finished: [Int: Result<DoneUnit, Error>] = [:]
+
+    init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int) throws {
+        self.units = units
+        self.plans = plans
+        self.previous = previous
+        self.staging = staging
+        self.budget = budget
+        var stamps: [String: SourceStamp] = [:]
+        for plan in plans where stamps[plan.source.path] == nil {
+            stamps[plan.source.path] = try SourceStamp(of: plan.source)
+        }
+        self.stamps = stamps
+        var chunkFiles: [Int: (url: URL, fd: Int32)] = [:]
+        for tensor in Set(units.filter { $0.chunk != nil }.map(\.tensor)) {
+            let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0, ftruncate(fd, off_t(plans[tensor].size)) == 0 else {
+                for file in chunkFiles.values { close(file.fd) }
+                throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))")
+            }
+            chunkFiles[tensor] = (url, fd)
+        }
+        self.chunkFiles = chunkFiles
+    }
+
+    deinit {
+        for file in chunkFiles.values { close(file.fd) }
+    }
+
+    func start(workers: Int) {
+        condition.lock()
+        running = max(1, min(workers, units.count))
+        condition.unlock()
+        for number in 0..<max(1, min(workers, units.count)) {
+            let thread = Thread { [self] in work() }
+            thread.name = "mv.ingest.\(number)"
+            thread.start()
+        }
+    }
+
+    /// The result of unit `position`, waiting for it; throws the worker's error.
+    func take(_ position: Int) throws -> DoneUnit {
+        condition.lock()
+        while finished[position] == nil { condition.wait() }
+        let result = finished.removeValue(forKey: position)
+        condition.unlock()
+        guard let result else { throw MVError("internal error: unit \(position) vanished") }
+        return try result.get()
+    }
+
+    func release(_ done: DoneUnit) {
+        Self.free(done.buffer, count: done.cost)
+        condition.lock()
+        inFlight -= done.cost
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops the workers after their current unit, waits for them, and frees what nobody took.
+    func stopAndDrain() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        for result in finished.values {
+            if case .success(let done) = result { Self.free(done.buffer, count: done.cost) }
+        }
+        finished.removeAll()
+        condition.unlock()
+    }
+
+    private func cost(_ unit: Unit) -> Int { max(1, unit.range.count) }
+
+    private func work() {
+        while true {
+            condition.lock()
+            while !stopped, next < units.count, inFlight > 0, inFlight + cost(units[next]) > budget { condition.wait() }
+            guard !stopped, next < units.count else {
+                running -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let position = next
+            next += 1
+            inFlight += cost(units[position])
+            condition.unlock()
+
+            let result = Result { try process(units[position]) }
+            condition.lock()
+            if case .failure = result { inFlight -= cost(units[position]) }
+            finished[position] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func process(_ unit: Unit) throws -> DoneUnit {
+        let plan = plans[unit.tensor]
+        let count = unit.range.count
+        let buffer = try Self.allocate(cost(unit))
+        do {
+            let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
+            guard source >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
+            defer { close(source) }
+            try plan.read(unit.range, into: buffer, fd: source)
+            let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
+            if plan.prefix.isEmpty && unit.range.lowerBound == 0 { try checkHeader(bytes, plan) }
+
+            if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
+                try Self.writeAll(staged.fd, bytes, at: unit.range.lowerBound, path: staged.url.path)
+                if let id = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes) {
+                    return DoneUnit(kind: .chunk(nil, id: id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
+                }
+                let blob = try ObjectDatabase.hash(blob: bytes)
+                return DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
+            }
+
+            let blob = try ObjectDatabase.hash(blob: bytes)
+            var hasher = SHA256()
+            hasher.update(bufferPointer: bytes)
+            var statistics = TensorStatistics.Accumulator()
+            let bodyStart = min(plan.header.headerLength, count)
+            let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
+            statistics.add(raw: UnsafeRawBufferPointer(rebasing: body[..<(body.count - body.count % plan.dtype.itemSize)]), dtype: plan.dtype)
+            let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            try Self.writeAll(fd, bytes, at: 0, path: url.path)
+            return DoneUnit(kind: .whole(blob, sha256: ContentHash.hex(hasher.finalize()), statistics: statistics.result, stagedFile: url),
+                            bytes: bytes, buffer: buffer, cost: cost(unit))
+        } catch {
+            Self.free(buffer, count: cost(unit))
+            throw error
+        }
+    }
+
+    /// Buffers come straight from the kernel and go back to it: malloc would keep freed
+    /// multi-MiB blocks in per-thread arenas, and the process's memory would grow with them.
+    private static func allocate(_ count: Int) throws -> UnsafeMutableRawPointer {
+        guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pointer != MAP_FAILED else {
+            throw MVError("cannot allocate \(count) bytes: \(String(cString: strerror(errno)))")
+        }
+        return pointer
+    }
+
+    private static func free(_ pointer: UnsafeMutableRawPointer, count: Int) {
+        munmap(pointer, count)
+    }
+
+    /// A .npy given as input is stored as read: its header must still be the one validated.
+    private func checkHeader(_ bytes: UnsafeRawBufferPointer, _ plan: TensorPlan) throws {
+        let header: NpyHeader
+        do {
+            header = try NpyHeader.parse(prefix: Data(bytes.prefix(plan.header.headerLength)),
+                                         fileName: plan.source.lastPathComponent, fileSize: plan.size)
+        } catch {
+            throw MVError("\(error)")
+        }
+        guard header == plan.header else {
+            throw MVError("'\(plan.source.path)' changed while it was being stored; nothing was committed")
+        }
+    }
+
+    /// The previous version's id for this chunk when it holds exactly these bytes.
+    private func reusableChunk(_ plan: TensorPlan, chunk: Int, range: Range<Int>, bytes: UnsafeRawBufferPointer) throws -> ObjectID? {
+        guard let before = previous[plan.name], let work = before.workFile,
+              let size = before.record.chunkBytes, size == plan.chunkBytes, chunk < before.blobs.count,
+              chunk * size == range.lowerBound, min((chunk + 1) * size, before.record.bytes) == range.upperBound,
+              try ByteComparison.equal(bytes, file: work, offset: range.lowerBound) else { return nil }
+        return before.blobs[chunk]
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw MVError("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// How `mv add` stores weights: unchanged tensors reuse their blobs without being hashed,
+/// huge tensors go into chunks that Git hosts accept while `numpy.load` still reads the
+/// work-tree file, and nothing the user changed is trusted or overwritten.
+final class WeightStorageTests: GitTestCase {
+    /// Chunks of 16 KiB: the 40,128-byte embedding (over two chunks) is stored as 3 chunks,
+    /// the 16,512-byte layers stay whole.
+    static let chunkEnvironment: [String: String] = GitTestCase.environment.merging(["MV_CHUNK_BYTES": "16384"]) { $1 }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        XCTAssertEqual(try mv("init").status, 0)
+    }
+
+    /// Eight float32 tensors of 64×64 and one of 100×100 (40,128 bytes as .npy); `changed`
+    /// tensors get one element changed relative to the base weights.
+    @discardableResult
+    func writeWeights(_ name: String, changed: [String] = [], bigRow: Int? = nil) throws -> URL {
+        let url = root.appendingPathComponent(name)
+        let script = """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(7)
+            t = {f'layer{i}.weight': rng.standard_normal((64, 64)).astype('<f4') for i in range(8)}
+            t['embedding'] = rng.standard_normal((100, 100)).astype('<f4')
+            for name in sys.argv[2].split(',') if sys.argv[2] else []:
+                t[name][0, 0] += 1
+            if sys.argv[3]:
+                t['embedding'][int(sys.argv[3]), :] = 0
+            save_file(t, sys.argv[1])
+            """
+        let result = try Self.run(["python3", "-c", script, url.path, changed.joined(separator: ","), bigRow.map(String.init) ?? ""], in: root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return url
+    }
+
+    func add(_ file: URL, _ extra: String..., environment: [String: String] = GitTestCase.environment) throws -> ProcessResult {
+        try mv(["add", "m", "--weights", file.path] + extra, environment: environment)
+    }
+
+    func changedPaths(_ from: String, _ to: String) throws -> [String] {
+        try git("diff", "--name-only", from, to).split(separator: "\n").map(String.init)
+    }
+
+    func objectBytes() throws -> Int {
+        let folder = root.appendingPathComponent(".git/objects")
+        var total = 0
+        let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey])
+        while let url = walker?.nextObject() as? URL {
+            let values = try url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey])
+            if values.isRegularFile == true { total += values.fileSize ?? 0 }
+        }
+        return total
+    }
+
+    func testANewVersionStoresOnlyTheChangedTensors() throws {
+        XCTAssertEqual(try add(try writeWeights("v1.safetensors")).status, 0)
+        let before = try objectBytes()
+        let result = try add(try writeWeights("v2.safetensors", changed: ["layer2.weight", "layer5.weight"]))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"),
+                       ["models/m/README.md", "models/m/model.yaml", "models/m/params/layer2.weight.npy", "models/m/params/layer5.weight.npy"])
+        // Two tensors of 16,512 bytes, stored whole (floats do not compress); the rest is text and trees.
+        let growth = try objectBytes() - before
+        XCTAssertLessThan(growth, Int(1.1 * 2 * 16_512) + 8_192, "growth \(growth) bytes")
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+        try git("fsck", "--strict")
+    }
+
+    func testRegisteringTheSameWeightsAgainStoresNoTensor() throws {
+        let weights = try writeWeights("v1.safetensors")
+        XCTAssertEqual(try add(weights).status, 0)
+        let packs = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/objects/pack").path)
+        XCTAssertEqual(try add(weights).status, 0)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"), ["models/m/README.md", "models/m/model.yaml"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/objects/pack").path), packs,
+                       "no new pack: every tensor was already stored")
+    }
+
+    func testAnEditedWorkTreeFileIsNeverTakenForTheCommittedOne() throws {
+        let weights = try writeWeights("v1.safetensors")
+        XCTAssertEqual(try add(weights).status, 0)
+        // Same size, different bytes: only a comparison with the input would notice.
+        let edit = try Self.run(["python3", "-c", """
+            import numpy as np
+            a = np.load('models/m/params/layer0.weight.npy'); a[3, 3] = 99; np.save('models/m/params/layer0.weight.npy', a)
+            """], in: root)
+        XCTAssertEqual(edit.status, 0, edit.stderr)
+        let refused = try add(weights)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("uncommitted changes ('models/m/params/layer0.weight.npy')"), refused.stderr)
+
+        let forced = try add(weights, "--force")
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+        let exported = root.appendingPathComponent("out.safetensors")
+        XCTAssertEqual(try mv("export", "m@v2", "--format", "safetensors", "-o", exported.path).status, 0)
+        XCTAssertEqual(try Data(contentsOf: exported), try Data(contentsOf: weights), "v2 holds the input's bytes, not the edited file's")
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+    }
+
+    func testAHandEditedCommitIsHashedAgainNotTrusted() throws {
+        let weights = try writeWeights("v1.safetensors")
+        XCTAssertEqual(try add(weights).status, 0)
+        let edit = try Self.run(["python3", "-c", """
+            import numpy as np
+            a = np.load('models/m/params/layer1.weight.npy'); a[0, 1] = 5; np.save('models/m/params/layer1.weight.npy', a)
+            """], in: root)
+        XCTAssertEqual(edit.status, 0, edit.stderr)
+        try git("commit", "-q", "-am", "edit a tensor by hand")
+        // The committed file no longer matches the manifest's sha256; registering the edited
+        // bytes must record their own sha256, not inherit the stale one.
+        let dir = root.appendingPathComponent("dir")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: root.appendingPathComponent("models/m/params/layer1.weight.npy"),
+                                         to: dir.appendingPathComponent("layer1.weight.npy"))
+        XCTAssertEqual(try mv("add", "m", "--weights", dir.path).status, 0)
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+    }
+
+    func testHugeTensorsAreStoredInChunksThatNumpyStillLoadsWhole() throws {
+        let v1 = try writeWeights("v1.safetensors")
+        let added = try add(v1, environment: Self.chunkEnvironment)
+        XCTAssertEqual(added.status, 0, added.stderr)
+        let tree = try git("ls-tree", "-r", "--name-only", "HEAD", "models/m/params").split(separator: "\n").map(String.init)
+        let chunks = tree.filter { $0.hasPrefix("models/m/params/embedding.npy.chunks/") }
+        XCTAssertEqual(chunks.count, 3, "40,128 bytes in chunks of 16,384: \(tree)")
+        XCTAssertEqual(chunks.first, "models/m/params/embedding.npy.chunks/000000")
+        XCTAssertFalse(tree.contains("models/m/params/embedding.npy"), "the whole file is not in Git")
+        XCTAssertTrue(tree.contains("models/m/params/.gitignore"))
+        XCTAssertTrue(tree.contains("models/m/params/layer0.weight.npy"), "16 KiB tensors stay whole (not over two chunks)")
+        let sizes = try git("ls-tree", "-r", "-l", "HEAD", "models/m/params/embedding.npy.chunks").split(separator: "\n")
+            .map { Int($0.split(separator: " ", omittingEmptySubsequences: true)[3].split(separator: "\t")[0]) ?? 0 }
+        XCTAssertEqual(sizes, [16_384, 16_384, 7_360])
+
+        // The work tree has the assembled file, no chunk files, and Git sees nothing changed.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("models/m/params/embedding.npy.chunks").path))
+        XCTAssertEqual(try git("status", "--porcelain", "--ignored", "--", "models"), "!! models/m/params/embedding.npy")
+        XCTAssertTrue(try git("ls-files", "-v", "models/m/params/embedding.npy.chunks").split(separator: "\n").allSatisfy { $0.hasPrefix("S ") })
+        try assertEmbedding(equals: v1)
+
+        // One changed row (bytes 20,128-20,528) touches one chunk.
+        let v2 = try writeWeights("v2.safetensors", bigRow: 50)
+        let second = try add(v2, environment: Self.chunkEnvironment)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"),
+                       ["models/m/README.md", "models/m/model.yaml", "models/m/params/embedding.npy.chunks/000001"])
+        try assertEmbedding(equals: v2)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+        let exported = root.appendingPathComponent("out.safetensors")
+        XCTAssertEqual(try mv("export", "m@v2", "--format", "safetensors", "-o", exported.path).status, 0)
+        XCTAssertEqual(try Data(contentsOf: exported), try Data(contentsOf: v2))
+        try git("fsck", "--strict")
+
+        // mv checkout assembles; --to writes a plain folder with the whole .npy.
+        XCTAssertEqual(try mv("checkout", "m@v1").status, 0)
+        try assertEmbedding(equals: v1)
+        let copy = root.appendingPathComponent("copy")
+        XCTAssertEqual(try mv("checkout", "m@v2", "--to", copy.path).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: copy.appendingPathComponent("params/embedding.npy").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: copy.appendingPathComponent("params/embedding.npy.chunks").path))
+    }
+
+    func testPlainGitCheckoutAndAFreshCloneGetTheAssembledFile() throws {
+        let v1 = try writeWeights("v1.safetensors"), v2 = try writeWeights("v2.safetensors", bigRow: 99)
+        XCTAssertEqual(try add(v1, environment: Self.chunkEnvironment).status, 0)
+        XCTAssertEqual(try add(v2, environment: Self.chunkEnvironment).status, 0)
+        XCTAssertEqual(try mv("hooks", "install").status, 0)
+        try git("checkout", "-q", "m@v1.0.0")
+        try assertEmbedding(equals: v1)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "", "post-checkout removed the chunk files git wrote out")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("models/m/params/embedding.npy.chunks").path))
+        try git("checkout", "-q", "main")
+        try assertEmbedding(equals: v2)
+
+        let clone = root.appendingPathComponent("clone")
+        try git("clone", "-q", root.path, clone.path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: clone.appendingPathComponent("models/m/params/embedding.npy.chunks/000000").path))
+        let initialized = try mv("init", in: clone)
+        XCTAssertEqual(initialized.status, 0, initialized.stderr)
+        XCTAssertTrue(initialized.stdout.contains("Assembled models/m/params/embedding.npy from its chunks"), initialized.stdout)
+        try assertEmbedding(equals: v2, in: clone)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models", in: clone), "")
+    }
+
+    func testAnEditedAssembledFileCountsAsAnUncommittedChange() throws {
+        XCTAssertEqual(try add(try writeWeights("v1.safetensors"), environment: Self.chunkEnvironment).status, 0)
+        let edit = try Self.run(["python3", "-c", """
+            import numpy as np
+            a = np.load('models/m/params/embedding.npy'); a[1, 1] = 7; np.save('models/m/params/embedding.npy', a)
+            """], in: root)
+        XCTAssertEqual(edit.status, 0, edit.stderr)
+        let refused = try add(try writeWeights("v2.safetensors", bigRow: 3), environment: Self.chunkEnvironment)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("uncommitted changes ('models/m/params/embedding.npy')"), refused.stderr)
+        XCTAssertEqual(try git("tag", "--list", "m@*"), "m@v1.0.0")
+    }
+
+    /// The work-tree embedding as numpy loads it equals the one in `weights`.
+    func assertEmbedding(equals weights: URL, in folder: URL? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let check = try Self.run(["python3", "-c", """
+            import sys, numpy as np
+            from safetensors.numpy import load_file
+            a = np.load('models/m/params/embedding.npy'); b = load_file(sys.argv[1])['embedding']
+            print('same' if a.shape == b.shape and (a == b).all() else 'different')
+            """, weights.path], in: folder ?? root)
+        XCTAssertEqual(check.stdout, "same\n", check.stderr, file: file, line: line)
+    }
+}
