@@ -45,6 +45,16 @@ def run(cmd, cwd, env=None):
     return elapsed, rss_kib / 1024
 
 
+def settle(file):
+    """Same start for every tool: no dirty pages waiting for the disk (on these VMs the kernel
+    throttles writers to the disk's speed once a few hundred MiB are dirty, so whoever runs
+    after a big write would pay for it), and the input file in the page cache."""
+    os.sync()
+    with open(file, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
 def du(path):
     total = 0
     for base, _, files in os.walk(path):
@@ -138,6 +148,7 @@ def main():
                 run(TOOLS[tool]["init"].format(mv=mv), repo, env)
                 for step, file in (("first version", first), ("next version", second)):
                     before = du(os.path.join(repo, store_dir(tool, repo)))
+                    settle(file)
                     seconds, rss = run(TOOLS[tool]["add"].format(mv=mv, file=file), repo, env)
                     growth = du(os.path.join(repo, store_dir(tool, repo))) - before
                     results.append((label, step, tool, seconds, rss, growth))
