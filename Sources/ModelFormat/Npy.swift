@@ -30,15 +30,38 @@ public enum Npy {
     }
 
     /// Validates the header, then hands `body` the elements as Doubles in ~1 MiB chunks.
-    @discardableResult
     /// `logical` reads the elements as another type of the same size (bfloat16 stored as uint16).
+    @discardableResult
     public static func streamValues(fileAt url: URL, as logical: DType? = nil, _ body: ([Double]) throws -> Void) throws -> NpyHeader {
         let header = try NpyHeader.read(fileAt: url)
         let handle = try TensorFileIO.openForReading(url)
         defer { try? handle.close() }
-        let dtype = logical.flatMap { $0.itemSize == header.dtype.itemSize ? $0 : nil } ?? header.dtype
         try TensorElementDecoding.streamValues(
-            handle, url: url, offset: header.headerLength, length: header.dataLength, dtype: dtype, body)
+            handle, url: url, offset: header.headerLength, length: header.dataLength,
+            dtype: header.dtype(as: logical), body)
         return header
+    }
+
+    /// Like `streamValues`, but hands `body` the raw little-endian bytes of whole elements
+    /// (~1 MiB at a time) and the type to read them as, for callers that need no Doubles.
+    @discardableResult
+    static func streamRaw(
+        fileAt url: URL, as logical: DType? = nil, _ body: (UnsafeRawBufferPointer, DType) throws -> Void
+    ) throws -> NpyHeader {
+        let header = try NpyHeader.read(fileAt: url)
+        let handle = try TensorFileIO.openForReading(url)
+        defer { try? handle.close() }
+        let dtype = header.dtype(as: logical)
+        try TensorFileIO.forEachChunk(handle, url: url, offset: header.headerLength, length: header.dataLength) { chunk in
+            try chunk.withUnsafeBytes { try body($0, dtype) }
+        }
+        return header
+    }
+}
+
+extension NpyHeader {
+    /// `logical` if it names another type of the same size (bfloat16 stored as uint16), else the stored type.
+    func dtype(as logical: DType?) -> DType {
+        logical.flatMap { $0.itemSize == dtype.itemSize ? $0 : nil } ?? dtype
     }
 }

@@ -188,9 +188,10 @@ public struct SafetensorsFile: Sendable, Equatable {
         let input = try TensorFileIO.openForReading(url)
         defer { try? input.close() }
         var accumulator = TensorStatistics.Accumulator()
-        try TensorElementDecoding.streamValues(
-            input, url: url, offset: dataStart + tensor.dataBegin, length: tensor.byteLength, dtype: tensor.dtype
-        ) { accumulator.add($0) }
+        // Chunks are a multiple of every item size, so each holds whole elements.
+        try TensorFileIO.forEachChunk(input, url: url, offset: dataStart + tensor.dataBegin, length: tensor.byteLength) { chunk in
+            chunk.withUnsafeBytes { accumulator.add(raw: $0, dtype: tensor.dtype) }
+        }
         return accumulator.result
     }
 

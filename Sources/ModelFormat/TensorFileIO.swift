@@ -33,7 +33,8 @@ enum TensorFileIO {
             var result = Data()
             while result.count < count {
                 guard let piece = try handle.read(upToCount: count - result.count), !piece.isEmpty else { break }
-                result.append(piece)
+                // Usually one read does it; taking that Data as is saves copying every chunk.
+                if result.isEmpty { result = piece } else { result.append(piece) }
             }
             return result
         } catch {

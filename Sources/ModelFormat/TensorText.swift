@@ -13,7 +13,12 @@ public enum TensorText {
         } catch {
             return "not a valid .npy file: \(error)\n"
         }
-        let stats = TensorStatistics.compute(values: values)
+        // From the raw body, as `mv add` computes them, so the figures match the manifest's
+        // (for a tensor it records with the stored dtype, i.e. all but bfloat16).
+        var accumulator = TensorStatistics.Accumulator()
+        let start = data.startIndex + header.headerLength
+        data[start..<(start + header.dataLength)].withUnsafeBytes { accumulator.add(raw: $0, dtype: header.dtype) }
+        let stats = accumulator.result
         var lines = [
             "npy \(header.dtype.rawValue) shape (\(header.shape.map(String.init).joined(separator: ", "))) \(header.elementCount) values",
             "min \(number(stats.min))  max \(number(stats.max))  mean \(number(stats.mean))  std \(number(stats.std))  l2 \(number(stats.l2Norm))"
