@@ -19,8 +19,16 @@ struct DoneUnit: @unchecked Sendable {
 
     let kind: Kind
     let bytes: UnsafeRawBufferPointer
-    fileprivate let buffer: UnsafeMutableRawPointer
+    fileprivate let buffer: Buffer
     fileprivate let cost: Int
+}
+
+/// Memory for one unit, from the kernel (malloc would keep freed multi-MiB blocks in
+/// per-thread arenas) and reused across units: fresh pages cost a fault and zeroing each,
+/// which on these VMs is slower than the copy into them.
+struct Buffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let capacity: Int
 }
 
 /// Size, inode and times of an input file, to notice it being rewritten while it is read.
@@ -69,6 +77,7 @@ final class UnitQueue: @unchecked Sendable {
     private var running = 0
     private var stopped = false
     private var finished: [Int: Result<DoneUnit, Error>] = [:]
+    private var spare: [Buffer] = []
 
     init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int) throws {
         self.units = units
@@ -96,6 +105,7 @@ final class UnitQueue: @unchecked Sendable {
 
     deinit {
         for file in chunkFiles.values { close(file.fd) }
+        for buffer in spare { munmap(buffer.pointer, buffer.capacity) }
     }
 
     func start(workers: Int) {
@@ -120,8 +130,8 @@ final class UnitQueue: @unchecked Sendable {
     }
 
     func release(_ done: DoneUnit) {
-        Self.free(done.buffer, count: done.cost)
         condition.lock()
+        recycle(done.buffer)
         inFlight -= done.cost
         condition.broadcast()
         condition.unlock()
@@ -134,7 +144,7 @@ final class UnitQueue: @unchecked Sendable {
         condition.broadcast()
         while running > 0 { condition.wait() }
         for result in finished.values {
-            if case .success(let done) = result { Self.free(done.buffer, count: done.cost) }
+            if case .success(let done) = result { recycle(done.buffer) }
         }
         finished.removeAll()
         condition.unlock()
@@ -169,13 +179,13 @@ final class UnitQueue: @unchecked Sendable {
     private func process(_ unit: Unit) throws -> DoneUnit {
         let plan = plans[unit.tensor]
         let count = unit.range.count
-        let buffer = try Self.allocate(cost(unit))
+        let buffer = try obtain(cost(unit))
         do {
             let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
             guard source >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
             defer { close(source) }
-            try plan.read(unit.range, into: buffer, fd: source)
-            let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
+            try plan.read(unit.range, into: buffer.pointer, fd: source)
+            let bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: count)
             if plan.prefix.isEmpty && unit.range.lowerBound == 0 { try checkHeader(bytes, plan) }
 
             if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
@@ -202,22 +212,37 @@ final class UnitQueue: @unchecked Sendable {
             return DoneUnit(kind: .whole(blob, sha256: ContentHash.hex(hasher.finalize()), statistics: statistics.result, stagedFile: url),
                             bytes: bytes, buffer: buffer, cost: cost(unit))
         } catch {
-            Self.free(buffer, count: cost(unit))
+            condition.lock()
+            recycle(buffer)
+            condition.unlock()
             throw error
         }
     }
 
-    /// Buffers come straight from the kernel and go back to it: malloc would keep freed
-    /// multi-MiB blocks in per-thread arenas, and the process's memory would grow with them.
-    private static func allocate(_ count: Int) throws -> UnsafeMutableRawPointer {
-        guard let pointer = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pointer != MAP_FAILED else {
-            throw MVError("cannot allocate \(count) bytes: \(String(cString: strerror(errno)))")
+    /// A spare buffer of at least `count` bytes, or a new one.
+    private func obtain(_ count: Int) throws -> Buffer {
+        condition.lock()
+        let fitting = spare.indices.filter { spare[$0].capacity >= count }.min { spare[$0].capacity < spare[$1].capacity }
+        if let fitting {
+            let buffer = spare.remove(at: fitting)
+            condition.unlock()
+            return buffer
         }
-        return pointer
+        condition.unlock()
+        let capacity = (max(count, 1) + (1 << 20) - 1) / (1 << 20) * (1 << 20)
+        guard let pointer = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pointer != MAP_FAILED else {
+            throw MVError("cannot allocate \(capacity) bytes: \(String(cString: strerror(errno)))")
+        }
+        return Buffer(pointer: pointer, capacity: capacity)
     }
 
-    private static func free(_ pointer: UnsafeMutableRawPointer, count: Int) {
-        munmap(pointer, count)
+    /// Keeps `buffer` for reuse while spares stay within the budget. Call with the lock held.
+    private func recycle(_ buffer: Buffer) {
+        spare.append(buffer)
+        spare.sort { $0.capacity > $1.capacity }
+        while spare.reduce(0, { $0 + $1.capacity }) > budget, let smallest = spare.popLast() {
+            munmap(smallest.pointer, smallest.capacity)
+        }
     }
 
     /// A .npy given as input is stored as read: its header must still be the one validated.
