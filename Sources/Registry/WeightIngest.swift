@@ -41,7 +41,9 @@ struct WeightIngest {
     var progress: ((Int64) -> Void)?
 
     static let budget = 128 << 20
-    static var workers: Int { max(1, min(2, ProcessInfo.processInfo.activeProcessorCount)) }
+    /// One more worker than cores: a worker waiting on its direct write leaves a core to
+    /// another (512 MiB on 2 cores: 1.93 s with 2 workers, 1.79 s with 3).
+    static var workers: Int { min(8, ProcessInfo.processInfo.activeProcessorCount + 1) }
 
     struct Outcome {
         var tensors: [IngestedTensor]
