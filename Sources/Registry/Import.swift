@@ -127,7 +127,7 @@ extension Registry {
         let total = Int64(planned.plans.map(\.size).reduce(0, +))
         progress?(0, total, "storing")
         var ingest = WeightIngest(plans: planned.plans, previous: try previousTensors(model: model, trustWorkTree: trustWorkTree),
-                                  staging: staging, objects: repository.objects)
+                                  staging: staging, objects: repository.objects, gitDirectory: repository.gitDirectory)
         ingest.progress = { done in self.progress?(done, total, "storing") }
         let outcome = try ingest.run()
         progress?(total, total, "storing")
@@ -137,7 +137,8 @@ extension Registry {
             guard record.chunkBytes != nil else {
                 var file = StagedFile(path: "\(folder)/\(record.file)", blob: tensor.blobs[0], source: tensor.stagedFile,
                                       ownsSource: tensor.stagedFile != nil)
-                if tensor.stagedFile == nil { file.placement = .inPlace }
+                // Not in place and not staged: the work tree gets it from the stored blob.
+                if tensor.inPlace { file.placement = .inPlace }
                 return StagedTensor(record: record, files: [file])
             }
             let chunks = zip(record.chunkNames, tensor.blobs).map { name, blob in

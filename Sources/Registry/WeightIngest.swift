@@ -21,8 +21,10 @@ struct IngestedTensor: Sendable {
     let record: Manifest.TensorRecord
     /// The blob, or chunk blobs in order.
     let blobs: [ObjectID]
-    /// The .npy written for the work tree (nil when the work-tree file already holds it).
+    /// The .npy written for the work tree (nil when the blob was already stored).
     let stagedFile: URL?
+    /// The work-tree file already holds exactly these bytes.
+    var inPlace = false
 }
 
 /// Stores tensors in one pass over their bytes, on every core.
@@ -38,6 +40,7 @@ struct WeightIngest {
     let previous: [String: PreviousTensor]
     let staging: URL
     let objects: ObjectDatabase
+    let gitDirectory: URL
     var progress: ((Int64) -> Void)?
 
     static let budget = 128 << 20
@@ -54,12 +57,29 @@ struct WeightIngest {
         var results = [IngestedTensor?](repeating: nil, count: plans.count)
         var handled: Int64 = 0
 
-        // 1. Unchanged tensors, found by comparing bytes with the trusted work-tree file.
-        let unchanged = try findUnchanged()
-        for (index, isSame) in unchanged.enumerated() where isSame {
+        // 0. Inputs read before and untouched since (stat, as git's index does) are not read.
+        var cache = InputCache(gitDirectory: gitDirectory)
+        var stamps: [String: [Int64]?] = [:]
+        for plan in plans where stamps[plan.source.path] == nil { stamps[plan.source.path] = InputCache.stamp(plan.source) }
+        for (index, plan) in plans.enumerated() {
+            guard let entry = cache.lookup(plan, stamp: stamps[plan.source.path] ?? nil) else { continue }
+            let blobs = entry.blobs.compactMap { ObjectID(hex: $0) }
+            guard blobs.count == entry.blobs.count, entry.statistics.count == 5, blobs.allSatisfy(objects.contains) else { continue }
+            let statistics = TensorStatistics(count: 0, min: entry.statistics[0], max: entry.statistics[1], mean: entry.statistics[2],
+                                              std: entry.statistics[3], l2Norm: entry.statistics[4], nonFiniteCount: 0)
+            let before = previous[plan.name]
+            results[index] = IngestedTensor(record: Self.record(plan, sha256: entry.sha256, statistics: statistics), blobs: blobs,
+                                            stagedFile: nil, inPlace: before?.workFile != nil && before?.blobs == blobs)
+            handled += Int64(plan.size)
+        }
+
+        // 1. Unchanged tensors, found by comparing bytes with the trusted work-tree file while
+        //    that is in the page cache (reading it from disk would cost more than step 2's check).
+        let verdicts = try findUnchanged(skipping: Set(results.indices.filter { results[$0] != nil }))
+        for (index, verdict) in verdicts.enumerated() where verdict == true && results[index] == nil {
             let plan = plans[index]
             guard let before = previous[plan.name] else { continue }
-            results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil)
+            results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil, inPlace: true)
             handled += Int64(plan.size)
         }
         progress?(handled)
@@ -70,14 +90,26 @@ struct WeightIngest {
         for tensor in pending {
             let plan = plans[tensor]
             let pieces = plan.pieces
+            // A whole tensor the comparison could not settle is checked against the previous
+            // version's SHA-256 first, before anything else is computed for it.
+            var expected: String?
+            if plan.chunkBytes == nil, verdicts[tensor] == nil, let before = previous[plan.name], Self.sameLayout(before.record, plan) {
+                expected = before.record.sha256
+            }
             for (chunk, range) in pieces.enumerated() {
                 units.append(Unit(tensor: tensor, chunk: plan.chunkBytes == nil ? nil : chunk, range: range,
-                                  isLastPiece: chunk == pieces.count - 1))
+                                  isLastPiece: chunk == pieces.count - 1, previousSHA256: expected))
             }
         }
-        guard !units.isEmpty else {
-            return Outcome(tensors: try results.map { try Self.require($0) }, storedBytes: 0)
+        func finish(storedBytes: UInt64) throws -> Outcome {
+            let tensors = try results.map { try Self.require($0) }
+            for (plan, tensor) in zip(plans, tensors) {
+                cache.remember(plan, stamp: stamps[plan.source.path] ?? nil, record: tensor.record, blobs: tensor.blobs)
+            }
+            cache.save()
+            return Outcome(tensors: tensors, storedBytes: storedBytes)
         }
+        guard !units.isEmpty else { return try finish(storedBytes: 0) }
 
         let expected = units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) }
         let pack = try BlobPack(objects, expectedObjects: units.count, expectedBytes: expected)
@@ -92,6 +124,11 @@ struct WeightIngest {
             let unit = units[position]
             let plan = plans[unit.tensor]
             switch done.kind {
+            case .unchanged:
+                if let before = previous[plan.name] {
+                    results[unit.tensor] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs,
+                                                          stagedFile: nil, inPlace: before.workFile != nil)
+                }
             case let .whole(blob, sha256, statistics, stagedFile):
                 try pack.add(blob)
                 results[unit.tensor] = IngestedTensor(
@@ -117,7 +154,7 @@ struct WeightIngest {
         try pack.finish()
         // The bytes read must be the file's: a source rewritten meanwhile would mix versions.
         for plan in plans { try queue.stamps[plan.source.path]?.verifyUnchanged(plan.source) }
-        return Outcome(tensors: try results.map { try Self.require($0) }, storedBytes: pack.writtenBytes)
+        return try finish(storedBytes: pack.writtenBytes)
     }
 
     private static func require(_ tensor: IngestedTensor?) throws -> IngestedTensor {
@@ -138,18 +175,23 @@ struct WeightIngest {
         return record
     }
 
+    static func sameLayout(_ record: Manifest.TensorRecord, _ plan: TensorPlan) -> Bool {
+        record.bytes == plan.size && record.file == "params/\(plan.file)" && record.chunkBytes == plan.chunkBytes
+            && record.dtype == plan.dtype.rawValue && record.shape == plan.header.shape
+    }
+
     /// Whether each tensor's bytes equal its previous version's, compared with the work-tree
-    /// file through memory maps on every core (no hashing: equal bytes are the same blob).
-    private func findUnchanged() throws -> [Bool] {
+    /// file through memory maps on every core (no hashing: equal bytes are the same blob);
+    /// nil where there is nothing to compare with or the file is not in the page cache.
+    private func findUnchanged(skipping known: Set<Int>) throws -> [Bool?] {
         let candidates = plans.indices.filter { index in
-            guard let before = previous[plans[index].name], before.workFile != nil else { return false }
-            return before.record.bytes == plans[index].size && before.record.file == "params/\(plans[index].file)"
-                && before.record.chunkBytes == plans[index].chunkBytes && before.record.dtype == plans[index].dtype.rawValue
+            guard !known.contains(index), let before = previous[plans[index].name], before.workFile != nil else { return false }
+            return Self.sameLayout(before.record, plans[index])
         }
-        guard !candidates.isEmpty else { return Array(repeating: false, count: plans.count) }
+        guard !candidates.isEmpty else { return Array(repeating: nil, count: plans.count) }
         final class Verdicts: @unchecked Sendable {
             let lock = NSLock()
-            var same: [Int: Bool] = [:]
+            var same: [Int: Bool?] = [:]
             var failure: Error?
         }
         let verdicts = Verdicts()
@@ -157,8 +199,8 @@ struct WeightIngest {
         DispatchQueue.concurrentPerform(iterations: candidates.count) { position in
             let index = candidates[position]
             let plan = allPlans[index]
-            let outcome = Result { () throws -> Bool in
-                guard let file = before[plan.name]?.workFile else { return false }
+            let outcome = Result { () throws -> Bool? in
+                guard let file = before[plan.name]?.workFile else { return nil }
                 return try ByteComparison.equal(plan, range: 0..<plan.size, workFile: file)
             }
             verdicts.lock.lock()
@@ -169,7 +211,7 @@ struct WeightIngest {
             verdicts.lock.unlock()
         }
         if let failure = verdicts.failure { throw failure }
-        return plans.indices.map { verdicts.same[$0] ?? false }
+        return plans.indices.map { verdicts.same[$0] ?? nil }
     }
 
 }
@@ -180,6 +222,8 @@ struct Unit: Sendable {
     let chunk: Int?
     let range: Range<Int>
     let isLastPiece: Bool
+    /// The previous version's SHA-256 of this whole tensor, when equal bytes should keep its blob.
+    var previousSHA256: String?
 }
 
 /// SHA-256 and statistics of a chunked tensor, fed chunk by chunk in order.
@@ -227,8 +271,9 @@ private struct ChunkedTensor {
 enum ByteComparison {
     static let window = 16 << 20
 
-    /// True when `range` of the planned .npy equals the same range of `workFile`.
-    static func equal(_ plan: TensorPlan, range: Range<Int>, workFile: URL) throws -> Bool {
+    /// True when `range` of the planned .npy equals the same range of `workFile`; nil when
+    /// part of `workFile` is not in the page cache (then hashing the input is cheaper).
+    static func equal(_ plan: TensorPlan, range: Range<Int>, workFile: URL) throws -> Bool? {
         let work = open(workFile.path, O_RDONLY | O_CLOEXEC)
         guard work >= 0 else { return false }
         defer { close(work) }
@@ -248,11 +293,13 @@ enum ByteComparison {
         defer { close(source) }
         while position < range.upperBound {
             let count = min(window, range.upperBound - position)
-            let same = try withMapping(work, offset: position, count: count) { old in
-                try withMapping(source, offset: plan.sourceOffset + position - plan.prefix.count, count: count) { new in
+            let same = try withMapping(work, offset: position, count: count) { old -> Bool? in
+                guard isResident(old, count: count) else { return nil }
+                return try withMapping(source, offset: plan.sourceOffset + position - plan.prefix.count, count: count) { new in
                     memcmp(old, new, count) == 0
                 }
             }
+            guard let same else { return nil }
             guard same else { return false }
             position += count
         }
@@ -270,6 +317,16 @@ enum ByteComparison {
         return try withMapping(fd, offset: offset, count: bytes.count) { memcmp($0, base, bytes.count) == 0 }
     }
 
+    /// Whether every page of the mapped range is in memory (mincore).
+    private static func isResident(_ pointer: UnsafeRawPointer, count: Int) -> Bool {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: pointer) / page * page
+        let length = Int(bitPattern: pointer) + count - start
+        var pages = [UInt8](repeating: 0, count: (length + page - 1) / page)
+        guard let base = UnsafeMutableRawPointer(bitPattern: start), mincore(base, length, &pages) == 0 else { return false }
+        return pages.allSatisfy { $0 & 1 != 0 }
+    }
+
     private static func withMapping<T>(_ fd: Int32, offset: Int, count: Int, _ body: (UnsafeRawPointer) throws -> T) throws -> T {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let aligned = offset - offset % page
@@ -280,5 +337,65 @@ enum ByteComparison {
         defer { munmap(mapping, length) }
         _ = madvise(mapping, length, MADV_SEQUENTIAL)
         return try body(UnsafeRawPointer(mapping) + (offset - aligned))
+    }
+}
+
+/// What mv stored for input files it read before (`.git/mv/input-cache.json`), keyed by
+/// path, position and size, valid while the file's stamp (size, inode, mtime, ctime) is
+/// unchanged — git's own test for its index. A folder of .npy files in which a few changed
+/// is then registered without reading the others at all.
+struct InputCache {
+    struct Entry: Codable, Equatable {
+        var stamp: [Int64]
+        var sha256: String
+        var statistics: [Double]
+        var blobs: [String]
+    }
+
+    let url: URL
+    private(set) var entries: [String: Entry]
+
+    init(gitDirectory: URL) {
+        url = gitDirectory.appendingPathComponent("mv/input-cache.json")
+        entries = (try? JSONDecoder().decode([String: Entry].self, from: Data(contentsOf: url))) ?? [:]
+    }
+
+    static func key(_ plan: TensorPlan) -> String {
+        "\(plan.source.standardizedFileURL.path)|\(plan.sourceOffset)|\(plan.size)|\(plan.dtype.rawValue)|\(plan.chunkBytes ?? 0)"
+    }
+
+    /// Size, inode, device, mtime and ctime (ns); nil for a file modified in the last second,
+    /// which a write in the same clock tick could change without changing its stamp.
+    static func stamp(_ url: URL, now: Date = Date()) -> [Int64]? {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return nil }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        let changed = Double(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9
+        guard now.timeIntervalSince1970 - max(modified, changed) > 1 else { return nil }
+        return [Int64(info.st_size), Int64(bitPattern: UInt64(info.st_ino)), Int64(bitPattern: UInt64(info.st_dev)),
+                Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_ctim.tv_sec), Int64(info.st_ctim.tv_nsec)]
+    }
+
+    func lookup(_ plan: TensorPlan, stamp: [Int64]?) -> Entry? {
+        guard let stamp, let entry = entries[Self.key(plan)], entry.stamp == stamp else { return nil }
+        return entry
+    }
+
+    mutating func remember(_ plan: TensorPlan, stamp: [Int64]?, record: Manifest.TensorRecord, blobs: [ObjectID]) {
+        guard let stamp else { return }
+        entries[Self.key(plan)] = Entry(stamp: stamp, sha256: record.sha256,
+                                        statistics: [record.min, record.max, record.mean, record.std, record.l2Norm],
+                                        blobs: blobs.map(\.description))
+    }
+
+    /// Keeps the cache to inputs that still exist, so it does not grow forever.
+    func save() {
+        let live = entries.filter { key, _ in
+            FileManager.default.fileExists(atPath: String(key.prefix { $0 != "|" }))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? encoder.encode(live).write(to: url, options: .atomic)
     }
 }

@@ -10,6 +10,8 @@ import Glibc
 /// until `UnitQueue.release` is called.
 struct DoneUnit: @unchecked Sendable {
     enum Kind {
+        /// A whole tensor whose SHA-256 equals the previous version's: it keeps that blob.
+        case unchanged
         /// A whole tensor: its blob, SHA-256 and statistics, and its work-tree copy.
         case whole(HashedBlob, sha256: String, statistics: TensorStatistics, stagedFile: URL)
         /// One chunk: its blob when new (nil when it equals the previous version's chunk,
@@ -197,9 +199,13 @@ final class UnitQueue: @unchecked Sendable {
                 return DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
             }
 
-            let blob = try ObjectDatabase.hash(blob: bytes)
             var hasher = SHA256()
             hasher.update(bufferPointer: bytes)
+            let sha256 = ContentHash.hex(hasher.finalize())
+            if let expected = unit.previousSHA256, expected == sha256 {
+                return DoneUnit(kind: .unchanged, bytes: bytes, buffer: buffer, cost: cost(unit))
+            }
+            let blob = try ObjectDatabase.hash(blob: bytes)
             var statistics = TensorStatistics.Accumulator()
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
@@ -209,7 +215,7 @@ final class UnitQueue: @unchecked Sendable {
             guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             try Self.writeBypassingCache(bytes, to: url.path, at: 0, fd: fd)
-            return DoneUnit(kind: .whole(blob, sha256: ContentHash.hex(hasher.finalize()), statistics: statistics.result, stagedFile: url),
+            return DoneUnit(kind: .whole(blob, sha256: sha256, statistics: statistics.result, stagedFile: url),
                             bytes: bytes, buffer: buffer, cost: cost(unit))
         } catch {
             condition.lock()

@@ -81,6 +81,48 @@ final class WeightStorageTests: GitTestCase {
                        "no new pack: every tensor was already stored")
     }
 
+    func testForcedRegistrationOfTheSameWeightsStillStoresNothing() throws {
+        let weights = try writeWeights("v1.safetensors")
+        XCTAssertEqual(try add(weights).status, 0)
+        let packs = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/objects/pack").path)
+        // --force: the work tree is not trusted, so equality comes from the manifest's sha256.
+        let forced = try add(weights, "--force")
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"), ["models/m/README.md", "models/m/model.yaml"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/objects/pack").path), packs)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+    }
+
+    /// A folder of .npy files: files untouched since the last `mv add` (same size, inode and
+    /// times, as git's index checks) are not read again; a file rewritten in place with the
+    /// same size is noticed by its new times.
+    func testUnchangedInputFilesAreNotReadAgainButRewrittenOnesAre() throws {
+        let folder = root.appendingPathComponent("weights")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let write = { (names: [String], seed: Int) throws in
+            let result = try Self.run(["python3", "-c", """
+                import sys, numpy as np
+                rng = np.random.default_rng(int(sys.argv[1]))
+                for name in sys.argv[2:]:
+                    np.save(f'weights/{name}.npy', rng.standard_normal((32, 32)).astype('<f4'))
+                """, String(seed)] + names, in: self.root)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        try write(["a", "b", "c", "d"], 1)
+        Thread.sleep(forTimeInterval: 1.2)  // older than a second: their stat data can be trusted
+        XCTAssertEqual(try mv("add", "m", "--weights", folder.path).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent(".git/mv/input-cache.json").path))
+
+        try write(["c"], 2)  // same size, new bytes
+        let second = try mv("add", "m", "--weights", folder.path)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"), ["models/m/README.md", "models/m/model.yaml", "models/m/params/c.npy"])
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("models/m/params/c.npy")),
+                       try Data(contentsOf: folder.appendingPathComponent("c.npy")))
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+    }
+
     func testAnEditedWorkTreeFileIsNeverTakenForTheCommittedOne() throws {
         let weights = try writeWeights("v1.safetensors")
         XCTAssertEqual(try add(weights).status, 0)
@@ -186,6 +228,17 @@ final class WeightStorageTests: GitTestCase {
         XCTAssertTrue(initialized.stdout.contains("Assembled models/m/params/embedding.npy from its chunks"), initialized.stdout)
         try assertEmbedding(equals: v2, in: clone)
         XCTAssertEqual(try git("status", "--porcelain", "--", "models", in: clone), "")
+    }
+
+    func testAMissingChunkIsReportedNotGuessed() throws {
+        XCTAssertEqual(try add(try writeWeights("v1.safetensors"), environment: Self.chunkEnvironment).status, 0)
+        try git("update-index", "--force-remove", "models/m/params/embedding.npy.chunks/000001")
+        try git("commit", "-q", "--no-verify", "-m", "lose a chunk")
+        let verify = try mv("verify", "HEAD", "--model", "m")
+        XCTAssertNotEqual(verify.status, 0)
+        XCTAssertTrue(verify.stderr.contains("'params/embedding.npy.chunks/' holds 2 chunk files, not the 3 the manifest lists for 'embedding'"),
+                      verify.stderr)
+        XCTAssertEqual(try mv("verify", "m@v1").status, 0, "the registered version is intact")
     }
 
     func testAnEditedAssembledFileCountsAsAnUncommittedChange() throws {

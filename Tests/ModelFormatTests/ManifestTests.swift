@@ -24,6 +24,21 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(try Manifest.parse(text).yaml(), text, "writing is stable")
     }
 
+    func testChunkedTensorsRoundTripAndNameTheirChunks() throws {
+        var manifest = Self.sample
+        manifest.params[0].bytes = 100_000_128
+        manifest.params[0].chunkBytes = 33_554_432
+        let text = manifest.yaml()
+        XCTAssertTrue(text.contains("  chunk_bytes: 33554432\n"), text)
+        XCTAssertEqual(try Manifest.parse(text), manifest)
+        XCTAssertEqual(manifest.params[0].chunkNames, ["000000", "000001", "000002"])
+        XCTAssertEqual(manifest.params[0].chunkFolder, "params/coef.npy.chunks")
+        XCTAssertFalse(Self.sample.yaml().contains("chunk_bytes"), "a whole tensor has no chunk_bytes")
+        XCTAssertThrowsError(try Manifest.parse(text.replacingOccurrences(of: "chunk_bytes: 33554432", with: "chunk_bytes: 0"), source: "model.yaml")) {
+            XCTAssertTrue("\($0)".contains("field 'params[0].chunk_bytes' must be a positive number of bytes"), "\($0)")
+        }
+    }
+
     func testKeysComeInAFixedOrder() throws {
         let keys = Self.sample.yaml().split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.hasPrefix("-") && !$0.hasPrefix("#") }
             .map { String($0.prefix { $0 != ":" }) }
