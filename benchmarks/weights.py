@@ -72,9 +72,9 @@ def du(path):
 # Folder inputs: peers track the folder itself.
 FOLDER_TOOLS = {
     "mv": {"add": "{mv} add model --weights {file} --quiet"},
-    "git": {"add": "rsync -a --delete {file}/ model/ && git add model && git commit -q -m version"},
-    "git-lfs": {"add": "rsync -a --delete {file}/ model/ && git add model && git commit -q -m version"},
-    "dvc": {"add": "rsync -a --delete {file}/ model/ && dvc add -q model && git add model.dvc .gitignore && git commit -q -m version"},
+    "git": {"add": "git add {file} && git commit -q -m version"},
+    "git-lfs": {"add": "git add {file} && git commit -q -m version"},
+    "dvc": {"add": "dvc add -q {file} && git add {file}.dvc .gitignore && git commit -q -m version"},
 }
 
 
@@ -115,21 +115,27 @@ def synthetic(folder, mib, tensors, changed, seed=1):
     return first, second
 
 
-def npy_folder(folder, mib, tensors, changed, seed=1):
-    """(b'): v1 is a folder of .npy files; v2 is the same folder with `changed` files rewritten
-    (the unchanged files keep their stat data, as after a training run that saves only what moved)."""
-    rng = np.random.default_rng(seed)
+def npy_folder(mib, tensors, changed, seed=1):
+    """(b'): the training run's output folder inside each tool's repository: v1 writes 64 .npy
+    files, v2 rewrites `changed` of them in place (the others keep their stat data)."""
     per = mib * 1024 * 1024 // tensors // 4
-    path = os.path.join(folder, "npy-weights")
-    os.makedirs(path)
-    for i in range(tensors):
-        np.save(os.path.join(path, f"layer{i:02d}.weight.npy"), rng.standard_normal(per, dtype=np.float32))
-    time.sleep(1.1)  # files older than a second: mv (like git) trusts their stat data
 
-    def rewrite():
+    def first(repo):
+        rng = np.random.default_rng(seed)
+        path = os.path.join(repo, "weights")
+        os.makedirs(path)
+        for i in range(tensors):
+            np.save(os.path.join(path, f"layer{i:02d}.weight.npy"), rng.standard_normal(per, dtype=np.float32))
+        time.sleep(1.1)  # files older than a second: mv, like git, then trusts their stat data
+        return path
+
+    def second(repo):
+        rng = np.random.default_rng(seed + 1)
+        path = os.path.join(repo, "weights")
         for i in range(changed):
             np.save(os.path.join(path, f"layer{i * (tensors // changed):02d}.weight.npy"), rng.standard_normal(per, dtype=np.float32))
-    return path, rewrite
+        return path
+    return first, second
 
 
 def minilm(folder):
@@ -167,8 +173,7 @@ def main():
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
     try:
         workloads = [("synthetic", *synthetic(work, args.mib, args.tensors, args.changed))]
-        folder, rewrite = npy_folder(work, args.mib, args.tensors, args.changed)
-        workloads.append(("npy folder", folder, lambda: (rewrite(), folder)[1]))
+        workloads.append(("npy-folder", *npy_folder(args.mib, args.tensors, args.changed)))
         if not args.skip_real:
             workloads.append(("all-MiniLM-L6-v2", *minilm(work)))
         results = []
@@ -180,7 +185,7 @@ def main():
                 for step, file in (("first version", first), ("next version", second)):
                     before = du(os.path.join(repo, store_dir(tool, repo)))
                     if callable(file):
-                        file = file()
+                        file = file(repo)
                     settle(file)
                     command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[tool]["add"]
                     seconds, rss = run(command.format(mv=mv, file=file), repo, env)

@@ -73,3 +73,14 @@ public final class BlobPack {
         }
     }
 }
+
+extension ObjectDatabase {
+    /// `objects/` as libgit2 resolves it (GIT_OBJECT_DIRECTORY, commondir of a worktree).
+    func objectsDirectory() throws -> URL {
+        var buffer = git_buf()
+        defer { git_buf_dispose(&buffer) }
+        try check(git_repository_item_path(&buffer, repository.pointer, GIT_REPOSITORY_ITEM_OBJECTS), "locating objects/")
+        guard let path = buffer.ptr else { throw GitError(code: .notFound, message: "", context: "locating objects/") }
+        return URL(fileURLWithPath: String(cString: path), isDirectory: true)
+    }
+}

@@ -12,7 +12,8 @@ import Glibc
 ///
 /// Objects are stored whole (no deltas). Data that does not compress — float tensors — goes
 /// in stored deflate blocks, a valid zlib stream that costs a copy instead of ~40 MB/s of
-/// deflate; data whose first 64 KiB deflate well goes through zlib level 1.
+/// deflate; a blob with samples that deflate well goes through zlib, level 1 for each 1 MiB
+/// that shrinks and level 0 (stored) for the rest.
 ///
 /// Nothing is visible to git until `finish()`: the pack is written under a `tmp_pack_` name
 /// (which `git gc` also cleans up), fsynced, then renamed `.pack` first and `.idx` last, so a
@@ -35,16 +36,13 @@ final class PackWriter {
     private var used = 0
     private let input: UnsafeMutableRawPointer
     private var sha = Insecure.SHA1()
-    /// False once an object was rolled back or the object count in the header no longer holds:
-    /// the trailer is then recomputed from the file in `finish()`.
-    private var runningChecksumValid = true
     private let announcedCount: UInt32
     private(set) var offset: UInt64 = 0
     private var entries: [PackIndexEntry] = []
     private var objectCRC: UInt32 = 0
     private var done = false
 
-    /// Where an object starts, for `rollBack(to:)`.
+    /// Where an object starts.
     struct Mark {
         fileprivate let offset: UInt64
         fileprivate let entryCount: Int
@@ -90,14 +88,6 @@ final class PackWriter {
 
     func mark() -> Mark { Mark(offset: offset, entryCount: entries.count) }
 
-    /// Appends the blob read from `source` (`size` bytes, positioned at its start), stored or
-    /// deflated as a sample of it suggests. Its id is given afterwards with `record(id:for:)`,
-    /// since it is usually still being computed while the bytes go out.
-    func appendBlob(from source: Int32, size: UInt64, name: String, progress: (Int) -> Void) throws -> Mark {
-        var reader = FileBytes(fd: source, name: name)
-        return try appendBlob(from: &reader, size: size, name: name, progress: progress)
-    }
-
     /// Appends a blob already in memory whose id is known.
     func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID) throws {
         var reader = MemoryBytes(bytes: bytes)
@@ -129,19 +119,6 @@ final class PackWriter {
         entries[mark.entryCount].id = id
     }
 
-    /// Drops everything appended since `mark` (an object that turned out to exist already).
-    /// The next object overwrites it; `finish()` cuts the file to what was kept, so the space
-    /// reserved up front stays reserved meanwhile.
-    func rollBack(to mark: Mark) throws {
-        used = 0
-        guard lseek(fd, off_t(mark.offset), SEEK_SET) >= 0 else {
-            throw Self.error("cannot rewind the temporary pack", errno: errno)
-        }
-        offset = mark.offset
-        entries.removeSubrange(mark.entryCount...)
-        runningChecksumValid = false
-    }
-
     /// Seals the pack and moves it into place; returns the `.pack` path, or nil (and removes
     /// the temporary file) when no object was written.
     func finish() throws -> URL? {
@@ -150,7 +127,9 @@ final class PackWriter {
             return nil
         }
         let checksum: [UInt8]
-        if runningChecksumValid && announcedCount == entries.count {
+        // Fewer objects than announced (some were stored already): the header's count is
+        // fixed and the trailer recomputed from the file.
+        if announcedCount == entries.count {
             checksum = Array(sha.finalize())
         } else {
             checksum = try rechecksum(count: UInt32(entries.count))
@@ -341,7 +320,7 @@ final class PackWriter {
         if countingCRC {
             objectCRC = UInt32(crc32(uLong(objectCRC), buffer.assumingMemoryBound(to: Bytef.self), uInt(used)))
         }
-        if hashing && runningChecksumValid { sha.update(bufferPointer: bytes) }
+        if hashing { sha.update(bufferPointer: bytes) }
         var written = 0
         while written < used {
             let n = write(fd, buffer + written, used - written)
@@ -439,25 +418,6 @@ private protocol PackSource {
 
 extension PackSource {
     func spreadSamples(count: Int, each: Int) -> [UnsafeRawBufferPointer]? { nil }
-}
-
-/// A file being read from its current position.
-private struct FileBytes: PackSource {
-    let fd: Int32
-    let name: String
-
-    func read(into target: UnsafeMutableRawPointer, count: Int) throws {
-        var got = 0
-        while got < count {
-            let n = Glibc.read(fd, target + got, count - got)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PackWriter.error("cannot read '\(name)'", errno: errno)
-            }
-            if n == 0 { throw PackWriter.error("'\(name)' shrank while it was being stored", errno: 0) }
-            got += n
-        }
-    }
 }
 
 /// A blob already in memory.
