@@ -127,11 +127,7 @@ final class WeightStorageTests: GitTestCase {
         let weights = try writeWeights("v1.safetensors")
         XCTAssertEqual(try add(weights).status, 0)
         // Same size, different bytes: only a comparison with the input would notice.
-        let edit = try Self.run(["python3", "-c", """
-            import numpy as np
-            a = np.load('models/m/params/layer0.weight.npy'); a[3, 3] = 99; np.save('models/m/params/layer0.weight.npy', a)
-            """], in: root)
-        XCTAssertEqual(edit.status, 0, edit.stderr)
+        try editTensor("models/m/params/layer0.weight.npy", "a[3, 3] = 99")
         let refused = try add(weights)
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("uncommitted changes ('models/m/params/layer0.weight.npy')"), refused.stderr)
@@ -148,11 +144,7 @@ final class WeightStorageTests: GitTestCase {
     func testAHandEditedCommitIsHashedAgainNotTrusted() throws {
         let weights = try writeWeights("v1.safetensors")
         XCTAssertEqual(try add(weights).status, 0)
-        let edit = try Self.run(["python3", "-c", """
-            import numpy as np
-            a = np.load('models/m/params/layer1.weight.npy'); a[0, 1] = 5; np.save('models/m/params/layer1.weight.npy', a)
-            """], in: root)
-        XCTAssertEqual(edit.status, 0, edit.stderr)
+        try editTensor("models/m/params/layer1.weight.npy", "a[0, 1] = 5")
         try git("commit", "-q", "-am", "edit a tensor by hand")
         // The committed file no longer matches the manifest's sha256; registering the edited
         // bytes must record their own sha256, not inherit the stale one.
@@ -243,15 +235,17 @@ final class WeightStorageTests: GitTestCase {
 
     func testAnEditedAssembledFileCountsAsAnUncommittedChange() throws {
         XCTAssertEqual(try add(try writeWeights("v1.safetensors"), environment: Self.chunkEnvironment).status, 0)
-        let edit = try Self.run(["python3", "-c", """
-            import numpy as np
-            a = np.load('models/m/params/embedding.npy'); a[1, 1] = 7; np.save('models/m/params/embedding.npy', a)
-            """], in: root)
-        XCTAssertEqual(edit.status, 0, edit.stderr)
+        try editTensor("models/m/params/embedding.npy", "a[1, 1] = 7")
         let refused = try add(try writeWeights("v2.safetensors", bigRow: 3), environment: Self.chunkEnvironment)
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("uncommitted changes ('models/m/params/embedding.npy')"), refused.stderr)
         XCTAssertEqual(try git("tag", "--list", "m@*"), "m@v1.0.0")
+    }
+
+    /// Changes a tensor file in place with numpy, e.g. `editTensor("…/a.npy", "a[0, 1] = 5")`.
+    func editTensor(_ path: String, _ assignment: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let edit = try Self.run(["python3", "-c", "import numpy as np\na = np.load('\(path)'); \(assignment); np.save('\(path)', a)"], in: root)
+        XCTAssertEqual(edit.status, 0, edit.stderr, file: file, line: line)
     }
 
     /// The work-tree embedding as numpy loads it equals the one in `weights`.
