@@ -327,7 +327,7 @@ enum ByteComparison {
         return pages.allSatisfy { $0 & 1 != 0 }
     }
 
-    private static func withMapping<T>(_ fd: Int32, offset: Int, count: Int, _ body: (UnsafeRawPointer) throws -> T) throws -> T {
+    static func withMapping<T>(_ fd: Int32, offset: Int, count: Int, _ body: (UnsafeRawPointer) throws -> T) throws -> T {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let aligned = offset - offset % page
         let length = count + (offset - aligned)

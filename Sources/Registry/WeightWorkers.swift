@@ -21,7 +21,7 @@ struct DoneUnit: @unchecked Sendable {
 
     let kind: Kind
     let bytes: UnsafeRawBufferPointer
-    fileprivate let buffer: Buffer
+    fileprivate let buffer: Buffer?
     fileprivate let cost: Int
 }
 
@@ -133,7 +133,7 @@ final class UnitQueue: @unchecked Sendable {
 
     func release(_ done: DoneUnit) {
         condition.lock()
-        recycle(done.buffer)
+        if let buffer = done.buffer { recycle(buffer) }
         inFlight -= done.cost
         condition.broadcast()
         condition.unlock()
@@ -146,7 +146,7 @@ final class UnitQueue: @unchecked Sendable {
         condition.broadcast()
         while running > 0 { condition.wait() }
         for result in finished.values {
-            if case .success(let done) = result { recycle(done.buffer) }
+            if case .success(let done) = result, let buffer = done.buffer { recycle(buffer) }
         }
         finished.removeAll()
         condition.unlock()
@@ -181,6 +181,15 @@ final class UnitQueue: @unchecked Sendable {
     private func process(_ unit: Unit) throws -> DoneUnit {
         let plan = plans[unit.tensor]
         let count = unit.range.count
+        // Most tensors of a new version equal the old ones: hash those where the page cache
+        // holds them, without copying them into a buffer first.
+        var digest: String?
+        if let expected = unit.previousSHA256, unit.chunk == nil {
+            digest = try Self.sha256(plan, range: unit.range)
+            if digest == expected {
+                return DoneUnit(kind: .unchanged, bytes: UnsafeRawBufferPointer(start: nil, count: 0), buffer: nil, cost: cost(unit))
+            }
+        }
         let buffer = try obtain(cost(unit))
         do {
             let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
@@ -199,12 +208,12 @@ final class UnitQueue: @unchecked Sendable {
                 return DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
             }
 
-            var hasher = SHA256()
-            hasher.update(bufferPointer: bytes)
-            let sha256 = ContentHash.hex(hasher.finalize())
-            if let expected = unit.previousSHA256, expected == sha256 {
-                return DoneUnit(kind: .unchanged, bytes: bytes, buffer: buffer, cost: cost(unit))
-            }
+            // The same bytes: the source is checked unchanged once everything is read.
+            let sha256 = digest ?? {
+                var hasher = SHA256()
+                hasher.update(bufferPointer: bytes)
+                return ContentHash.hex(hasher.finalize())
+            }()
             let blob = try ObjectDatabase.hash(blob: bytes)
             var statistics = TensorStatistics.Accumulator()
             let bodyStart = min(plan.header.headerLength, count)
@@ -223,6 +232,26 @@ final class UnitQueue: @unchecked Sendable {
             condition.unlock()
             throw error
         }
+    }
+
+    /// SHA-256 of `range` of the planned .npy, read through a memory map of the source.
+    private static func sha256(_ plan: TensorPlan, range: Range<Int>) throws -> String {
+        var hasher = SHA256()
+        var position = range.lowerBound
+        if position < plan.prefix.count {
+            let end = min(plan.prefix.count, range.upperBound)
+            plan.prefix[position..<end].withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            position = end
+        }
+        if position < range.upperBound {
+            let fd = open(plan.source.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            try ByteComparison.withMapping(fd, offset: plan.sourceOffset + position - plan.prefix.count, count: range.upperBound - position) {
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(start: $0, count: range.upperBound - position))
+            }
+        }
+        return ContentHash.hex(hasher.finalize())
     }
 
     /// A spare buffer of at least `count` bytes, or a new one.
