@@ -165,6 +165,7 @@ def main():
     parser.add_argument("--changed", type=int, default=4)
     parser.add_argument("--tools", default="mv,git,git-lfs,dvc")
     parser.add_argument("--skip-real", action="store_true", help="skip workload (c)")
+    parser.add_argument("--runs", type=int, default=1, help="rounds; the median is printed")
     args = parser.parse_args()
     mv = os.path.abspath(args.mv)
     tools = [t for t in args.tools.split(",") if t == "mv" or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]
@@ -176,29 +177,38 @@ def main():
         workloads.append(("npy-folder", *npy_folder(args.mib, args.tensors, args.changed)))
         if not args.skip_real:
             workloads.append(("all-MiniLM-L6-v2", *minilm(work)))
+        samples = {}
+        # Rounds interleave the tools, so a slow spell of the machine hits all of them.
+        for round_ in range(args.runs):
+            for label, first, second in workloads:
+                for tool in tools:
+                    repo = os.path.join(work, f"{label}-{tool}")
+                    os.makedirs(repo)
+                    run(TOOLS[tool]["init"].format(mv=mv), repo, env)
+                    for step, file in (("first version", first), ("next version", second)):
+                        before = du(os.path.join(repo, store_dir(tool, repo)))
+                        if callable(file):
+                            file = file(repo)
+                        settle(file)
+                        command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[tool]["add"]
+                        seconds, rss = run(command.format(mv=mv, file=file), repo, env)
+                        growth = du(os.path.join(repo, store_dir(tool, repo))) - before
+                        samples.setdefault((label, step, tool), []).append((seconds, rss, growth))
+                    shutil.rmtree(repo, ignore_errors=True)
         results = []
-        for label, first, second in workloads:
-            for tool in tools:
-                repo = os.path.join(work, f"{label}-{tool}")
-                os.makedirs(repo)
-                run(TOOLS[tool]["init"].format(mv=mv), repo, env)
-                for step, file in (("first version", first), ("next version", second)):
-                    before = du(os.path.join(repo, store_dir(tool, repo)))
-                    if callable(file):
-                        file = file(repo)
-                    settle(file)
-                    command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[tool]["add"]
-                    seconds, rss = run(command.format(mv=mv, file=file), repo, env)
-                    growth = du(os.path.join(repo, store_dir(tool, repo))) - before
-                    results.append((label, step, tool, seconds, rss, growth))
-                shutil.rmtree(repo, ignore_errors=True)
+        for (label, step, tool), runs in samples.items():
+            times = sorted(r[0] for r in runs)
+            results.append((label, step, tool, times[len(times) // 2], max(r[1] for r in runs), runs[-1][2],
+                            times[0], times[-1]))
         size = os.path.getsize(workloads[0][1]) / 2**20
         print(f"synthetic model: {size:.0f} MiB float32 safetensors, {args.tensors} tensors; next version changes {args.changed}")
-        print(f"{'workload':<18}{'step':<15}{'tool':<9}{'wall s':>8}{'RSS MiB':>9}{'growth MiB':>12}{'peer/mv':>9}")
-        for label, step, tool, seconds, rss, growth in results:
+        print(f"median of {args.runs} run(s); min-max in brackets")
+        print(f"{'workload':<18}{'step':<15}{'tool':<9}{'wall s':>8}{'(min-max)':>14}{'RSS MiB':>9}{'growth MiB':>12}{'peer/mv':>9}")
+        for label, step, tool, seconds, rss, growth, low, high in results:
             mine = next(r for r in results if r[0] == label and r[1] == step and r[2] == "mv")
             ratio = f"{seconds / mine[3]:.1f}x" if tool != "mv" else ""
-            print(f"{label:<18}{step:<15}{tool:<9}{seconds:>8.2f}{rss:>9.0f}{growth / 2**20:>12.1f}{ratio:>9}")
+            spread = f"({low:.2f}-{high:.2f})"
+            print(f"{label:<18}{step:<15}{tool:<9}{seconds:>8.2f}{spread:>14}{rss:>9.0f}{growth / 2**20:>12.1f}{ratio:>9}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
