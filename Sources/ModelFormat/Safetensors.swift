@@ -281,16 +281,6 @@ public enum SafetensorsWriter {
         try writeFile(prefix: prefix, bodies: entries.map { ($0.url, $0.header) }, to: destination)
     }
 
-    /// Reproduces a safetensors file from its original header bytes (as stored by `mv add`)
-    /// and the tensors' .npy files in data-offset order: byte for byte the file imported.
-    public static func write(originalHeader: Data, bodiesInDataOrder npyFiles: [URL], to destination: URL) throws {
-        var prefix = Data()
-        let length = UInt64(originalHeader.count)
-        for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
-        prefix.append(originalHeader)
-        try writeFile(prefix: prefix, bodies: try npyFiles.map { ($0, try NpyHeader.read(fileAt: $0)) }, to: destination)
-    }
-
     private static func writeFile(prefix: Data, bodies: [(url: URL, header: NpyHeader)], to destination: URL) throws {
         try TensorFileIO.writeAtomically(to: destination) { output in
             try TensorFileIO.write(output, prefix, url: destination)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Git
 import ModelFormat
@@ -73,8 +74,15 @@ extension Registry {
     public func export(_ reference: String, model hint: String? = nil, format: ExportFormat, to output: URL, force: Bool) throws -> (ResolvedVersion, Int) {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
-        try verifyTensors(content)
         let fileManager = FileManager.default
+        if format == .safetensors, fileManager.fileExists(atPath: output.path), !force {
+            throw MVError("'\(output.path)' exists", hint: "choose another path, or pass --force to replace it")
+        }
+        if format == .safetensors, let original = try originalLayout(content) {
+            try streamOriginalSafetensors(content, original, to: output)
+            return (resolved, content.manifest.params.count)
+        }
+        try verifyTensors(content)
         let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
         var done: Int64 = 0
         func advance(_ record: Manifest.TensorRecord) {
@@ -93,9 +101,6 @@ extension Registry {
                 advance(record)
             }
         case .safetensors:
-            if fileManager.fileExists(atPath: output.path), !force {
-                throw MVError("'\(output.path)' exists", hint: "choose another path, or pass --force to replace it")
-            }
             let staging = try makeStagingFolder()
             defer { try? fileManager.removeItem(at: staging) }
             var npyFiles: [String: URL] = [:]
@@ -106,23 +111,16 @@ extension Registry {
                 npyFiles[record.name] = url
                 advance(record)
             }
+            // Not imported from one safetensors file: a fresh header, laid out as the
+            // reference writer does.
             do {
-                if let original = try originalSafetensors(content, npyFiles: npyFiles) {
-                    try SafetensorsWriter.write(originalHeader: original.header, bodiesInDataOrder: original.bodies, to: output)
-                    // Earlier imports also recorded the whole file's sha256: check it when present.
-                    if let expected = original.sha256, try ContentHash.sha256(fileAt: output) != expected {
-                        try? fileManager.removeItem(at: output)
-                        throw MVError("the safetensors file rebuilt for \(resolved.label) does not match the sha256 of the file imported; nothing was written")
-                    }
-                } else {
-                    let tensors = content.manifest.params.compactMap { record in npyFiles[record.name].map { (name: record.name, npyFile: $0) } }
-                    let dtypes = Dictionary(content.manifest.params.compactMap { record in
-                        DType(rawValue: record.dtype).map { (record.name, $0) }
-                    }, uniquingKeysWith: { $1 })
-                    try SafetensorsWriter.write(tensors: tensors, metadata: ["format": "pt", "mv_model": resolved.model.value,
-                                                                            "mv_version": content.manifest.version],
-                                                dtypes: dtypes, to: output)
-                }
+                let tensors = content.manifest.params.compactMap { record in npyFiles[record.name].map { (name: record.name, npyFile: $0) } }
+                let dtypes = Dictionary(content.manifest.params.compactMap { record in
+                    DType(rawValue: record.dtype).map { (record.name, $0) }
+                }, uniquingKeysWith: { $1 })
+                try SafetensorsWriter.write(tensors: tensors, metadata: ["format": "pt", "mv_model": resolved.model.value,
+                                                                        "mv_version": content.manifest.version],
+                                            dtypes: dtypes, to: output)
             } catch let error as MVError {
                 throw error
             } catch {
@@ -130,6 +128,78 @@ extension Registry {
             }
         }
         return (resolved, content.manifest.params.count)
+    }
+
+    /// The stored header and the tensors in the order of their bytes, when the version holds
+    /// exactly the tensors of the safetensors file it was imported from.
+    private func originalLayout(_ content: VersionContent) throws -> (header: Data, order: [Manifest.TensorRecord], sha256: String?)? {
+        guard let source = content.manifest.source, source["format"]?.stringValue == "safetensors",
+              let headerFile = source["header"]?.stringValue, case let .list(order)? = source["data_order"] else { return nil }
+        let names = order.compactMap(\.stringValue)
+        let records = Dictionary(content.manifest.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        guard Set(names) == Set(records.keys), names.count == records.count,
+              let entry = try repository.tree(content.folderTree).entry(atPath: headerFile) else { return nil }
+        return (try repository.objects.readBlob(entry.id), names.compactMap { records[$0] }, source["sha256"]?.stringValue)
+    }
+
+    /// Writes the imported file back straight from the blobs — header, then each tensor's
+    /// bytes after its .npy header — checking every tensor's SHA-256 on the way, one blob in
+    /// memory at a time. Nothing appears at `output` unless every check passed.
+    private func streamOriginalSafetensors(_ content: VersionContent, _ original: (header: Data, order: [Manifest.TensorRecord], sha256: String?),
+                                           to output: URL) throws {
+        let fileManager = FileManager.default
+        let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).mv-\(UUID().uuidString)")
+        guard fileManager.createFile(atPath: temporary.path, contents: nil), let handle = try? FileHandle(forWritingTo: temporary) else {
+            throw MVError("cannot write '\(output.path)'", hint: "check that its folder exists and is writable")
+        }
+        var moved = false
+        defer {
+            try? handle.close()
+            if !moved { try? fileManager.removeItem(at: temporary) }
+        }
+        let total = Int64(original.order.map(\.bytes).reduce(0, +))
+        var done: Int64 = 0
+        var fileHasher = SHA256()
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            try handle.write(contentsOf: bytes)
+            if original.sha256 != nil { fileHasher.update(bufferPointer: bytes) }
+        }
+        var prefix = Data()
+        for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: UInt64(original.header.count) >> (8 * UInt64(i)))) }
+        prefix.append(original.header)
+        try prefix.withUnsafeBytes { try write($0) }
+        for record in original.order {
+            guard let blobs = content.tensorBlobs[record.name] else { throw MVError("\(content.resolved.label) has no tensor '\(record.name)'") }
+            var hasher = SHA256()
+            var skip: Int?
+            for blob in blobs {
+                try repository.objects.withBlobBytes(blob) { bytes in
+                    hasher.update(bufferPointer: bytes)
+                    if skip == nil {
+                        do {
+                            skip = try NpyHeader.parse(prefix: Data(bytes.prefix(1 << 16)), fileName: record.file, fileSize: nil).headerLength
+                        } catch {
+                            throw MVError("tensor '\(record.name)' of \(content.resolved.label) is not a valid .npy: \(error)")
+                        }
+                    }
+                    let start = min(skip ?? 0, bytes.count)
+                    try write(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                    skip = (skip ?? 0) - start
+                }
+            }
+            guard ContentHash.hex(hasher.finalize()) == record.sha256 else {
+                throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered; nothing was written")
+            }
+            done += Int64(record.bytes)
+            progress?(done, total, "exporting")
+        }
+        if let expected = original.sha256, ContentHash.hex(fileHasher.finalize()) != expected {
+            throw MVError("the safetensors file rebuilt for \(content.resolved.label) does not match the sha256 of the file imported; nothing was written")
+        }
+        try handle.close()
+        if fileManager.fileExists(atPath: output.path) { try fileManager.removeItem(at: output) }
+        try fileManager.moveItem(at: temporary, to: output)
+        moved = true
     }
 
     /// Like `ensureClean`, but a folder that only holds an earlier `mv checkout` (staged,
@@ -149,18 +219,6 @@ extension Registry {
             if let staged, versionTrees.contains(staged) { return }
         }
         try ensureClean(model, action: "a checkout would overwrite them")
-    }
-
-    /// The header and body order of an imported safetensors file, when the version holds
-    /// exactly the tensors it was imported with.
-    private func originalSafetensors(_ content: VersionContent, npyFiles: [String: URL]) throws -> (header: Data, bodies: [URL], sha256: String?)? {
-        guard let source = content.manifest.source, source["format"]?.stringValue == "safetensors",
-              let headerFile = source["header"]?.stringValue,
-              case let .list(order)? = source["data_order"] else { return nil }
-        let names = order.compactMap(\.stringValue)
-        guard Set(names) == Set(npyFiles.keys), names.count == npyFiles.count,
-              let entry = try repository.tree(content.folderTree).entry(atPath: headerFile) else { return nil }
-        return (try repository.objects.readBlob(entry.id), names.compactMap { npyFiles[$0] }, source["sha256"]?.stringValue)
     }
 
     /// `mv verify`: re-hashes every tensor of a version from Git objects; returns each

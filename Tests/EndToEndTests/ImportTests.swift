@@ -121,6 +121,12 @@ final class ImportTests: GitTestCase {
         let export = try mv("export", "HEAD", "--model", "m", "--format", "npy", "-o", "out")
         XCTAssertNotEqual(export.status, 0)
         XCTAssertTrue(export.stderr.contains("tensor 'ids'"), export.stderr)
+        // Streamed safetensors export checks each tensor on the way and leaves nothing behind.
+        let streamed = try mv("export", "HEAD", "--model", "m", "--format", "safetensors", "-o", "out.safetensors")
+        XCTAssertNotEqual(streamed.status, 0)
+        XCTAssertTrue(streamed.stderr.contains("tensor 'ids'") && streamed.stderr.contains("nothing was written"), streamed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("out.safetensors").path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".out.safetensors") }, [])
     }
 
     func testBadWeightsAreRefusedWithoutAnyChange() throws {
