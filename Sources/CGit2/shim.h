@@ -3,6 +3,7 @@
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
+#include <malloc.h>
 
 /* git_libgit2_opts is C-variadic, which Swift cannot call: one fixed-signature wrapper per option mv sets. */
 static inline int mv_git_set_fsync_gitdir(int enabled) {
@@ -28,6 +29,12 @@ static inline int mv_git_set_mwindow_size(size_t bytes) {
 
 static inline int mv_git_set_mwindow_mapped_limit(size_t bytes) {
     return git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, bytes);
+}
+
+/* libgit2 mallocs a buffer per packed blob it reads; these keep such blocks in the heap. */
+static inline void mv_malloc_reuse_large_blocks(int mmap_threshold, int trim_threshold) {
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
 
 #endif
