@@ -1,4 +1,5 @@
 import CGit2
+import CZlib
 import Foundation
 
 /// A blob held in memory together with its id, as computed by `ObjectDatabase.hash(blob:)`.
@@ -7,6 +8,28 @@ public struct HashedBlob: @unchecked Sendable {
     public let id: ObjectID
     /// Owned by whoever made the blob; must stay valid until it is added to a pack.
     public let bytes: UnsafeRawBufferPointer
+    /// Adler-32 and per-block CRC-32 of the bytes as a stored zlib stream lays them out,
+    /// computed on the hashing thread so the packing thread only copies.
+    let checksums: StoredChecksums
+}
+
+/// What a stored-deflate pack entry needs besides the bytes: the zlib trailer's Adler-32 and
+/// the CRC-32 of each ≤ 65,535-byte block (combined with the block headers' into the idx CRC).
+struct StoredChecksums: Sendable {
+    let adler32: UInt32
+    let blockCRCs: [UInt32]
+
+    init(of bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count > 0 else {
+            adler32 = 1
+            blockCRCs = []
+            return
+        }
+        adler32 = UInt32(CZlib.adler32(CZlib.adler32(0, nil, 0), base, uInt(bytes.count)))
+        blockCRCs = stride(from: 0, to: bytes.count, by: PackWriter.storedBlockSize).map { offset in
+            UInt32(crc32(0, base + offset, uInt(min(PackWriter.storedBlockSize, bytes.count - offset))))
+        }
+    }
 }
 
 extension ObjectDatabase {
@@ -16,7 +39,7 @@ extension ObjectDatabase {
         var oid = git_oid()
         try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
                   "hashing a blob of \(bytes.count) bytes")
-        return HashedBlob(id: ObjectID(oid), bytes: bytes)
+        return HashedBlob(id: ObjectID(oid), bytes: bytes, checksums: StoredChecksums(of: bytes))
     }
 }
 
@@ -60,7 +83,7 @@ public final class BlobPack {
     @discardableResult
     public func add(_ blob: HashedBlob) throws -> Bool {
         guard !contains(blob.id) else { return false }
-        try writer.appendBlob(blob.bytes, id: blob.id)
+        try writer.appendBlob(blob.bytes, id: blob.id, checksums: blob.checksums)
         added.insert(blob.id)
         writtenBytes += UInt64(blob.bytes.count)
         return true

@@ -89,8 +89,11 @@ final class PackWriter {
     func mark() -> Mark { Mark(offset: offset, entryCount: entries.count) }
 
     /// Appends a blob already in memory whose id is known.
-    func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID) throws {
+    func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums? = nil) throws {
         var reader = MemoryBytes(bytes: bytes)
+        if let checksums, let samples = reader.spreadSamples(count: 4, each: Self.sampleSize / 4), !Self.deflatesWell(samples) {
+            return try appendStored(bytes, id: id, checksums: checksums)
+        }
         let mark = try appendBlob(from: &reader, size: UInt64(bytes.count), name: id.description, progress: { _ in })
         record(id: id, for: mark)
     }
@@ -112,6 +115,37 @@ final class PackWriter {
         try flush(countingCRC: true)
         entries.append(PackIndexEntry(id: ObjectID(git_oid()), crc32: objectCRC, offset: start.offset))
         return start
+    }
+
+    /// A stored object whose checksums were computed elsewhere: this thread only copies the
+    /// bytes, folding the blocks' CRCs into the object's with `crc32_combine`.
+    private func appendStored(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return try appendBlob(bytes, id: id, checksums: nil) }
+        try flush(countingCRC: false)
+        let start = mark()
+        var crc = crc32(0, nil, 0)
+        func emit(_ piece: [UInt8]) {
+            put(piece)
+            crc = piece.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+        }
+        emit(Self.objectHeader(type: 3, size: UInt64(bytes.count)))
+        emit([0x78, 0x01])
+        var offset = 0
+        for blockCRC in checksums.blockCRCs {
+            let count = min(Self.storedBlockSize, bytes.count - offset)
+            if used + 5 + count > Self.bufferCapacity { try flush(countingCRC: false) }
+            let length = UInt16(count)
+            emit([offset + count == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)])
+            (buffer + used).copyMemory(from: base + offset, byteCount: count)
+            used += count
+            crc = crc32_combine(crc, uLong(blockCRC), off_t(count))
+            offset += count
+        }
+        guard offset == bytes.count else { throw Self.error("internal error: block checksums do not cover the blob", errno: 0) }
+        if used + 4 > Self.bufferCapacity { try flush(countingCRC: false) }
+        emit(withUnsafeBytes(of: checksums.adler32.bigEndian) { Array($0) })
+        try flush(countingCRC: false)
+        entries.append(PackIndexEntry(id: id, crc32: UInt32(crc), offset: start.offset))
     }
 
     /// Names the object appended at `mark` once its id is known.
@@ -173,6 +207,10 @@ final class PackWriter {
     /// Type and size as git's pack object header: 3 type bits and 4 size bits, then 7 size
     /// bits per byte, the top bit saying another byte follows.
     private func putObjectHeader(type: UInt8, size: UInt64) {
+        put(Self.objectHeader(type: type, size: size))
+    }
+
+    private static func objectHeader(type: UInt8, size: UInt64) -> [UInt8] {
         var remaining = size >> 4
         var byte = (type << 4) | UInt8(size & 0x0F)
         var bytes: [UInt8] = []
@@ -182,7 +220,7 @@ final class PackWriter {
             remaining >>= 7
         }
         bytes.append(byte)
-        put(bytes)
+        return bytes
     }
 
     private func readSample<Source: PackSource>(from source: inout Source, size: UInt64) throws -> Int {

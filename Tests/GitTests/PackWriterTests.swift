@@ -104,6 +104,11 @@ final class PackWriterTests: GitTestCase {
         try git("fsck", "--strict", "--no-dangling")
         let packs = try packFiles()
         XCTAssertEqual(packs.count, 1)
+        // The index, CRC-32s included, is byte for byte the one git computes from the pack.
+        let gitIndex = root.appendingPathComponent("by-git.idx")
+        try git("index-pack", "-o", gitIndex.path, packs[0].path)
+        XCTAssertEqual(try Data(contentsOf: gitIndex),
+                       try Data(contentsOf: packs[0].deletingPathExtension().appendingPathExtension("idx")))
         let verify = try git("verify-pack", "-v", packs[0].path)
         func packedSize(_ id: ObjectID) throws -> Int {
             let line = try XCTUnwrap(verify.split(separator: "\n").first { $0.hasPrefix(id.description) })
