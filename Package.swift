@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets depend only downward: CGit2, CZlib <- Git <- Registry <- mv, with ModelFormat and
+// Targets depend only downward: CGit2, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat and
 // Learning beside Git as leaves the Registry (domain) layer combines.
 let package = Package(
     name: "mv",
@@ -19,9 +19,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // zlib-compatible CRC-32 / Adler-32 with PCLMULQDQ and AVX2 for the pack writer.
+        .target(name: "CChecksum", linkerSettings: [.linkedLibrary("z")]),
         // Crypto: plain SHA-1 for pack and index trailers (object ids stay on libgit2's sha1dc).
         .target(name: "Git", dependencies: [
-            "CGit2", "CZlib",
+            "CGit2", "CZlib", "CChecksum",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ModelFormat", dependencies: [
@@ -36,10 +38,10 @@ let package = Package(
         ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport", "CChecksum", "CZlib"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -37,4 +37,12 @@ static inline void mv_malloc_reuse_large_blocks(int mmap_threshold, int trim_thr
     mallopt(M_TRIM_THRESHOLD, trim_threshold);
 }
 
+/* Linux's sync_file_range, which Glibc's Swift module hides (it needs _GNU_SOURCE). */
+extern int sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags);
+
+/* Starts writing back dirty pages of a range without waiting (SYNC_FILE_RANGE_WRITE). */
+static inline int mv_start_writeback(int fd, long long offset, long long nbytes) {
+    return sync_file_range(fd, offset, nbytes, 2);
+}
+
 #endif

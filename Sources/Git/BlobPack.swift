@@ -1,5 +1,5 @@
+import CChecksum
 import CGit2
-import CZlib
 import Foundation
 
 /// A blob held in memory together with its id, as computed by `ObjectDatabase.hash(blob:)`.
@@ -20,14 +20,14 @@ struct StoredChecksums: Sendable {
     let blockCRCs: [UInt32]
 
     init(of bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), bytes.count > 0 else {
+        guard let base = bytes.baseAddress, bytes.count > 0 else {
             adler32 = 1
             blockCRCs = []
             return
         }
-        adler32 = UInt32(CZlib.adler32(CZlib.adler32(0, nil, 0), base, uInt(bytes.count)))
+        adler32 = mv_adler32(1, base, bytes.count)
         blockCRCs = stride(from: 0, to: bytes.count, by: PackWriter.storedBlockSize).map { offset in
-            UInt32(crc32(0, base + offset, uInt(min(PackWriter.storedBlockSize, bytes.count - offset))))
+            mv_crc32(0, base + offset, min(PackWriter.storedBlockSize, bytes.count - offset))
         }
     }
 }

@@ -53,3 +53,58 @@ enum PackIndex {
         withUnsafeBytes(of: value.bigEndian) { data.append(contentsOf: $0) }
     }
 }
+
+extension PackIndex {
+    /// A version 2 `.idx` read into memory, for finding where an object starts in its pack.
+    /// Anything malformed makes `open` return nil: callers then fall back to libgit2.
+    struct File {
+        let packURL: URL
+        private let data: Data
+        private let count: Int
+
+        static func open(_ url: URL) -> File? {
+            guard let data = try? Data(contentsOf: url, options: .alwaysMapped), data.count >= 8 + 256 * 4 + 40,
+                  Array(data.prefix(4)) == PackIndex.magic, File.bigEndian32(data, at: 4) == 2 else { return nil }
+            let count = Int(File.bigEndian32(data, at: 8 + 255 * 4))
+            // Ids, CRCs and 4-byte offsets, then the two trailing checksums at least.
+            guard data.count >= 8 + 256 * 4 + count * 28 + 40 else { return nil }
+            return File(packURL: url.deletingPathExtension().appendingPathExtension("pack"), data: data, count: count)
+        }
+
+        /// Where `id` starts in the pack, or nil when this index does not list it.
+        func offset(of id: ObjectID) -> UInt64? {
+            let target = id.bytes
+            let first = Int(target[0])
+            var low = first == 0 ? 0 : Int(Self.bigEndian32(data, at: 8 + (first - 1) * 4))
+            var high = Int(Self.bigEndian32(data, at: 8 + first * 4))
+            guard low <= high, high <= count else { return nil }
+            let ids = 8 + 256 * 4
+            while low < high {
+                let middle = (low + high) / 2
+                var order = 0
+                for index in 0..<20 {
+                    let stored: UInt8 = data[data.startIndex + ids + middle * 20 + index]
+                    if stored != target[index] {
+                        order = stored < target[index] ? -1 : 1
+                        break
+                    }
+                }
+                if order == 0 {
+                    let small = Self.bigEndian32(data, at: ids + count * 24 + middle * 4)
+                    guard small & 0x8000_0000 != 0 else { return UInt64(small) }
+                    let large = ids + count * 28 + Int(small & 0x7FFF_FFFF) * 8
+                    guard large + 8 <= data.count - 40 else { return nil }
+                    return UInt64(Self.bigEndian32(data, at: large)) << 32 | UInt64(Self.bigEndian32(data, at: large + 4))
+                }
+                if order < 0 { low = middle + 1 } else { high = middle }
+            }
+            return nil
+        }
+
+        private static func bigEndian32(_ data: Data, at offset: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { (value: UInt32, index: Int) -> UInt32 in
+                value << 8 | UInt32(data[data.startIndex + offset + index] as UInt8)
+            }
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import CChecksum
 import CGit2
 import CZlib
 import Crypto
@@ -28,6 +29,8 @@ final class PackWriter {
     static let compressWhenRatioBelow = 0.9
     private static let bufferCapacity = 16 * (storedBlockSize + 5) + 64
     private static let readChunk = 1 << 20
+    /// Stored blocks handed to one `writev` (two pieces each, well under IOV_MAX).
+    private static let blocksPerWrite = 256
 
     let packDirectory: URL
     private let tempURL: URL
@@ -35,11 +38,15 @@ final class PackWriter {
     private let buffer: UnsafeMutableRawPointer
     private var used = 0
     private let input: UnsafeMutableRawPointer
+    /// Block headers of one `writev` of a stored blob.
+    private let blockHeaders: UnsafeMutableRawPointer
     private var sha = Insecure.SHA1()
     private let announcedCount: UInt32
     private(set) var offset: UInt64 = 0
     private var entries: [PackIndexEntry] = []
     private var objectCRC: UInt32 = 0
+    /// End of the range already handed to the disk by `startWriteback`.
+    private var writebackStart: UInt64 = 0
     private var done = false
 
     /// Where an object starts.
@@ -62,6 +69,7 @@ final class PackWriter {
         tempURL = url
         buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 4096)
         input = .allocate(byteCount: Self.readChunk, alignment: 4096)
+        blockHeaders = .allocate(byteCount: Self.blocksPerWrite * 5, alignment: 16)
         announcedCount = UInt32(clamping: expectedObjects)
 
         // Reserving the space up front lets ext4 allocate one extent instead of block by block
@@ -79,6 +87,7 @@ final class PackWriter {
         discard()
         buffer.deallocate()
         input.deallocate()
+        blockHeaders.deallocate()
     }
 
     /// Bytes a blob of `size` takes in the pack when stored: header, zlib framing, blocks.
@@ -117,32 +126,51 @@ final class PackWriter {
         return start
     }
 
-    /// A stored object whose checksums were computed elsewhere: this thread only copies the
-    /// bytes, folding the blocks' CRCs into the object's with `crc32_combine`.
+    /// A stored object whose checksums were computed elsewhere: this thread only hashes the
+    /// pack and hands the blob's own memory to `writev` between the block headers (no copy),
+    /// folding the blocks' CRCs into the object's with `crc32_combine`.
     private func appendStored(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return try appendBlob(bytes, id: id, checksums: nil) }
         try flush(countingCRC: false)
         let start = mark()
-        var crc = crc32(0, nil, 0)
+        var crc: UInt32 = 0
         func emit(_ piece: [UInt8]) {
             put(piece)
-            crc = piece.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+            crc = piece.withUnsafeBufferPointer { mv_crc32(crc, $0.baseAddress, $0.count) }
         }
         emit(Self.objectHeader(type: 3, size: UInt64(bytes.count)))
         emit([0x78, 0x01])
-        var offset = 0
-        for blockCRC in checksums.blockCRCs {
-            let count = min(Self.storedBlockSize, bytes.count - offset)
-            if used + 5 + count > Self.bufferCapacity { try flush(countingCRC: false) }
-            let length = UInt16(count)
-            emit([offset + count == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)])
-            (buffer + used).copyMemory(from: base + offset, byteCount: count)
-            used += count
-            crc = crc32_combine(crc, uLong(blockCRC), off_t(count))
-            offset += count
+        try flush(countingCRC: false)
+        guard checksums.blockCRCs.count == (bytes.count + Self.storedBlockSize - 1) / Self.storedBlockSize else {
+            throw Self.error("internal error: block checksums do not cover the blob", errno: 0)
         }
-        guard offset == bytes.count else { throw Self.error("internal error: block checksums do not cover the blob", errno: 0) }
-        if used + 4 > Self.bufferCapacity { try flush(countingCRC: false) }
+        var offset = 0
+        var block = 0
+        while offset < bytes.count {
+            var pieces: [iovec] = []
+            var batchBytes = 0
+            for slot in 0..<Self.blocksPerWrite where offset < bytes.count {
+                let count = min(Self.storedBlockSize, bytes.count - offset)
+                let length = UInt16(count)
+                let header = blockHeaders + slot * 5
+                for (index, byte) in [offset + count == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8),
+                                      UInt8(~length & 0xFF), UInt8(~length >> 8)].enumerated() {
+                    header.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
+                }
+                crc = mv_crc32(crc, header, 5)
+                crc = UInt32(crc32_combine(uLong(crc), uLong(checksums.blockCRCs[block]), off_t(count)))
+                sha.update(bufferPointer: UnsafeRawBufferPointer(start: header, count: 5))
+                sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + offset, count: count))
+                pieces.append(iovec(iov_base: header, iov_len: 5))
+                pieces.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: base + offset), iov_len: count))
+                batchBytes += 5 + count
+                offset += count
+                block += 1
+            }
+            try writeAll(&pieces)
+            self.offset += UInt64(batchBytes)
+            startWriteback()
+        }
         emit(withUnsafeBytes(of: checksums.adler32.bigEndian) { Array($0) })
         try flush(countingCRC: false)
         entries.append(PackIndexEntry(id: id, crc32: UInt32(crc), offset: start.offset))
@@ -282,7 +310,7 @@ final class PackWriter {
             if count > fromSample {
                 try source.read(into: target + fromSample, count: count - fromSample)
             }
-            adler = adler32(adler, target.assumingMemoryBound(to: Bytef.self), uInt(count))
+            adler = uLong(mv_adler32(UInt32(adler), target, count))
             used += count
             remaining -= UInt64(count)
             progress(count)
@@ -356,7 +384,7 @@ final class PackWriter {
         guard used > 0 else { return }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: used)
         if countingCRC {
-            objectCRC = UInt32(crc32(uLong(objectCRC), buffer.assumingMemoryBound(to: Bytef.self), uInt(used)))
+            objectCRC = mv_crc32(objectCRC, buffer, used)
         }
         if hashing { sha.update(bufferPointer: bytes) }
         var written = 0
@@ -370,6 +398,41 @@ final class PackWriter {
         }
         offset += UInt64(used)
         used = 0
+        startWriteback()
+    }
+
+    /// Hands every full 8 MiB written so far to the disk without waiting, so the fsync in
+    /// `finish()` has little left to do (512 MiB: 0.18 s of fsync after the last write).
+    private func startWriteback() {
+        let step: UInt64 = 8 << 20
+        guard offset - writebackStart >= step else { return }
+        let end = offset / step * step
+        // Best effort: where the call is not supported, fsync simply does all the work.
+        _ = mv_start_writeback(fd, Int64(writebackStart), Int64(end - writebackStart))
+        writebackStart = end
+    }
+
+    /// Writes every piece, resuming after partial writes.
+    private func writeAll(_ pieces: inout [iovec]) throws {
+        var first = 0
+        while first < pieces.count {
+            let n = pieces.withUnsafeBufferPointer { list in
+                writev(fd, list.baseAddress.map { $0 + first }, Int32(list.count - first))
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.error("cannot write the temporary pack", errno: errno)
+            }
+            var left = n
+            while first < pieces.count, left >= pieces[first].iov_len {
+                left -= pieces[first].iov_len
+                first += 1
+            }
+            if left > 0, first < pieces.count {
+                pieces[first].iov_base += left
+                pieces[first].iov_len -= left
+            }
+        }
     }
 
     /// The header with the real object count, and the SHA-1 of the whole file reread from
@@ -429,7 +492,8 @@ final class PackWriter {
             return mkstemp(base)
         }
         guard opened >= 0 else { return nil }
-        return (opened, URL(fileURLWithPath: String(cString: template)))
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return (opened, URL(fileURLWithPath: path))
     }
 
     private func discard() {

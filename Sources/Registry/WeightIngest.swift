@@ -79,7 +79,8 @@ struct WeightIngest {
         for (index, verdict) in verdicts.enumerated() where verdict == true && results[index] == nil {
             let plan = plans[index]
             guard let before = previous[plan.name] else { continue }
-            results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil, inPlace: true)
+            results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil,
+                                            inPlace: before.workFile != nil)
             handled += Int64(plan.size)
         }
         progress?(handled)
@@ -180,12 +181,15 @@ struct WeightIngest {
             && record.dtype == plan.dtype.rawValue && record.shape == plan.header.shape
     }
 
-    /// Whether each tensor's bytes equal its previous version's, compared with the work-tree
-    /// file through memory maps on every core (no hashing: equal bytes are the same blob);
-    /// nil where there is nothing to compare with or the file is not in the page cache.
+    /// Whether each tensor's bytes equal its previous version's, compared through memory maps
+    /// on every core with the work-tree file or else the blob's stored blocks in its pack (no
+    /// hashing: equal bytes are the same blob); nil where there is nothing to compare with or
+    /// it is not in the page cache.
     private func findUnchanged(skipping known: Set<Int>) throws -> [Bool?] {
+        let locator = try? StoredBlobLocator(objects)
         let candidates = plans.indices.filter { index in
-            guard !known.contains(index), let before = previous[plans[index].name], before.workFile != nil else { return false }
+            guard !known.contains(index), let before = previous[plans[index].name],
+                  before.workFile != nil || (locator != nil && plans[index].chunkBytes == nil) else { return false }
             return Self.sameLayout(before.record, plans[index])
         }
         guard !candidates.isEmpty else { return Array(repeating: nil, count: plans.count) }
@@ -200,8 +204,15 @@ struct WeightIngest {
             let index = candidates[position]
             let plan = allPlans[index]
             let outcome = Result { () throws -> Bool? in
-                guard let file = before[plan.name]?.workFile else { return nil }
-                return try ByteComparison.equal(plan, range: 0..<plan.size, workFile: file)
+                guard let tensor = before[plan.name] else { return nil }
+                if let file = tensor.workFile, let same = try ByteComparison.equal(plan, range: 0..<plan.size, workFile: file) {
+                    return same
+                }
+                // The work-tree copy is not in memory (mv writes it around the page cache),
+                // but the pack mv wrote usually is: compare with the stored blob itself.
+                guard tensor.blobs.count == 1, plan.chunkBytes == nil,
+                      let stored = locator?.locate(tensor.blobs[0], size: plan.size) else { return nil }
+                return try ByteComparison.equal(plan, stored: stored)
             }
             verdicts.lock.lock()
             switch outcome {
@@ -304,6 +315,46 @@ enum ByteComparison {
             position += count
         }
         return true
+    }
+
+    /// True when the planned .npy equals the stored blob's content; nil when part of the pack
+    /// is not in the page cache.
+    static func equal(_ plan: TensorPlan, stored: StoredBlob) throws -> Bool? {
+        guard let first = stored.segments.first, let last = stored.segments.last else { return plan.size == 0 }
+        let pack = open(stored.packFile.path, O_RDONLY | O_CLOEXEC)
+        guard pack >= 0 else { return nil }
+        defer { close(pack) }
+        let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
+        defer { close(source) }
+        let prefixCount = plan.prefix.count
+        let sourceCount = plan.size - prefixCount
+        return try withMapping(pack, offset: first.lowerBound, count: last.upperBound - first.lowerBound) { packed -> Bool? in
+            guard isResident(packed, count: last.upperBound - first.lowerBound) else { return nil }
+            return try withMapping(source, offset: plan.sourceOffset, count: max(sourceCount, 1)) { input -> Bool in
+                var content = 0
+                for segment in stored.segments {
+                    var done = 0
+                    while done < segment.count {
+                        let old = packed + (segment.lowerBound - first.lowerBound + done)
+                        let count: Int
+                        let same: Bool
+                        if content < prefixCount {
+                            count = min(segment.count - done, prefixCount - content)
+                            same = plan.prefix[content..<(content + count)].elementsEqual(
+                                UnsafeRawBufferPointer(start: old, count: count))
+                        } else {
+                            count = segment.count - done
+                            same = memcmp(old, input + (content - prefixCount), count) == 0
+                        }
+                        guard same else { return false }
+                        done += count
+                        content += count
+                    }
+                }
+                return content == plan.size
+            }
+        }
     }
 
     /// True when `bytes` equal `bytes.count` bytes of `file` at `offset`.

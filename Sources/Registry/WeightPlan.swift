@@ -8,13 +8,13 @@ import Glibc
 /// too large for Git hosts (GitHub refuses files over 100 MB).
 enum WeightStorage {
     /// Size of one chunk; a partial change to a huge tensor stores only the chunks it touched.
-    static var chunkBytes: Int {
+    static let chunkBytes: Int = {
         // A testing knob: tests exercise chunking without writing 64 MiB tensors.
         if let text = ProcessInfo.processInfo.environment["MV_CHUNK_BYTES"], let value = Int(text), value >= 4096 {
             return value
         }
         return 32 << 20
-    }
+    }()
 
     /// A .npy larger than this is stored in chunks of `chunkBytes`.
     static var chunkThreshold: Int { 2 * chunkBytes }

@@ -265,7 +265,7 @@ final class UnitQueue: @unchecked Sendable {
         }
         condition.unlock()
         let capacity = (max(count, 1) + (1 << 20) - 1) / (1 << 20) * (1 << 20)
-        guard let pointer = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pointer != MAP_FAILED else {
+        guard let pointer = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0), pointer != MAP_FAILED else {
             throw MVError("cannot allocate \(capacity) bytes: \(String(cString: strerror(errno)))")
         }
         return Buffer(pointer: pointer, capacity: capacity)

@@ -114,9 +114,10 @@ struct StageOptions: ParsableArguments {
 enum StageOutput {
     static func print(_ result: StageResult, verb: String, json: Bool) throws {
         if json {
+            let gate: Any = result.gate.map { $0.jsonObject() as [String: Any] } as Any? ?? NSNull()
             try Terminal.json(["model": result.model, "version": result.version, "stage": result.stage,
                                "tag": result.tag ?? NSNull(), "commit": result.commit ?? NSNull(), "previous": result.previous ?? NSNull(),
-                               "changed": result.tag != nil, "gate": result.gate.map { $0.jsonObject() as Any } ?? NSNull()])
+                               "changed": result.tag != nil, "gate": gate])
             return
         }
         if let gate = result.gate, !gate.checks.isEmpty {

@@ -1,5 +1,6 @@
 import Foundation
 import Git
+import ModelFormat
 @testable import Registry
 import TestSupport
 import XCTest
@@ -28,5 +29,46 @@ final class WeightInputTests: GitTestCase {
         Thread.sleep(forTimeInterval: 0.02)
         try Data(repeating: 2, count: 4096).write(to: url)
         XCTAssertNotEqual(InputCache.stamp(url, now: Date().addingTimeInterval(2)), later, "a rewrite with the same size changes the stamp")
+    }
+
+    /// A tensor of a new safetensors file compared with the previous version's blob where it
+    /// lies in the pack: equal bytes are found equal, one changed byte (in the .npy header mv
+    /// writes or in the data) is not.
+    func testATensorIsComparedWithItsStoredBlobInThePack() throws {
+        let repo = try Repository.create(at: root.path)
+        // Noise, as trained weights look: it goes into the pack as stored blocks.
+        var state: UInt64 = 42
+        let values = (0..<50_000).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(bitPattern: UInt32(truncatingIfNeeded: state >> 33) & 0x3FFF_FFFF | 0x3C00_0000)
+        }
+        let body = values.withUnsafeBytes { Data($0) }
+        let prefix = [UInt8](NpyHeader.encode(dtype: .float32, shape: [values.count]))
+        let source = root.appendingPathComponent("model.safetensors")
+        let offset = 4_099
+        try (Data(repeating: 7, count: offset) + body + Data([1, 2, 3])).write(to: source)
+        func plan(prefix: [UInt8]) -> TensorPlan {
+            TensorPlan(name: "w", dtype: .float32, header: NpyHeader(dtype: .float32, shape: [values.count], headerLength: prefix.count),
+                       prefix: prefix, source: source, sourceOffset: offset, size: prefix.count + body.count, file: "w.npy", chunkBytes: nil)
+        }
+        let pack = try BlobPack(repo.objects, expectedObjects: 1, expectedBytes: 0)
+        let id = try (Data(prefix) + body).withUnsafeBytes { bytes -> ObjectID in
+            let blob = try ObjectDatabase.hash(blob: bytes)
+            try pack.add(blob)
+            return blob.id
+        }
+        try pack.finish()
+        let stored = try XCTUnwrap(StoredBlobLocator(repo.objects).locate(id, size: prefix.count + body.count))
+        XCTAssertEqual(try ByteComparison.equal(plan(prefix: prefix), stored: stored), true)
+
+        var otherPrefix = prefix
+        otherPrefix[20] ^= 1
+        XCTAssertEqual(try ByteComparison.equal(plan(prefix: otherPrefix), stored: stored), false)
+
+        let handle = try FileHandle(forUpdating: source)
+        try handle.seek(toOffset: UInt64(offset + body.count - 1))
+        try handle.write(contentsOf: Data([body[body.count - 1] ^ 0x80]))
+        try handle.close()
+        XCTAssertEqual(try ByteComparison.equal(plan(prefix: prefix), stored: stored), false, "the last data byte differs")
     }
 }

@@ -1,0 +1,17 @@
+#ifndef MV_CHECKSUM_H
+#define MV_CHECKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* zlib-compatible CRC-32 and Adler-32 that use the CPU's carry-less multiply (PCLMULQDQ)
+ * and AVX2 where present, and zlib's own code elsewhere. Same arguments and results as
+ * zlib's crc32() and adler32(): pass 0 (CRC-32) or 1 (Adler-32) to start. */
+uint32_t mv_crc32(uint32_t crc, const void *bytes, size_t count);
+uint32_t mv_adler32(uint32_t adler, const void *bytes, size_t count);
+
+/* Which implementation runs here: 1 when the vector code is used, 0 for zlib's. */
+int mv_crc32_is_accelerated(void);
+int mv_adler32_is_accelerated(void);
+
+#endif
