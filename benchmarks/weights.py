@@ -79,7 +79,7 @@ FOLDER_TOOLS = {
 
 
 def store_dir(tool, repo):
-    return {"mv": ".git", "git": ".git", "git-lfs": ".git", "dvc": ".dvc/cache"}[tool]
+    return {"mv": ".git", "mv-baseline": ".git", "git": ".git", "git-lfs": ".git", "dvc": ".dvc/cache"}[tool]
 
 
 TOOLS = {
@@ -166,9 +166,15 @@ def main():
     parser.add_argument("--tools", default="mv,git,git-lfs,dvc")
     parser.add_argument("--skip-real", action="store_true", help="skip workload (c)")
     parser.add_argument("--runs", type=int, default=1, help="rounds; the median is printed")
+    parser.add_argument("--baseline", help="another mv binary (say, the last release build) run in the same rounds "
+                                           "as tool 'mv-baseline': on these VMs only interleaved runs compare fairly")
     args = parser.parse_args()
     mv = os.path.abspath(args.mv)
     tools = [t for t in args.tools.split(",") if t == "mv" or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]
+    binaries = {"mv": mv}
+    if args.baseline:
+        binaries["mv-baseline"] = os.path.abspath(args.baseline)
+        tools.insert(tools.index("mv") + 1 if "mv" in tools else 0, "mv-baseline")
     work = tempfile.mkdtemp(prefix="mv-weights-bench-")
     env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
@@ -184,14 +190,16 @@ def main():
                 for tool in tools:
                     repo = os.path.join(work, f"{label}-{tool}")
                     os.makedirs(repo)
-                    run(TOOLS[tool]["init"].format(mv=mv), repo, env)
+                    kind = "mv" if tool in binaries else tool
+                    binary = binaries.get(tool, mv)
+                    run(TOOLS[kind]["init"].format(mv=binary), repo, env)
                     for step, file in (("first version", first), ("next version", second)):
                         before = du(os.path.join(repo, store_dir(tool, repo)))
                         if callable(file):
                             file = file(repo)
                         settle(file)
-                        command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[tool]["add"]
-                        seconds, rss = run(command.format(mv=mv, file=file), repo, env)
+                        command = (FOLDER_TOOLS if os.path.isdir(file) else TOOLS)[kind]["add"]
+                        seconds, rss = run(command.format(mv=binary, file=file), repo, env)
                         growth = du(os.path.join(repo, store_dir(tool, repo))) - before
                         samples.setdefault((label, step, tool), []).append((seconds, rss, growth))
                     shutil.rmtree(repo, ignore_errors=True)

@@ -30,7 +30,7 @@ final class PackWriter {
     private static let bufferCapacity = 16 * (storedBlockSize + 5) + 64
     private static let readChunk = 1 << 20
     /// Stored blocks handed to one `writev` (two pieces each, well under IOV_MAX).
-    private static let blocksPerWrite = 256
+    private static let blocksPerWrite = 15
 
     let packDirectory: URL
     private let tempURL: URL

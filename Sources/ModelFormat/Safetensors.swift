@@ -231,22 +231,38 @@ public enum SafetensorsWriter {
     /// same size (bfloat16 stored as uint16).
     public static func write(tensors: [(name: String, npyFile: URL)], metadata: [String: String],
                              dtypes: [String: DType] = [:], to destination: URL) throws {
-        let fileName = TensorFileIO.fileName(destination)
-        var seen: Set<String> = []
-        var entries: [(name: String, url: URL, header: NpyHeader)] = []
+        var headers: [String: (url: URL, header: NpyHeader)] = [:]
+        var described: [(name: String, dtype: DType, shape: [Int])] = []
         for (name, npyFile) in tensors {
-            guard !name.isEmpty, name != SafetensorsFile.metadataKey else {
-                throw TensorFormatError.invalidTensorName(file: fileName, tensor: name)
-            }
-            guard seen.insert(name).inserted else {
-                throw TensorFormatError.duplicateTensorName(file: fileName, tensor: name)
-            }
             let stored = try NpyHeader.read(fileAt: npyFile)
             let header = dtypes[name].map { NpyHeader(dtype: $0, shape: stored.shape, headerLength: stored.headerLength) } ?? stored
-            entries.append((name, npyFile, header))
+            headers[name] = (npyFile, header)
+            described.append((name, header.dtype, header.shape))
         }
-        entries.sort { a, b in
-            let (rankA, rankB) = (layoutRank(a.header.dtype), layoutRank(b.header.dtype))
+        let layout = try self.layout(described, metadata: metadata, fileName: TensorFileIO.fileName(destination))
+        var prefix = Data()
+        let length = UInt64(layout.header.count)
+        for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+        prefix.append(layout.header)
+        try writeFile(prefix: prefix, bodies: layout.order.compactMap { headers[$0] }, to: destination)
+    }
+
+    /// The JSON header (padded with spaces to a multiple of 8 bytes, without the 8-byte length
+    /// before it) and the order of the tensors' bytes after it, as the reference writer lays
+    /// them out: largest item size first, then by name.
+    public static func layout(_ tensors: [(name: String, dtype: DType, shape: [Int])], metadata: [String: String],
+                              fileName: String) throws -> (header: Data, order: [String]) {
+        var seen: Set<String> = []
+        for tensor in tensors {
+            guard !tensor.name.isEmpty, tensor.name != SafetensorsFile.metadataKey else {
+                throw TensorFormatError.invalidTensorName(file: fileName, tensor: tensor.name)
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw TensorFormatError.duplicateTensorName(file: fileName, tensor: tensor.name)
+            }
+        }
+        let entries = tensors.sorted { a, b in
+            let (rankA, rankB) = (layoutRank(a.dtype), layoutRank(b.dtype))
             if rankA != rankB { return rankA < rankB }
             return Array(a.name.utf8).lexicographicallyPrecedes(Array(b.name.utf8))
         }
@@ -262,23 +278,21 @@ public enum SafetensorsWriter {
         }
         var offset = 0
         for entry in entries {
-            let end = offset + entry.header.dataLength
-            let shape = entry.header.shape.map(String.init).joined(separator: ",")
+            guard let count = TensorFileIO.product(entry.shape),
+                  case let (length, overflow) = count.multipliedReportingOverflow(by: entry.dtype.itemSize), !overflow else {
+                throw TensorFormatError.sizeOverflow(file: fileName)
+            }
+            let end = offset + length
+            let shape = entry.shape.map(String.init).joined(separator: ",")
             parts.append(
                 SafetensorsHeaderJSON.quoted(entry.name)
-                    + ":{\"dtype\":\"\(entry.header.dtype.safetensorsName)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+                    + ":{\"dtype\":\"\(entry.dtype.safetensorsName)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         json += parts.joined(separator: ",") + "}"
         var headerBytes = Array(json.utf8)
         headerBytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - headerBytes.count % 8) % 8))
-
-        var prefix = Data()
-        let length = UInt64(headerBytes.count)
-        for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
-        prefix.append(contentsOf: headerBytes)
-
-        try writeFile(prefix: prefix, bodies: entries.map { ($0.url, $0.header) }, to: destination)
+        return (Data(headerBytes), entries.map(\.name))
     }
 
     private static func writeFile(prefix: Data, bodies: [(url: URL, header: NpyHeader)], to destination: URL) throws {

@@ -115,3 +115,11 @@ enum TensorElementDecoding {
         }
     }
 }
+
+extension DType {
+    /// Appends the elements of `raw` (little-endian values of this type, a whole number of
+    /// them) to `out` as Doubles; bfloat16 and float16 are widened exactly.
+    public func appendValues(of raw: UnsafeRawBufferPointer, to out: inout [Double]) {
+        TensorElementDecoding.decode(raw, dtype: self, into: &out)
+    }
+}

@@ -75,56 +75,25 @@ extension Registry {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let fileManager = FileManager.default
-        if format == .safetensors, fileManager.fileExists(atPath: output.path), !force {
-            throw MVError("'\(output.path)' exists", hint: "choose another path, or pass --force to replace it")
-        }
-        if format == .safetensors, let original = try originalLayout(content) {
-            try streamOriginalSafetensors(content, original, to: output)
-            return (resolved, content.manifest.params.count)
-        }
-        try verifyTensors(content)
-        let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
-        var done: Int64 = 0
-        func advance(_ record: Manifest.TensorRecord) {
-            done += Int64(record.bytes)
-            progress?(done, total, "exporting")
-        }
         switch format {
+        case .safetensors:
+            if fileManager.fileExists(atPath: output.path), !force {
+                throw MVError("'\(output.path)' exists", hint: "choose another path, or pass --force to replace it")
+            }
+            try streamSafetensors(content, try originalLayout(content) ?? freshLayout(content), to: output)
         case .npy:
             if let existing = try? fileManager.contentsOfDirectory(atPath: output.path), !existing.isEmpty, !force {
                 throw MVError("'\(output.path)' is not empty", hint: "choose an empty folder, or pass --force")
             }
+            try verifyTensors(content)
+            let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
+            var done: Int64 = 0
             try fileManager.createDirectory(at: output, withIntermediateDirectories: true)
             for record in content.manifest.params {
                 guard let blobs = content.tensorBlobs[record.name] else { continue }
                 try repository.objects.writeTensor(blobs, toFileAt: output.appendingPathComponent("\(record.name).npy"))
-                advance(record)
-            }
-        case .safetensors:
-            let staging = try makeStagingFolder()
-            defer { try? fileManager.removeItem(at: staging) }
-            var npyFiles: [String: URL] = [:]
-            for record in content.manifest.params {
-                guard let blobs = content.tensorBlobs[record.name] else { continue }
-                let url = staging.appendingPathComponent("\(npyFiles.count).npy")
-                try repository.objects.writeTensor(blobs, toFileAt: url)
-                npyFiles[record.name] = url
-                advance(record)
-            }
-            // Not imported from one safetensors file: a fresh header, laid out as the
-            // reference writer does.
-            do {
-                let tensors = content.manifest.params.compactMap { record in npyFiles[record.name].map { (name: record.name, npyFile: $0) } }
-                let dtypes = Dictionary(content.manifest.params.compactMap { record in
-                    DType(rawValue: record.dtype).map { (record.name, $0) }
-                }, uniquingKeysWith: { $1 })
-                try SafetensorsWriter.write(tensors: tensors, metadata: ["format": "pt", "mv_model": resolved.model.value,
-                                                                        "mv_version": content.manifest.version],
-                                            dtypes: dtypes, to: output)
-            } catch let error as MVError {
-                throw error
-            } catch {
-                throw MVError("\(error)")
+                done += Int64(record.bytes)
+                progress?(done, total, "exporting")
             }
         }
         return (resolved, content.manifest.params.count)
@@ -142,11 +111,32 @@ extension Registry {
         return (try repository.objects.readBlob(entry.id), names.compactMap { records[$0] }, source["sha256"]?.stringValue)
     }
 
-    /// Writes the imported file back straight from the blobs — header, then each tensor's
-    /// bytes after its .npy header — checking every tensor's SHA-256 on the way, one blob in
-    /// memory at a time. Nothing appears at `output` unless every check passed.
-    private func streamOriginalSafetensors(_ content: VersionContent, _ original: (header: Data, order: [Manifest.TensorRecord], sha256: String?),
-                                           to output: URL) throws {
+    /// Not imported from one safetensors file: a fresh header, laid out as the reference
+    /// writer does (`safetensors.numpy.save_file` writes the same bytes), naming the version.
+    private func freshLayout(_ content: VersionContent) throws -> (header: Data, order: [Manifest.TensorRecord], sha256: String?) {
+        let records = Dictionary(content.manifest.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let described = try content.manifest.params.map { record -> (name: String, dtype: DType, shape: [Int]) in
+            guard let dtype = DType(rawValue: record.dtype) else {
+                throw MVError("tensor '\(record.name)' of \(content.resolved.label) has an unknown dtype '\(record.dtype)' in its manifest")
+            }
+            return (record.name, dtype, record.shape)
+        }
+        do {
+            let layout = try SafetensorsWriter.layout(described, metadata: ["format": "pt", "mv_model": content.resolved.model.value,
+                                                                          "mv_version": content.manifest.version],
+                                                      fileName: content.resolved.label)
+            return (layout.header, layout.order.compactMap { records[$0] }, nil)
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
+
+    /// Writes a safetensors file straight from the blobs — header, then each tensor's bytes
+    /// after its .npy header — checking every tensor's SHA-256 (and that its .npy holds the
+    /// shape the header announces) on the way, one blob in memory at a time. Nothing appears
+    /// at `output` unless every check passed.
+    private func streamSafetensors(_ content: VersionContent, _ original: (header: Data, order: [Manifest.TensorRecord], sha256: String?),
+                                   to output: URL) throws {
         let fileManager = FileManager.default
         let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).mv-\(UUID().uuidString)")
         guard fileManager.createFile(atPath: temporary.path, contents: nil), let handle = try? FileHandle(forWritingTo: temporary) else {
@@ -161,7 +151,7 @@ extension Registry {
         var done: Int64 = 0
         var fileHasher = SHA256()
         func write(_ bytes: UnsafeRawBufferPointer) throws {
-            try handle.write(contentsOf: bytes)
+            try handle.writeInPieces(bytes)
             if original.sha256 != nil { fileHasher.update(bufferPointer: bytes) }
         }
         var prefix = Data()
@@ -176,11 +166,16 @@ extension Registry {
                 try repository.objects.withBlobBytes(blob) { bytes in
                     hasher.update(bufferPointer: bytes)
                     if skip == nil {
+                        let header: NpyHeader
                         do {
-                            skip = try NpyHeader.parse(prefix: Data(bytes.prefix(1 << 16)), fileName: record.file, fileSize: nil).headerLength
+                            header = try NpyHeader.parse(prefix: Data(bytes.prefix(1 << 16)), fileName: record.file, fileSize: nil)
                         } catch {
                             throw MVError("tensor '\(record.name)' of \(content.resolved.label) is not a valid .npy: \(error)")
                         }
+                        guard header.shape == record.shape, header.headerLength + header.dataLength == record.bytes else {
+                            throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not hold the shape its manifest lists; nothing was written")
+                        }
+                        skip = header.headerLength
                     }
                     let start = min(skip ?? 0, bytes.count)
                     try write(UnsafeRawBufferPointer(rebasing: bytes[start...]))

@@ -122,6 +122,6 @@ extension ObjectDatabase {
         _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
-        for blob in blobs { try withBlobBytes(blob) { try handle.write(contentsOf: $0) } }
+        for blob in blobs { try withBlobBytes(blob) { try handle.writeInPieces($0) } }
     }
 }

@@ -243,6 +243,108 @@ final class WeightStorageTests: GitTestCase {
     }
 
     /// Changes a tensor file in place with numpy, e.g. `editTensor("…/a.npy", "a[0, 1] = 5")`.
+    /// `mv diff` streams tensors chunk by chunk: its numbers equal numpy's on the whole arrays,
+    /// and a chunk replaced in a later commit fails the sha256 check instead of being diffed.
+    func testDiffOfChunkedTensorsMatchesNumpyAndRefusesATamperedChunk() throws {
+        let v1 = try writeWeights("v1.safetensors"), v2 = try writeWeights("v2.safetensors", changed: ["layer2.weight"], bigRow: 50)
+        XCTAssertEqual(try add(v1, environment: Self.chunkEnvironment).status, 0)
+        XCTAssertEqual(try add(v2, environment: Self.chunkEnvironment).status, 0)
+        let result = try mv(["diff", "m@v1", "m@v2", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let diff = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let tensors = try XCTUnwrap(diff["tensors"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: tensors.compactMap { tensor in (tensor["name"] as? String).map { ($0, tensor) } })
+        XCTAssertEqual(byName["layer0.weight"]?["status"] as? String, "unchanged")
+        let expected = try Self.run(["python3", "-c", """
+            import json, numpy as np
+            from safetensors.numpy import load_file
+            a, b = load_file('v1.safetensors'), load_file('v2.safetensors')
+            out = {}
+            for name in ['embedding', 'layer2.weight']:
+                x, y = a[name].astype('f8').ravel(), b[name].astype('f8').ravel()
+                out[name] = [float(np.max(np.abs(y - x))), float(np.linalg.norm(y - x) / np.linalg.norm(x)),
+                             float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))]
+            print(json.dumps(out))
+            """], in: root)
+        let want = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(expected.stdout.utf8)) as? [String: [Double]], expected.stderr)
+        for name in ["embedding", "layer2.weight"] {
+            let tensor = try XCTUnwrap(byName[name], name)
+            let numbers = try XCTUnwrap(want[name], name)
+            XCTAssertEqual(tensor["status"] as? String, "changed", name)
+            XCTAssertEqual(try XCTUnwrap(tensor["max_abs_change"] as? Double), numbers[0], accuracy: 1e-12, name)
+            XCTAssertEqual(try XCTUnwrap(tensor["relative_l2_change"] as? Double), numbers[1], accuracy: 1e-12, name)
+            XCTAssertEqual(try XCTUnwrap(tensor["cosine_similarity"] as? Double), numbers[2], accuracy: 1e-12, name)
+        }
+
+        // Another blob of the same size in place of the embedding's middle chunk.
+        let forged = root.appendingPathComponent("forged")
+        try Data((0..<16_384).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: forged)
+        let blob = try git("hash-object", "-w", forged.path)
+        try git("update-index", "--cacheinfo", "100644,\(blob),models/m/params/embedding.npy.chunks/000001")
+        try git("commit", "-q", "--no-verify", "-m", "replace a chunk")
+        let tampered = try mv(["diff", "m@v1", "HEAD", "--model", "m"])
+        XCTAssertNotEqual(tampered.status, 0)
+        XCTAssertTrue(tampered.stderr.contains("tensor 'embedding' of") && tampered.stderr.contains("does not match its sha256 in the manifest"),
+                      tampered.stderr)
+    }
+
+    /// A version not imported from one safetensors file (here a folder of .npy files, one of
+    /// them chunked) is exported by streaming its blobs under a fresh header: numpy reads back
+    /// exactly the input arrays, laid out as the reference writer orders them.
+    func testSafetensorsExportOfAFolderVersionStreamsItsChunks() throws {
+        let made = try Self.run(["python3", "-c", """
+            import os, numpy as np
+            rng = np.random.default_rng(3)
+            os.makedirs('weights')
+            np.save('weights/embedding.npy', rng.standard_normal((100, 100)).astype('<f4'))
+            np.save('weights/bias.npy', rng.standard_normal(7))
+            np.save('weights/ids.npy', np.arange(5, dtype='<i8'))
+            """], in: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let added = try mv(["add", "m", "--weights", "weights"], environment: Self.chunkEnvironment)
+        XCTAssertEqual(added.status, 0, added.stderr)
+        XCTAssertFalse(try git("ls-tree", "-r", "--name-only", "HEAD").contains("params/embedding.npy\n"), "the embedding is chunked")
+        let exported = try mv(["export", "m@v1", "--format", "safetensors", "-o", "out.safetensors"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let check = try Self.run(["python3", "-c", """
+            import json, struct, numpy as np
+            from safetensors.numpy import load_file
+            st = load_file('out.safetensors')
+            for name in ['embedding', 'bias', 'ids']:
+                a = np.load('weights/%s.npy' % name)
+                assert st[name].dtype == a.dtype and np.array_equal(st[name], a), name
+            raw = open('out.safetensors', 'rb').read()
+            header = json.loads(raw[8:8 + struct.unpack('<Q', raw[:8])[0]])
+            order = sorted((v['data_offsets'][0], k) for k, v in header.items() if k != '__metadata__')
+            print(','.join(k for _, k in order), header['__metadata__']['mv_version'])
+            """], in: root)
+        XCTAssertEqual(check.stdout, "ids,bias,embedding v1.0.0\n", check.stderr)
+    }
+
+    /// bfloat16 is stored as uint16 bits in the .npy; the diff compares the numbers they mean.
+    func testDiffComparesBfloat16AsNumbersNotBitPatterns() throws {
+        let written = try Self.run(["python3", "-c", """
+            import json, struct
+            def save(path, bits):
+                data = struct.pack('<4H', *bits)
+                header = json.dumps({'w': {'dtype': 'BF16', 'shape': [4], 'data_offsets': [0, len(data)]}}).encode()
+                header += b' ' * (-len(header) % 8)
+                open(path, 'wb').write(struct.pack('<Q', len(header)) + header + data)
+            save('a.safetensors', [0x3F80, 0x4000, 0x4040, 0x4080])  # 1, 2, 3, 4
+            save('b.safetensors', [0x3F80, 0x4000, 0x4040, 0x40A0])  # 1, 2, 3, 5
+            """], in: root)
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertEqual(try add(root.appendingPathComponent("a.safetensors")).status, 0)
+        XCTAssertEqual(try add(root.appendingPathComponent("b.safetensors")).status, 0)
+        let result = try mv(["diff", "m@v1", "m@v2", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let diff = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let tensor = try XCTUnwrap((diff["tensors"] as? [[String: Any]])?.first { $0["name"] as? String == "w" })
+        XCTAssertEqual(tensor["max_abs_change"] as? Double, 1)
+        XCTAssertEqual(try XCTUnwrap(tensor["relative_l2_change"] as? Double), 1 / 30.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(tensor["cosine_similarity"] as? Double), 34 / (30.0 * 39.0).squareRoot(), accuracy: 1e-12)
+    }
+
     func editTensor(_ path: String, _ assignment: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let edit = try Self.run(["python3", "-c", "import numpy as np\na = np.load('\(path)'); \(assignment); np.save('\(path)', a)"], in: root)
         XCTAssertEqual(edit.status, 0, edit.stderr, file: file, line: line)
