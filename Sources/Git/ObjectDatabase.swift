@@ -49,13 +49,18 @@ public struct ObjectDatabase {
         return ObjectID(oid)
     }
 
-    /// The blob's bytes.
+    /// The blob's bytes. A blob of 1 MiB or more is handed out in libgit2's own buffer,
+    /// released with the Data, rather than copied: a 32 MiB chunk costs 32 MiB, not 64.
     public func readBlob(_ id: ObjectID) throws -> Data {
         let blob = try lookupBlob(id)
-        defer { git_blob_free(blob) }
         let size = Int(git_blob_rawsize(blob))
-        guard size > 0, let raw = git_blob_rawcontent(blob) else { return Data() }
-        return Data(bytes: raw, count: size)
+        guard size >= 1 << 20, let raw = git_blob_rawcontent(blob) else {
+            defer { git_blob_free(blob) }
+            guard size > 0, let raw = git_blob_rawcontent(blob) else { return Data() }
+            return Data(bytes: raw, count: size)
+        }
+        let owner = BlobOwner(blob: blob, repository: repository)
+        return Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: raw), count: size, deallocator: .custom { _, _ in owner.free() })
     }
 
     /// Writes the blob to `url` (replacing it) without an intermediate copy in Swift memory.
@@ -104,5 +109,21 @@ public struct ObjectDatabase {
         try check(git_blob_lookup(&blob, repository.pointer, &oid), "reading blob \(id.short)")
         guard let blob else { throw GitError(code: .notFound, message: "", context: "reading blob \(id.short)") }
         return blob
+    }
+}
+
+/// Keeps a looked-up blob (and the repository it belongs to) alive for as long as a Data
+/// wraps its buffer; libgit2 objects may be freed from any thread.
+private final class BlobOwner: @unchecked Sendable {
+    private let blob: OpaquePointer
+    private let repository: Repository
+
+    init(blob: OpaquePointer, repository: Repository) {
+        self.blob = blob
+        self.repository = repository
+    }
+
+    func free() {
+        git_blob_free(blob)
     }
 }
