@@ -103,17 +103,9 @@ static uint32_t adler32_blocks(uint32_t adler, const uint8_t *p, size_t blocks) 
     return (uint32_t)(b << 16 | a);
 }
 
-static int has_pclmul(void) {
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
-    return known;
-}
-
-static int has_avx2(void) {
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("avx2");
-    return known;
-}
+/* The CPU model is read once at load time by the compiler runtime; these only test bits. */
+static int has_pclmul(void) { return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1"); }
+static int has_avx2(void) { return __builtin_cpu_supports("avx2"); }
 #else
 static int has_pclmul(void) { return 0; }
 static int has_avx2(void) { return 0; }
@@ -122,25 +114,17 @@ static int has_avx2(void) { return 0; }
 int mv_crc32_is_accelerated(void) { return has_pclmul(); }
 int mv_adler32_is_accelerated(void) { return has_avx2(); }
 
-/* zlib's functions take uInt lengths: feed them at most 1 GiB at a time. */
-static uint32_t zlib_crc32(uint32_t crc, const uint8_t *p, size_t count) {
-    while (count > 0) {
-        uInt n = count > (1u << 30) ? (1u << 30) : (uInt)count;
-        crc = (uint32_t)crc32(crc, p, n);
-        p += n;
-        count -= n;
-    }
-    return crc;
-}
+/* zlib's crc32() and adler32() take uInt lengths: feed them at most 1 GiB at a time. */
+typedef uLong (*zlib_checksum)(uLong, const Bytef *, uInt);
 
-static uint32_t zlib_adler32(uint32_t adler, const uint8_t *p, size_t count) {
+static uint32_t zlib_in_pieces(zlib_checksum checksum, uint32_t value, const uint8_t *p, size_t count) {
     while (count > 0) {
         uInt n = count > (1u << 30) ? (1u << 30) : (uInt)count;
-        adler = (uint32_t)adler32(adler, p, n);
+        value = (uint32_t)checksum(value, p, n);
         p += n;
         count -= n;
     }
-    return adler;
+    return value;
 }
 
 uint32_t mv_crc32(uint32_t crc, const void *bytes, size_t count) {
@@ -150,10 +134,10 @@ uint32_t mv_crc32(uint32_t crc, const void *bytes, size_t count) {
         size_t whole = count & ~(size_t)15;
         /* zlib's value is the register inverted before and after. */
         uint32_t state = crc32_fold(~crc, p, whole);
-        return zlib_crc32(~state, p + whole, count - whole);
+        return zlib_in_pieces(crc32, ~state, p + whole, count - whole);
     }
 #endif
-    return zlib_crc32(crc, p, count);
+    return zlib_in_pieces(crc32, crc, p, count);
 }
 
 uint32_t mv_adler32(uint32_t adler, const void *bytes, size_t count) {
@@ -166,5 +150,5 @@ uint32_t mv_adler32(uint32_t adler, const void *bytes, size_t count) {
         count -= blocks * 32;
     }
 #endif
-    return zlib_adler32(adler, p, count);
+    return zlib_in_pieces(adler32, adler, p, count);
 }
