@@ -11,6 +11,12 @@ public struct HashedBlob: @unchecked Sendable {
     /// Adler-32 and per-block CRC-32 of the bytes as a stored zlib stream lays them out,
     /// computed on the hashing thread so the packing thread only copies.
     let checksums: StoredChecksums
+    /// For data that compresses: the whole zlib stream and its CRC-32, deflated on the
+    /// hashing thread (and every core) so the packing thread only copies it.
+    let deflated: (stream: [UInt8], crc32: UInt32)?
+
+    /// Memory the deflated stream holds besides `bytes`, if there is one.
+    public var deflatedBytes: Int? { deflated?.stream.count }
 }
 
 /// What a stored-deflate pack entry needs besides the bytes: the zlib trailer's Adler-32 and
@@ -39,7 +45,12 @@ extension ObjectDatabase {
         var oid = git_oid()
         try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
                   "hashing a blob of \(bytes.count) bytes")
-        return HashedBlob(id: ObjectID(oid), bytes: bytes, checksums: StoredChecksums(of: bytes))
+        let checksums = StoredChecksums(of: bytes)
+        var deflated: (stream: [UInt8], crc32: UInt32)?
+        if PackWriter.compresses(bytes), let stream = SegmentedDeflate.stream(of: bytes, adler32: checksums.adler32) {
+            deflated = (stream, stream.withUnsafeBytes { mv_crc32(0, $0.baseAddress, $0.count) })
+        }
+        return HashedBlob(id: ObjectID(oid), bytes: bytes, checksums: checksums, deflated: deflated)
     }
 }
 
@@ -83,7 +94,12 @@ public final class BlobPack {
     @discardableResult
     public func add(_ blob: HashedBlob) throws -> Bool {
         guard !contains(blob.id) else { return false }
-        try writer.appendBlob(blob.bytes, id: blob.id, checksums: blob.checksums)
+        // `hash(blob:)` already decided: a stream when samples compress, stored blocks otherwise.
+        if let deflated = blob.deflated {
+            try writer.appendDeflated(deflated.stream, crc32: deflated.crc32, size: blob.bytes.count, id: blob.id)
+        } else {
+            try writer.appendStored(blob.bytes, id: blob.id, checksums: blob.checksums)
+        }
         added.insert(blob.id)
         writtenBytes += UInt64(blob.bytes.count)
         return true

@@ -97,10 +97,15 @@ final class PackWriter {
 
     func mark() -> Mark { Mark(offset: offset, entryCount: entries.count) }
 
+    /// Whether samples from across `bytes` shrink enough at level 1 for deflating to pay.
+    static func compresses(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        MemoryBytes(bytes: bytes).spreadSamples(count: 4, each: sampleSize / 4).map(deflatesWell) ?? false
+    }
+
     /// Appends a blob already in memory whose id is known.
     func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums? = nil) throws {
         var reader = MemoryBytes(bytes: bytes)
-        if let checksums, let samples = reader.spreadSamples(count: 4, each: Self.sampleSize / 4), !Self.deflatesWell(samples) {
+        if let checksums, !Self.compresses(bytes) {
             return try appendStored(bytes, id: id, checksums: checksums)
         }
         let mark = try appendBlob(from: &reader, size: UInt64(bytes.count), name: id.description, progress: { _ in })
@@ -129,7 +134,7 @@ final class PackWriter {
     /// A stored object whose checksums were computed elsewhere: this thread only hashes the
     /// pack and hands the blob's own memory to `writev` between the block headers (no copy),
     /// folding the blocks' CRCs into the object's with `crc32_combine`.
-    private func appendStored(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums) throws {
+    func appendStored(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return try appendBlob(bytes, id: id, checksums: nil) }
         try flush(countingCRC: false)
         let start = mark()
@@ -174,6 +179,32 @@ final class PackWriter {
         emit(withUnsafeBytes(of: checksums.adler32.bigEndian) { Array($0) })
         try flush(countingCRC: false)
         entries.append(PackIndexEntry(id: id, crc32: UInt32(crc), offset: start.offset))
+    }
+
+    /// Appends a blob of `size` bytes whose complete zlib stream (and that stream's CRC-32)
+    /// was built elsewhere: this thread writes the header and copies the stream.
+    func appendDeflated(_ stream: [UInt8], crc32 streamCRC: UInt32, size: Int, id: ObjectID) throws {
+        try flush(countingCRC: false)
+        let start = mark()
+        let header = Self.objectHeader(type: 3, size: UInt64(size))
+        put(header)
+        try flush(countingCRC: false)
+        let crc = header.withUnsafeBytes { mv_crc32(0, $0.baseAddress, $0.count) }
+        try stream.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var done = 0
+            while done < raw.count {
+                let count = min(Self.readChunk, raw.count - done)
+                sha.update(bufferPointer: UnsafeRawBufferPointer(start: base + done, count: count))
+                var piece = [iovec(iov_base: UnsafeMutableRawPointer(mutating: base + done), iov_len: count)]
+                try writeAll(&piece)
+                offset += UInt64(count)
+                done += count
+                startWriteback()
+            }
+        }
+        let combined = UInt32(crc32_combine(uLong(crc), uLong(streamCRC), off_t(stream.count)))
+        entries.append(PackIndexEntry(id: id, crc32: combined, offset: start.offset))
     }
 
     /// Names the object appended at `mark` once its id is known.
@@ -264,7 +295,7 @@ final class PackWriter {
     }
 
     /// Whether deflating `samples` at level 1 shrinks them below `compressWhenRatioBelow`.
-    private static func deflatesWell(_ samples: [UnsafeRawBufferPointer]) -> Bool {
+    static func deflatesWell(_ samples: [UnsafeRawBufferPointer]) -> Bool {
         let total = samples.reduce(0) { $0 + $1.count }
         guard total >= 512 else { return false }
         var compressed = 0

@@ -119,9 +119,16 @@ struct WeightIngest {
         defer { queue.stopAndDrain() }
 
         var chunked: [Int: ChunkedTensor] = [:]
-        for position in units.indices {
-            let done = try queue.take(position)
+        // Units are packed as they finish, so a big tensor still being hashed does not hold up
+        // the pack; a chunk waits for the chunks before it (its tensor's SHA-256 runs in order).
+        var nextChunk: [Int: Int] = [:]
+        for _ in units.indices {
+            let (position, done) = try queue.takeReady { position in
+                guard let chunk = units[position].chunk else { return true }
+                return chunk == nextChunk[units[position].tensor, default: 0]
+            }
             defer { queue.release(done) }
+            if let chunk = units[position].chunk { nextChunk[units[position].tensor] = chunk + 1 }
             let unit = units[position]
             let plan = plans[unit.tensor]
             switch done.kind {

@@ -60,7 +60,7 @@ struct SourceStamp: Sendable, Equatable {
 }
 
 /// Worker threads that read units in order and process them, with at most `budget` bytes of
-/// buffers alive at once; the consumer takes results in unit order.
+/// buffers alive at once; the consumer takes results as they finish (`takeReady`).
 final class UnitQueue: @unchecked Sendable {
     private let units: [Unit]
     private let plans: [TensorPlan]
@@ -121,14 +121,22 @@ final class UnitQueue: @unchecked Sendable {
         }
     }
 
-    /// The result of unit `position`, waiting for it; throws the worker's error.
-    func take(_ position: Int) throws -> DoneUnit {
+    /// The first finished unit `isTakeable` accepts (or the first that failed: its error is
+    /// thrown), waiting for one. Units finish out of order; the consumer decides which it can
+    /// use now.
+    func takeReady(_ isTakeable: (Int) -> Bool) throws -> (position: Int, unit: DoneUnit) {
         condition.lock()
-        while finished[position] == nil { condition.wait() }
-        let result = finished.removeValue(forKey: position)
-        condition.unlock()
-        guard let result else { throw MVError("internal error: unit \(position) vanished") }
-        return try result.get()
+        while true {
+            let ready = finished.keys.filter { position in
+                if case .failure = finished[position] { return true }
+                return isTakeable(position)
+            }
+            if let position = ready.min(), let result = finished.removeValue(forKey: position) {
+                condition.unlock()
+                return (position, try result.get())
+            }
+            condition.wait()
+        }
     }
 
     func release(_ done: DoneUnit) {
@@ -205,7 +213,8 @@ final class UnitQueue: @unchecked Sendable {
                     return DoneUnit(kind: .chunk(nil, id: id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
                 }
                 let blob = try ObjectDatabase.hash(blob: bytes)
-                return DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit))
+                return DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer,
+                                cost: cost(unit) + holding(blob))
             }
 
             // The same bytes: the source is checked unchanged once everything is read.
@@ -225,13 +234,23 @@ final class UnitQueue: @unchecked Sendable {
             defer { close(fd) }
             try Self.writeBypassingCache(bytes, to: url.path, at: 0, fd: fd)
             return DoneUnit(kind: .whole(blob, sha256: sha256, statistics: statistics.result, stagedFile: url),
-                            bytes: bytes, buffer: buffer, cost: cost(unit))
+                            bytes: bytes, buffer: buffer, cost: cost(unit) + holding(blob))
         } catch {
             condition.lock()
             recycle(buffer)
             condition.unlock()
             throw error
         }
+    }
+
+    /// Counts a blob's deflated stream against the budget until the packing thread releases
+    /// it, so workers wait before reading more (compressible data holds both copies).
+    private func holding(_ blob: HashedBlob) -> Int {
+        guard let extra = blob.deflatedBytes, extra > 0 else { return 0 }
+        condition.lock()
+        inFlight += extra
+        condition.unlock()
+        return extra
     }
 
     /// SHA-256 of `range` of the planned .npy, read through a memory map of the source.
