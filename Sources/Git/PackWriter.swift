@@ -13,8 +13,8 @@ import Glibc
 ///
 /// Objects are stored whole (no deltas). Data that does not compress — float tensors — goes
 /// in stored deflate blocks, a valid zlib stream that costs a copy instead of ~40 MB/s of
-/// deflate; a blob with samples that deflate well goes through zlib, level 1 for each 1 MiB
-/// that shrinks and level 0 (stored) for the rest.
+/// deflate; a blob whose samples deflate well arrives as a zlib stream its hashing thread
+/// built (`SegmentedDeflate`), which this writer only copies.
 ///
 /// Nothing is visible to git until `finish()`: the pack is written under a `tmp_pack_` name
 /// (which `git gc` also cleans up), fsynced, then renamed `.pack` first and `.idx` last, so a
@@ -27,7 +27,8 @@ final class PackWriter {
     static let sampleSize = 64 * 1024
     /// Deflate only when the sample shrinks to at most this fraction.
     static let compressWhenRatioBelow = 0.9
-    private static let bufferCapacity = 16 * (storedBlockSize + 5) + 64
+    /// Pack and object headers and trailers between blobs (blob data goes out by `writev`).
+    private static let bufferCapacity = 64 * 1024
     private static let readChunk = 1 << 20
     /// Stored blocks handed to one `writev` (two pieces each, well under IOV_MAX).
     private static let blocksPerWrite = 15
@@ -37,23 +38,15 @@ final class PackWriter {
     private var fd: Int32
     private let buffer: UnsafeMutableRawPointer
     private var used = 0
-    private let input: UnsafeMutableRawPointer
     /// Block headers of one `writev` of a stored blob.
     private let blockHeaders: UnsafeMutableRawPointer
     private var sha = Insecure.SHA1()
     private let announcedCount: UInt32
     private(set) var offset: UInt64 = 0
     private var entries: [PackIndexEntry] = []
-    private var objectCRC: UInt32 = 0
     /// End of the range already handed to the disk by `startWriteback`.
     private var writebackStart: UInt64 = 0
     private var done = false
-
-    /// Where an object starts.
-    struct Mark {
-        fileprivate let offset: UInt64
-        fileprivate let entryCount: Int
-    }
 
     var objectCount: Int { entries.count }
 
@@ -68,7 +61,6 @@ final class PackWriter {
         fd = opened
         tempURL = url
         buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 4096)
-        input = .allocate(byteCount: Self.readChunk, alignment: 4096)
         blockHeaders = .allocate(byteCount: Self.blocksPerWrite * 5, alignment: 16)
         announcedCount = UInt32(clamping: expectedObjects)
 
@@ -80,64 +72,31 @@ final class PackWriter {
         var header: [UInt8] = Array("PACK".utf8) + [0, 0, 0, 2]
         withUnsafeBytes(of: announcedCount.bigEndian) { header.append(contentsOf: $0) }
         put(header)
-        do { try flush(countingCRC: false) } catch { discard(); throw error }
+        do { try flush() } catch { discard(); throw error }
     }
 
     deinit {
         discard()
         buffer.deallocate()
-        input.deallocate()
         blockHeaders.deallocate()
     }
 
-    /// Bytes a blob of `size` takes in the pack when stored: header, zlib framing, blocks.
-    static func storedSize(of size: UInt64) -> UInt64 {
-        16 + 2 + (size / UInt64(storedBlockSize) + 1) * 5 + size + 4
-    }
-
-    func mark() -> Mark { Mark(offset: offset, entryCount: entries.count) }
-
     /// Whether samples from across `bytes` shrink enough at level 1 for deflating to pay.
+    /// A tensor often starts with rows that compress (padding tokens) while the rest does not,
+    /// so the samples come from four places across it.
     static func compresses(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        MemoryBytes(bytes: bytes).spreadSamples(count: 4, each: sampleSize / 4).map(deflatesWell) ?? false
-    }
-
-    /// Appends a blob already in memory whose id is known.
-    func appendBlob(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums? = nil) throws {
-        var reader = MemoryBytes(bytes: bytes)
-        if let checksums, !Self.compresses(bytes) {
-            return try appendStored(bytes, id: id, checksums: checksums)
-        }
-        let mark = try appendBlob(from: &reader, size: UInt64(bytes.count), name: id.description, progress: { _ in })
-        record(id: id, for: mark)
-    }
-
-    private func appendBlob<Source: PackSource>(from source: inout Source, size: UInt64, name: String,
-                                                progress: (Int) -> Void) throws -> Mark {
-        let start = mark()
-        objectCRC = 0
-        putObjectHeader(type: 3, size: size)
-        // Bytes in memory are sampled in several places: a tensor often starts with rows that
-        // compress (padding tokens) while the rest does not.
-        let spread = source.spreadSamples(count: 4, each: Self.sampleSize / 4)
-        let sample = try readSample(from: &source, size: size)
-        if try spread.map(Self.deflatesWell) ?? shouldDeflate(sample: sample) {
-            try appendDeflated(from: &source, size: size, sample: sample, name: name, progress: progress)
-        } else {
-            try appendStored(from: &source, size: size, sample: sample, progress: progress)
-        }
-        try flush(countingCRC: true)
-        entries.append(PackIndexEntry(id: ObjectID(git_oid()), crc32: objectCRC, offset: start.offset))
-        return start
+        let count = 4, each = sampleSize / 4
+        guard bytes.count > count * each else { return deflatesWell([bytes]) }
+        let step = (bytes.count - each) / (count - 1)
+        return deflatesWell((0..<count).map { UnsafeRawBufferPointer(rebasing: bytes[($0 * step)..<($0 * step + each)]) })
     }
 
     /// A stored object whose checksums were computed elsewhere: this thread only hashes the
     /// pack and hands the blob's own memory to `writev` between the block headers (no copy),
     /// folding the blocks' CRCs into the object's with `crc32_combine`.
     func appendStored(_ bytes: UnsafeRawBufferPointer, id: ObjectID, checksums: StoredChecksums) throws {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return try appendBlob(bytes, id: id, checksums: nil) }
-        try flush(countingCRC: false)
-        let start = mark()
+        try flush()
+        let start = offset
         var crc: UInt32 = 0
         func emit(_ piece: [UInt8]) {
             put(piece)
@@ -145,10 +104,18 @@ final class PackWriter {
         }
         emit(Self.objectHeader(type: 3, size: UInt64(bytes.count)))
         emit([0x78, 0x01])
-        try flush(countingCRC: false)
         guard checksums.blockCRCs.count == (bytes.count + Self.storedBlockSize - 1) / Self.storedBlockSize else {
             throw Self.error("internal error: block checksums do not cover the blob", errno: 0)
         }
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            // The empty blob: one final, empty stored block.
+            emit([0x01, 0x00, 0x00, 0xFF, 0xFF])
+            emit(withUnsafeBytes(of: checksums.adler32.bigEndian) { Array($0) })
+            try flush()
+            entries.append(PackIndexEntry(id: id, crc32: crc, offset: start))
+            return
+        }
+        try flush()
         var offset = 0
         var block = 0
         while offset < bytes.count {
@@ -177,18 +144,18 @@ final class PackWriter {
             startWriteback()
         }
         emit(withUnsafeBytes(of: checksums.adler32.bigEndian) { Array($0) })
-        try flush(countingCRC: false)
-        entries.append(PackIndexEntry(id: id, crc32: UInt32(crc), offset: start.offset))
+        try flush()
+        entries.append(PackIndexEntry(id: id, crc32: crc, offset: start))
     }
 
     /// Appends a blob of `size` bytes whose complete zlib stream (and that stream's CRC-32)
     /// was built elsewhere: this thread writes the header and copies the stream.
     func appendDeflated(_ stream: [UInt8], crc32 streamCRC: UInt32, size: Int, id: ObjectID) throws {
-        try flush(countingCRC: false)
-        let start = mark()
+        try flush()
+        let start = offset
         let header = Self.objectHeader(type: 3, size: UInt64(size))
         put(header)
-        try flush(countingCRC: false)
+        try flush()
         let crc = header.withUnsafeBytes { mv_crc32(0, $0.baseAddress, $0.count) }
         try stream.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return }
@@ -204,12 +171,7 @@ final class PackWriter {
             }
         }
         let combined = UInt32(crc32_combine(uLong(crc), uLong(streamCRC), off_t(stream.count)))
-        entries.append(PackIndexEntry(id: id, crc32: combined, offset: start.offset))
-    }
-
-    /// Names the object appended at `mark` once its id is known.
-    func record(id: ObjectID, for mark: Mark) {
-        entries[mark.entryCount].id = id
+        entries.append(PackIndexEntry(id: id, crc32: combined, offset: start))
     }
 
     /// Seals the pack and moves it into place; returns the `.pack` path, or nil (and removes
@@ -228,7 +190,7 @@ final class PackWriter {
             checksum = try rechecksum(count: UInt32(entries.count))
         }
         put(checksum)
-        try flush(countingCRC: false, hashing: false)
+        try flush(hashing: false)
         guard ftruncate(fd, off_t(offset)) == 0 else { throw Self.error("cannot trim the temporary pack", errno: errno) }
         guard fsync(fd) == 0 else { throw Self.error("cannot sync the temporary pack", errno: errno) }
 
@@ -265,10 +227,6 @@ final class PackWriter {
 
     /// Type and size as git's pack object header: 3 type bits and 4 size bits, then 7 size
     /// bits per byte, the top bit saying another byte follows.
-    private func putObjectHeader(type: UInt8, size: UInt64) {
-        put(Self.objectHeader(type: type, size: size))
-    }
-
     private static func objectHeader(type: UInt8, size: UInt64) -> [UInt8] {
         var remaining = size >> 4
         var byte = (type << 4) | UInt8(size & 0x0F)
@@ -280,18 +238,6 @@ final class PackWriter {
         }
         bytes.append(byte)
         return bytes
-    }
-
-    private func readSample<Source: PackSource>(from source: inout Source, size: UInt64) throws -> Int {
-        let count = Int(min(UInt64(Self.sampleSize), size))
-        try source.read(into: input, count: count)
-        return count
-    }
-
-    /// Deflates the sample at level 1 (what loose objects use) and keeps the result only as
-    /// a verdict; empty and tiny files are stored.
-    private func shouldDeflate(sample: Int) throws -> Bool {
-        Self.deflatesWell([UnsafeRawBufferPointer(start: input, count: sample)])
     }
 
     /// Whether deflating `samples` at level 1 shrinks them below `compressWhenRatioBelow`.
@@ -312,97 +258,6 @@ final class PackWriter {
         return Double(compressed) < Double(total) * compressWhenRatioBelow
     }
 
-    /// zlib header without compression, then blocks of at most 65,535 bytes each behind a
-    /// BFINAL/LEN/NLEN prefix, then the Adler-32 of the data, big-endian.
-    private func appendStored<Source: PackSource>(from source: inout Source, size: UInt64, sample: Int, progress: (Int) -> Void) throws {
-        put([0x78, 0x01])
-        var adler = adler32(0, nil, 0)
-        if size == 0 {
-            put([0x01, 0x00, 0x00, 0xFF, 0xFF])
-        }
-        var pending = sample  // bytes of the sample not yet copied into blocks
-        var pendingStart = 0
-        var remaining = size
-        while remaining > 0 {
-            let count = Int(min(UInt64(Self.storedBlockSize), remaining))
-            if used + 5 + count > Self.bufferCapacity { try flush(countingCRC: true) }
-            let isLast = UInt64(count) == remaining
-            let length = UInt16(count)
-            put([isLast ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)])
-            let target = buffer + used
-            // The sample already read for the verdict comes first, then reads go straight into
-            // the block so the data is copied once.
-            let fromSample = min(pending, count)
-            if fromSample > 0 {
-                target.copyMemory(from: input + pendingStart, byteCount: fromSample)
-                pending -= fromSample
-                pendingStart += fromSample
-            }
-            if count > fromSample {
-                try source.read(into: target + fromSample, count: count - fromSample)
-            }
-            adler = uLong(mv_adler32(UInt32(adler), target, count))
-            used += count
-            remaining -= UInt64(count)
-            progress(count)
-        }
-        if used + 4 > Self.bufferCapacity { try flush(countingCRC: true) }
-        withUnsafeBytes(of: UInt32(adler).bigEndian) { put(Array($0)) }
-    }
-
-    /// A real zlib stream for text, manifests and zero-filled or integer tensors: each input
-    /// chunk is deflated at level 1 when its first 16 KiB shrink by 10%, else stored (zlib
-    /// level 0), so a tensor whose first rows compress is not deflated whole at ~40 MB/s.
-    private func appendDeflated<Source: PackSource>(from source: inout Source, size: UInt64, sample: Int, name: String,
-                                                    progress: (Int) -> Void) throws {
-        var stream = z_stream()
-        guard deflateInit_(&stream, Z_BEST_SPEED, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw Self.error("cannot start zlib for '\(name)'", errno: 0)
-        }
-        defer { deflateEnd(&stream) }
-        var available = sample
-        var remaining = size - UInt64(sample)
-        var level = Z_BEST_SPEED
-        while true {
-            let finishing = remaining == 0
-            let wanted = Self.deflatesWell([UnsafeRawBufferPointer(start: input, count: min(available, 16 * 1024))])
-                ? Z_BEST_SPEED : Z_NO_COMPRESSION
-            if wanted != level && available >= 512 {
-                stream.next_in = input.assumingMemoryBound(to: Bytef.self)
-                stream.avail_in = 0
-                var rc: Int32
-                repeat {
-                    if used == Self.bufferCapacity { try flush(countingCRC: true) }
-                    stream.next_out = (buffer + used).assumingMemoryBound(to: Bytef.self)
-                    stream.avail_out = uInt(Self.bufferCapacity - used)
-                    let before = Int(stream.avail_out)
-                    rc = deflateParams(&stream, wanted, Z_DEFAULT_STRATEGY)
-                    used += before - Int(stream.avail_out)
-                } while rc == Z_BUF_ERROR
-                guard rc == Z_OK else { throw Self.error("zlib failed on '\(name)' (\(rc))", errno: 0) }
-                level = wanted
-            }
-            stream.next_in = input.assumingMemoryBound(to: Bytef.self)
-            stream.avail_in = uInt(available)
-            repeat {
-                if used == Self.bufferCapacity { try flush(countingCRC: true) }
-                stream.next_out = (buffer + used).assumingMemoryBound(to: Bytef.self)
-                stream.avail_out = uInt(Self.bufferCapacity - used)
-                let before = Int(stream.avail_out)
-                let rc = deflate(&stream, finishing ? Z_FINISH : Z_NO_FLUSH)
-                guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
-                    throw Self.error("zlib failed on '\(name)' (\(rc))", errno: 0)
-                }
-                used += before - Int(stream.avail_out)
-                if rc == Z_STREAM_END { return }
-            } while stream.avail_in > 0 || finishing
-            progress(available)
-            available = Int(min(UInt64(Self.readChunk), remaining))
-            try source.read(into: input, count: available)
-            remaining -= UInt64(available)
-        }
-    }
-
     // MARK: - Output
 
     private func put(_ bytes: [UInt8]) {
@@ -410,13 +265,10 @@ final class PackWriter {
         used += bytes.count
     }
 
-    /// Writes the buffer out, folding it into the object's CRC-32 and the pack checksum.
-    private func flush(countingCRC: Bool, hashing: Bool = true) throws {
+    /// Writes the buffer out, folding it into the pack checksum.
+    private func flush(hashing: Bool = true) throws {
         guard used > 0 else { return }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: used)
-        if countingCRC {
-            objectCRC = mv_crc32(objectCRC, buffer, used)
-        }
         if hashing { sha.update(bufferPointer: bytes) }
         var written = 0
         while written < used {
@@ -472,6 +324,8 @@ final class PackWriter {
         var countBytes = count.bigEndian
         guard pwrite(fd, &countBytes, 4, 8) == 4 else { throw Self.error("cannot update the pack header", errno: errno) }
         var hasher = Insecure.SHA1()
+        let input = UnsafeMutableRawPointer.allocate(byteCount: Self.readChunk, alignment: 4096)
+        defer { input.deallocate() }
         var position: UInt64 = 0
         while position < offset {
             let count = Int(min(UInt64(Self.readChunk), offset - position))
@@ -537,39 +391,5 @@ final class PackWriter {
 
     static func error(_ context: String, errno code: Int32) -> GitError {
         GitError(code: .other(-1), message: code == 0 ? "" : String(cString: strerror(code)), context: context)
-    }
-}
-
-
-/// Where the bytes of a blob being packed come from.
-private protocol PackSource {
-    /// Fills `count` bytes at `target`, or throws.
-    mutating func read(into target: UnsafeMutableRawPointer, count: Int) throws
-    /// `count` slices of `each` bytes spread over the whole blob, when it can be seen whole.
-    func spreadSamples(count: Int, each: Int) -> [UnsafeRawBufferPointer]?
-}
-
-extension PackSource {
-    func spreadSamples(count: Int, each: Int) -> [UnsafeRawBufferPointer]? { nil }
-}
-
-/// A blob already in memory.
-private struct MemoryBytes: PackSource {
-    let bytes: UnsafeRawBufferPointer
-    var position = 0
-
-    func spreadSamples(count: Int, each: Int) -> [UnsafeRawBufferPointer]? {
-        guard bytes.count > count * each else { return [bytes] }
-        let step = (bytes.count - each) / (count - 1)
-        return (0..<count).map { UnsafeRawBufferPointer(rebasing: bytes[($0 * step)..<($0 * step + each)]) }
-    }
-
-    mutating func read(into target: UnsafeMutableRawPointer, count: Int) throws {
-        guard count <= bytes.count - position, let base = bytes.baseAddress else {
-            if count == 0 { return }
-            throw PackWriter.error("internal error: a blob in memory was read past its end", errno: 0)
-        }
-        target.copyMemory(from: base + position, byteCount: count)
-        position += count
     }
 }
