@@ -19,7 +19,7 @@ build: deps
 	$(SWIFT) build --product mv
 
 release: deps
-	$(SWIFT) build -c release --product mv
+	$(SWIFT) build -c release --product mv --static-swift-stdlib
 
 test: test-deps
 	$(SWIFT) build --build-tests

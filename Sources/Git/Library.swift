@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 /// libgit2's global state, initialised once per process before the first repository opens.
 enum Library {
@@ -23,4 +24,14 @@ enum Library {
         mv_malloc_reuse_large_blocks(96 << 20, 256 << 20)
         return true
     }()
+}
+
+/// libgit2's process-wide setup, which mv can start early.
+public enum GitLibrary {
+    /// Runs libgit2's one-time initialisation on another thread while the caller does other
+    /// work (parsing arguments): it takes ~5 ms here, mostly parsing the system's CA bundle
+    /// for HTTPS, which mv never uses. The first repository opened waits for it to finish.
+    public static func prepareInBackground() {
+        Thread.detachNewThread { _ = Library.initialized }
+    }
 }

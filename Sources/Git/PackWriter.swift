@@ -23,8 +23,10 @@ import Glibc
 final class PackWriter {
     /// Largest payload of one stored deflate block (LEN is 16 bits).
     static let storedBlockSize = 65_535
-    /// Bytes of a file deflated to decide whether deflating it pays.
-    static let sampleSize = 64 * 1024
+    /// Bytes of a file deflated to decide whether deflating it pays: four 4 KiB pieces from
+    /// across it. (Level 1 runs at ~40 MB/s on float data; 64 KiB per blob cost 0.1 s of CPU
+    /// per 512 MiB of 8 MiB tensors.)
+    static let sampleSize = 16 * 1024
     /// Deflate only when the sample shrinks to at most this fraction.
     static let compressWhenRatioBelow = 0.9
     /// Pack and object headers and trailers between blobs (blob data goes out by `writev`).

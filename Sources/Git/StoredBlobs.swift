@@ -11,6 +11,18 @@ public struct StoredBlob: Sendable {
     public let packFile: URL
     /// Ranges of the pack file that, concatenated, are the blob's content.
     public let segments: [Range<Int>]
+
+    /// The ranges holding the content's first `count` bytes.
+    public func prefix(_ count: Int) -> StoredBlob {
+        var remaining = count
+        var kept: [Range<Int>] = []
+        for segment in segments where remaining > 0 {
+            let length = min(segment.count, remaining)
+            kept.append(segment.lowerBound..<(segment.lowerBound + length))
+            remaining -= length
+        }
+        return StoredBlob(packFile: packFile, segments: kept)
+    }
 }
 
 /// Finds blobs stored uncompressed in the repository's packs, reading `.idx` files and
@@ -28,17 +40,19 @@ public final class StoredBlobLocator: Sendable {
 
     /// The stored blocks of blob `id` when it is in a pack as a whole object of `size` bytes
     /// held in stored (uncompressed) deflate blocks; nil otherwise.
-    public func locate(_ id: ObjectID, size: Int) -> StoredBlob? {
+    /// With `prefix`, only the blocks holding the first `prefix` bytes are walked (and
+    /// returned).
+    public func locate(_ id: ObjectID, size: Int, prefix: Int? = nil) -> StoredBlob? {
         for index in indexes {
             guard let offset = index.offset(of: id) else { continue }
-            return Self.storedSegments(in: index.packURL, at: offset, size: size)
+            return Self.storedSegments(in: index.packURL, at: offset, size: size, prefix: prefix ?? size)
         }
         return nil
     }
 
     /// Walks the object at `offset`: header (type blob, the expected size), zlib header, then
     /// stored blocks only (BTYPE 00) whose lengths add up to `size`.
-    private static func storedSegments(in pack: URL, at offset: UInt64, size: Int) -> StoredBlob? {
+    private static func storedSegments(in pack: URL, at offset: UInt64, size: Int, prefix: Int) -> StoredBlob? {
         let fd = open(pack.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -87,8 +101,9 @@ public final class StoredBlobLocator: Sendable {
             position += length
             total += length
             if header[0] & 1 == 1 { break }
+            if total >= prefix && total < size { return StoredBlob(packFile: pack, segments: segments).prefix(prefix) }
         }
         guard total == size else { return nil }
-        return StoredBlob(packFile: pack, segments: segments)
+        return StoredBlob(packFile: pack, segments: segments).prefix(prefix)
     }
 }

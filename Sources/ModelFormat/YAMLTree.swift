@@ -18,7 +18,9 @@ public struct YAMLTree: Sendable {
     public static func parse(_ text: String, source: String) throws -> YAMLTree? {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // Plain scalars are typed by `resolvePlain`/the caller, so Yams' own
+            // resolution (a regular expression per scalar) is skipped.
+            node = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ModelFormatError.malformedYAML(file: source, detail: YAMLValue.describeError(error))
         }

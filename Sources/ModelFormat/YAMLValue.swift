@@ -91,7 +91,9 @@ public indirect enum YAMLValue: Sendable, Equatable {
     public static func parse(_ text: String, source: String) throws -> YAMLValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // Plain scalars are typed by `resolvePlain`/the caller, so Yams' own
+            // resolution (a regular expression per scalar) is skipped.
+            node = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ModelFormatError.malformedYAML(file: source, detail: YAMLValue.describeError(error))
         } catch {

@@ -81,7 +81,7 @@ struct AssembledFiles {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try encoder.encode(entries).write(to: url, options: .atomic)
+        try encoder.encode(entries).writeUnsynced(to: url, atomically: true)
     }
 
     private static func stamp(_ file: URL) -> Entry? {

@@ -90,7 +90,7 @@ extension Registry {
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
         let source = staging.appendingPathComponent("report.yaml")
-        try Data(report.yaml().utf8).write(to: source)
+        try Data(report.yaml().utf8).writeUnsynced(to: source)
         let file = StagedFile(path: path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
 
         let headline = Self.headline(metrics, task: targetSchema.task)

@@ -180,7 +180,7 @@ struct HistoryWriter {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let file = scratch.appendingPathComponent("COMMIT_EDITMSG-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        try Data(message.utf8).write(to: file)
+        try Data(message.utf8).writeUnsynced(to: file)
         try hooks.require("commit-msg", arguments: [file.path], refusing: "the commit message")
         let edited = String(decoding: try Data(contentsOf: file), as: UTF8.self)
         return edited.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? message : edited
@@ -239,9 +239,13 @@ struct HistoryWriter {
         let index = try repository.index()
         try index.reload()
         let newPaths = Set(proposal.files.map(\.path))
+        var trash = Trash(gitDirectory: repository.gitDirectory)
+        defer { trash.empty() }
         for folder in proposal.replacedFolders {
             for stale in index.paths(under: folder + "/") where !newPaths.contains(stale) {
-                try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                if !trash.take(workdir.appendingPathComponent(stale)) {
+                    try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                }
                 try index.remove(path: stale)
                 removeEmptyParents(of: workdir.appendingPathComponent(stale), stopAt: workdir)
             }
@@ -250,7 +254,9 @@ struct HistoryWriter {
         let newAssembled = Set(proposal.assembled.map(\.path))
         for folder in proposal.replacedFolders {
             for stale in assembledFiles.paths(under: folder + "/") where !newAssembled.contains(stale) {
-                try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                if !trash.take(workdir.appendingPathComponent(stale)) {
+                    try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+                }
                 assembledFiles.forget(stale)
             }
         }
@@ -280,6 +286,7 @@ struct HistoryWriter {
             } else {
                 try repository.objects.writeBlob(file.blob, toFileAt: temporary)
             }
+            trash.holdBeforeReplacing(destination)
             if rename(temporary.path, destination.path) != 0 {
                 try? FileManager.default.removeItem(at: temporary)
                 throw MVError("cannot write '\(destination.path)': \(String(cString: strerror(errno)))")
@@ -296,6 +303,7 @@ struct HistoryWriter {
             } else {
                 try repository.objects.writeTensor(file.chunks, toFileAt: temporary)
             }
+            trash.holdBeforeReplacing(destination)
             if rename(temporary.path, destination.path) != 0 {
                 try? FileManager.default.removeItem(at: temporary)
                 throw MVError("cannot write '\(destination.path)': \(String(cString: strerror(errno)))")

@@ -29,8 +29,11 @@ extension Registry {
         let started = Date()
         let model = try ModelName(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
+        PhaseTrace.mark("add: start")
         if !request.force { try ensureCleanBeforeWork(model) }
+        PhaseTrace.mark("add: clean check")
         let code = try codeState()
+        PhaseTrace.mark("add: code state")
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: request.weights.path, isDirectory: &isDirectory) else {
@@ -55,6 +58,7 @@ extension Registry {
         let staging = try makeStagingFolder()
         defer { try? fileManager.removeItem(at: staging) }
         let weights = try stageWeights(inputs, model: model, staging: staging, trustWorkTree: !request.force)
+        PhaseTrace.mark("add: weights staged")
         let tensors = weights.tensors
         let dataFiles = weights.dataFiles
         let source = weights.source ?? .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
@@ -93,6 +97,7 @@ extension Registry {
                                  headline: Array(metrics.prefix(2)),
                                  body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
         draft.extraFiles = weights.extraFiles
+        PhaseTrace.mark("add: draft")
         let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
                                                      staging: staging, reflogPrefix: "mv add")
         return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
@@ -113,7 +118,7 @@ extension Registry {
         if let file = planned.safetensors {
             let input = file.url
             let headerFile = staging.appendingPathComponent("safetensors-header.json")
-            try Self.readSafetensorsHeader(input).write(to: headerFile)
+            try Self.readSafetensorsHeader(input).writeUnsynced(to: headerFile)
             extraFiles.append(StagedFile(path: "\(folder)/\(Self.safetensorsHeaderFile)",
                                          blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
             let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
@@ -124,12 +129,15 @@ extension Registry {
                 ("data_order", .list(file.tensors.sorted { $0.dataBegin < $1.dataBegin }.map { .string($0.name) })),
             ])
         }
+        PhaseTrace.mark("stage: planned, header stored")
         let total = Int64(planned.plans.map(\.size).reduce(0, +))
         progress?(0, total, "storing")
         var ingest = WeightIngest(plans: planned.plans, previous: try previousTensors(model: model, trustWorkTree: trustWorkTree),
                                   staging: staging, objects: repository.objects, gitDirectory: repository.gitDirectory)
         ingest.progress = { done in self.progress?(done, total, "storing") }
+        PhaseTrace.mark("stage: previous tensors")
         let outcome = try ingest.run()
+        PhaseTrace.mark("stage: ingest")
         progress?(total, total, "storing")
 
         let tensors = outcome.tensors.map { tensor -> StagedTensor in

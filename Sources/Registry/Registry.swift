@@ -24,14 +24,23 @@ public final class Registry {
     }
 
     /// Opens the repository containing `path` and reads its `.mv.yaml` (defaults when absent).
+    /// Starts the Git library's setup in the background; call first thing in a process.
+    public static func prepareInBackground() {
+        GitLibrary.prepareInBackground()
+    }
+
     public static func open(at path: String) throws -> Registry {
         let repository: Repository
+        PhaseTrace.mark("open: start")
         do {
             repository = try Repository.discover(from: path)
+            PhaseTrace.mark("open: repository")
         } catch {
             throw MVError("not a git repository: '\(path)'", hint: "run 'mv init' to create one here, or cd into your repository")
         }
-        return Registry(repository: repository, config: try readConfig(repository))
+        let config = try readConfig(repository)
+        PhaseTrace.mark("open: config")
+        return Registry(repository: repository, config: config)
     }
 
     static func readConfig(_ repository: Repository) throws -> RegistryConfig {
@@ -167,7 +176,7 @@ public final class Registry {
             defer { try? FileManager.default.removeItem(at: staging) }
             let files = try contents.map { item -> StagedFile in
                 let source = staging.appendingPathComponent(UUID().uuidString)
-                try Data(item.text.utf8).write(to: source)
+                try Data(item.text.utf8).writeUnsynced(to: source)
                 return StagedFile(path: item.path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
             }
             let listing = contents.map(\.path).joined(separator: " and ")

@@ -267,7 +267,7 @@ extension Registry {
             let after = Registry.resolveState(model: model, events: state.events + [event], maxCounter: state.maxCounter + 1)
             let stagesText = StagesFile.render(after)
             let source = staging.appendingPathComponent(UUID().uuidString)
-            try Data(stagesText.utf8).write(to: source)
+            try Data(stagesText.utf8).writeUnsynced(to: source)
             var files = [StagedFile(path: stagesPath, blob: try self.repository.objects.writeBlob(fileAt: source), source: source)]
             files += restoring?.files ?? []
             let message = summary + "\n\n" + (reason.map { "\($0)\n\n" } ?? "") + "Tag: \(tagName)\n" + trailers.joined(separator: "\n") + "\n"

@@ -84,7 +84,7 @@ extension Registry {
         let folder = folder(of: model)
         let tensors = try fitted.parameters.map { tensor in
             let url = staging.appendingPathComponent("\(tensor.name).npy")
-            try Npy.data(float64: tensor.values, shape: tensor.shape).write(to: url)
+            try Npy.data(float64: tensor.values, shape: tensor.shape).writeUnsynced(to: url)
             return try stageTensor(name: tensor.name, npyFile: url, folder: folder, owned: true)
         }
         // The per-epoch training loss goes with the version (not a parameter: not under params/).
@@ -92,7 +92,7 @@ extension Registry {
         var extraFiles: [StagedFile] = []
         if fitted.trainingLoss.count > 1 {
             let url = staging.appendingPathComponent("training-loss.npy")
-            try Npy.data(float64: fitted.trainingLoss, shape: [fitted.trainingLoss.count]).write(to: url)
+            try Npy.data(float64: fitted.trainingLoss, shape: [fitted.trainingLoss.count]).writeUnsynced(to: url)
             extraFiles.append(StagedFile(path: "\(folder)/\(Self.trainingLossFile)", blob: try repository.objects.writeBlob(fileAt: url),
                                          source: url, ownsSource: true))
         }

@@ -103,6 +103,7 @@ extension Registry {
         let lock = try writer.lock()
         defer { withExtendedLifetime(lock) {} }
         if !force { try ensureClean(model) }
+        PhaseTrace.mark("commit: locked, clean")
 
         var chosen = SemanticVersion(major: 0)
         let published = try writer.publish(signature: signature, reflogPrefix: reflogPrefix) { _ in
@@ -120,7 +121,9 @@ extension Registry {
             chosen = version
             return try self.proposal(for: draft, version: version, folder: folder, staging: staging)
         }
+        PhaseTrace.mark("commit: published")
         try writer.syncWorkTree(published.proposal)
+        PhaseTrace.mark("commit: work tree")
         return (chosen, published)
     }
 
@@ -162,7 +165,7 @@ extension Registry {
 
     private func stageText(_ text: String, path: String, staging: URL) throws -> StagedFile {
         let url = staging.appendingPathComponent("text-\(UUID().uuidString)")
-        try Data(text.utf8).write(to: url)
+        try Data(text.utf8).writeUnsynced(to: url)
         return StagedFile(path: path, blob: try repository.objects.writeBlob(fileAt: url), source: url)
     }
 

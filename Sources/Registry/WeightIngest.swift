@@ -44,9 +44,10 @@ struct WeightIngest {
     var progress: ((Int64) -> Void)?
 
     static let budget = 128 << 20
-    /// One more worker than cores: a worker waiting on its direct write leaves a core to
-    /// another (512 MiB on 2 cores: 1.93 s with 2 workers, 1.79 s with 3).
-    static var workers: Int { min(8, ProcessInfo.processInfo.activeProcessorCount + 1) }
+    /// Two more workers than cores: a worker waiting on its direct write leaves its core to
+    /// another (512 MiB on 2 cores: 1.93 s with 2 workers, 1.79 s with 3), and a few changed
+    /// tensors all start at once.
+    static var workers: Int { min(32, ProcessInfo.processInfo.activeProcessorCount + 2) }
 
     struct Outcome {
         var tensors: [IngestedTensor]
@@ -73,34 +74,54 @@ struct WeightIngest {
             handled += Int64(plan.size)
         }
 
-        // 1. Unchanged tensors, found by comparing bytes with the trusted work-tree file while
-        //    that is in the page cache (reading it from disk would cost more than step 2's check).
-        let verdicts = try findUnchanged(skipping: Set(results.indices.filter { results[$0] != nil }))
-        for (index, verdict) in verdicts.enumerated() where verdict == true && results[index] == nil {
+        // 1. Unchanged tensors, found by comparing bytes with the previous version's copy
+        //    while that is in the page cache (reading it from disk would cost more than
+        //    hashing). The first 64 KiB settle most changed tensors at once; those are hashed
+        //    (step 2) while the rest are compared in full in the background (both cores are
+        //    then busy with one or the other), and whatever that finds changed follows.
+        PhaseTrace.mark("ingest: input cache")
+        let locator = try? StoredBlobLocator(objects)
+        let candidates = comparisonCandidates(skipping: Set(results.indices.filter { results[$0] != nil }), locator: locator)
+        let quick = try Self.compare(candidates, plans: plans, previous: previous, locator: locator, limit: Self.quickComparison)
+        let needFull = candidates.filter { quick[$0] == true && plans[$0].size > Self.quickComparison }
+        for index in candidates where quick[index] == true && plans[index].size <= Self.quickComparison { settle(index) }
+        let full = BackgroundComparison()
+        if !needFull.isEmpty {
+            let (allPlans, before) = (plans, previous)
+            Thread.detachNewThread {
+                full.finish(Result { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil) })
+            }
+        } else {
+            full.finish(.success([:]))
+        }
+        // Whatever happens below, the comparison is over before this returns.
+        defer { _ = full.wait() }
+        PhaseTrace.mark("ingest: quick comparison")
+
+        func settle(_ index: Int) {
             let plan = plans[index]
-            guard let before = previous[plan.name] else { continue }
+            guard let before = previous[plan.name] else { return }
             results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil,
                                             inPlace: before.workFile != nil)
             handled += Int64(plan.size)
         }
-        progress?(handled)
-
-        // 2. Everything else, read once: workers hash and summarise, this thread packs.
-        let pending = plans.indices.filter { results[$0] == nil }
-        var units: [Unit] = []
-        for tensor in pending {
-            let plan = plans[tensor]
-            let pieces = plan.pieces
-            // A whole tensor the comparison could not settle is checked against the previous
-            // version's SHA-256 first, before anything else is computed for it.
-            var expected: String?
-            if plan.chunkBytes == nil, verdicts[tensor] == nil, let before = previous[plan.name], Self.sameLayout(before.record, plan) {
-                expected = before.record.sha256
+        /// Units for `tensors`; one the comparison could not settle (`verdict` nil) is
+        /// checked against the previous version's SHA-256 first.
+        func units(for tensors: [Int], verdict: (Int) -> Bool?) -> [Unit] {
+            var units: [Unit] = []
+            for tensor in tensors {
+                let plan = plans[tensor]
+                let pieces = plan.pieces
+                var expected: String?
+                if plan.chunkBytes == nil, verdict(tensor) == nil, let before = previous[plan.name], Self.sameLayout(before.record, plan) {
+                    expected = before.record.sha256
+                }
+                for (chunk, range) in pieces.enumerated() {
+                    units.append(Unit(tensor: tensor, chunk: plan.chunkBytes == nil ? nil : chunk, range: range,
+                                      isLastPiece: chunk == pieces.count - 1, previousSHA256: expected))
+                }
             }
-            for (chunk, range) in pieces.enumerated() {
-                units.append(Unit(tensor: tensor, chunk: plan.chunkBytes == nil ? nil : chunk, range: range,
-                                  isLastPiece: chunk == pieces.count - 1, previousSHA256: expected))
-            }
+            return units
         }
         func finish(storedBytes: UInt64) throws -> Outcome {
             let tensors = try results.map { try Self.require($0) }
@@ -110,10 +131,39 @@ struct WeightIngest {
             cache.save()
             return Outcome(tensors: tensors, storedBytes: storedBytes)
         }
-        guard !units.isEmpty else { return try finish(storedBytes: 0) }
 
-        let expected = units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) }
-        let pack = try BlobPack(objects, expectedObjects: units.count, expectedBytes: expected)
+        // 2. Everything else, read once: workers hash and summarise, this thread packs.
+        let waiting = Set(needFull)
+        let first = units(for: plans.indices.filter { results[$0] == nil && !waiting.contains($0) }) { quick[$0] ?? nil }
+        var pack: BlobPack?
+        var stamped: [String: SourceStamp] = [:]
+        func store(_ units: [Unit]) throws {
+            guard !units.isEmpty else { return }
+            // Sized for the first batch: a second one (rare) makes the header's count wrong,
+            // and the pack's checksum is then computed again from the file.
+            let target = try pack ?? BlobPack(objects, expectedObjects: units.count,
+                                              expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
+            pack = target
+            stamped.merge(try self.store(units, into: target, results: &results, handled: &handled)) { old, _ in old }
+        }
+        try store(first)
+        let verdicts = try full.wait().get()
+        PhaseTrace.mark("ingest: compared")
+        for index in needFull where verdicts[index] == true { settle(index) }
+        progress?(handled)
+        try store(units(for: needFull.filter { results[$0] == nil }) { verdicts[$0] ?? nil })
+        guard let pack else { return try finish(storedBytes: 0) }
+        PhaseTrace.mark("ingest: units packed")
+        try pack.finish()
+        PhaseTrace.mark("ingest: pack finished")
+        // The bytes read must be the file's: a source rewritten meanwhile would mix versions.
+        for plan in plans { try stamped[plan.source.path]?.verifyUnchanged(plan.source) }
+        return try finish(storedBytes: pack.writtenBytes)
+    }
+
+    /// Reads, hashes and packs `units` on the workers; returns the source stamps taken before
+    /// reading.
+    private func store(_ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64) throws -> [String: SourceStamp] {
         let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget)
         queue.start(workers: Self.workers)
         defer { queue.stopAndDrain() }
@@ -159,10 +209,8 @@ struct WeightIngest {
             handled += Int64(unit.range.count)
             progress?(handled)
         }
-        try pack.finish()
-        // The bytes read must be the file's: a source rewritten meanwhile would mix versions.
-        for plan in plans { try queue.stamps[plan.source.path]?.verifyUnchanged(plan.source) }
-        return try finish(storedBytes: pack.writtenBytes)
+        try queue.checkWrites()
+        return queue.stamps
     }
 
     private static func require(_ tensor: IngestedTensor?) throws -> IngestedTensor {
@@ -188,38 +236,47 @@ struct WeightIngest {
             && record.dtype == plan.dtype.rawValue && record.shape == plan.header.shape
     }
 
-    /// Whether each tensor's bytes equal its previous version's, compared through memory maps
-    /// on every core with the work-tree file or else the blob's stored blocks in its pack (no
-    /// hashing: equal bytes are the same blob); nil where there is nothing to compare with or
-    /// it is not in the page cache.
-    private func findUnchanged(skipping known: Set<Int>) throws -> [Bool?] {
-        let locator = try? StoredBlobLocator(objects)
-        let candidates = plans.indices.filter { index in
+    /// Bytes compared first: enough to find most changed tensors (a training step moves
+    /// nearly every value) for almost nothing.
+    static let quickComparison = 64 << 10
+
+    /// Tensors that can be compared with their previous version's bytes: same name and
+    /// layout, and a trusted work-tree file or (whole tensors) a blob in a pack.
+    private func comparisonCandidates(skipping known: Set<Int>, locator: StoredBlobLocator?) -> [Int] {
+        plans.indices.filter { index in
             guard !known.contains(index), let before = previous[plans[index].name],
                   before.workFile != nil || (locator != nil && plans[index].chunkBytes == nil) else { return false }
             return Self.sameLayout(before.record, plans[index])
         }
-        guard !candidates.isEmpty else { return Array(repeating: nil, count: plans.count) }
+    }
+
+    /// Whether each candidate's bytes (the first `limit` of them, or all) equal its previous
+    /// version's, compared through memory maps on every core with the work-tree file or else
+    /// the blob's stored blocks in its pack (no hashing: equal bytes are the same blob); nil
+    /// where the old bytes are not in the page cache.
+    static func compare(_ candidates: [Int], plans: [TensorPlan], previous: [String: PreviousTensor],
+                        locator: StoredBlobLocator?, limit: Int?) throws -> [Int: Bool?] {
+        guard !candidates.isEmpty else { return [:] }
         final class Verdicts: @unchecked Sendable {
             let lock = NSLock()
             var same: [Int: Bool?] = [:]
             var failure: Error?
         }
         let verdicts = Verdicts()
-        let allPlans = plans, before = previous
         DispatchQueue.concurrentPerform(iterations: candidates.count) { position in
             let index = candidates[position]
-            let plan = allPlans[index]
+            let plan = plans[index]
+            let end = min(plan.size, limit ?? plan.size)
             let outcome = Result { () throws -> Bool? in
-                guard let tensor = before[plan.name] else { return nil }
-                if let file = tensor.workFile, let same = try ByteComparison.equal(plan, range: 0..<plan.size, workFile: file) {
+                guard let tensor = previous[plan.name] else { return nil }
+                if let file = tensor.workFile, let same = try ByteComparison.equal(plan, range: 0..<end, workFile: file) {
                     return same
                 }
                 // The work-tree copy is not in memory (mv writes it around the page cache),
                 // but the pack mv wrote usually is: compare with the stored blob itself.
                 guard tensor.blobs.count == 1, plan.chunkBytes == nil,
-                      let stored = locator?.locate(tensor.blobs[0], size: plan.size) else { return nil }
-                return try ByteComparison.equal(plan, stored: stored)
+                      let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end) else { return nil }
+                return try ByteComparison.equal(plan, stored: stored, upTo: end)
             }
             verdicts.lock.lock()
             switch outcome {
@@ -229,9 +286,30 @@ struct WeightIngest {
             verdicts.lock.unlock()
         }
         if let failure = verdicts.failure { throw failure }
-        return plans.indices.map { verdicts.same[$0] ?? nil }
+        return verdicts.same
+    }
+}
+
+/// The full comparison running on another thread while the first units are stored.
+private final class BackgroundComparison: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<[Int: Bool?], Error>?
+
+    func finish(_ outcome: Result<[Int: Bool?], Error>) {
+        condition.lock()
+        result = outcome
+        condition.broadcast()
+        condition.unlock()
     }
 
+    func wait() -> Result<[Int: Bool?], Error> {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let result { return result }
+            condition.wait()
+        }
+    }
 }
 
 /// A piece of work: one tensor's whole .npy, or one chunk of it.
@@ -297,6 +375,10 @@ enum ByteComparison {
         defer { close(work) }
         var info = stat()
         guard fstat(work, &info) == 0, Int(info.st_size) == plan.size else { return false }
+        // mv writes work-tree copies around the page cache: most are not in memory at all,
+        // and reading even their header would be a disk read.
+        let headResident = try plan.size == 0 || withMapping(work, offset: 0, count: 1) { isResident($0, count: 1) }
+        guard headResident else { return nil }
         var position = range.lowerBound
         if position < plan.prefix.count {
             let count = min(plan.prefix.count, range.upperBound) - position
@@ -324,10 +406,12 @@ enum ByteComparison {
         return true
     }
 
-    /// True when the planned .npy equals the stored blob's content; nil when part of the pack
-    /// is not in the page cache.
-    static func equal(_ plan: TensorPlan, stored: StoredBlob) throws -> Bool? {
-        guard let first = stored.segments.first, let last = stored.segments.last else { return plan.size == 0 }
+    /// True when the planned .npy equals the stored blob's content (its first `end` bytes);
+    /// nil when part of the pack is not in the page cache.
+    static func equal(_ plan: TensorPlan, stored whole: StoredBlob, upTo end: Int? = nil) throws -> Bool? {
+        let end = min(end ?? plan.size, plan.size)
+        let stored = whole.prefix(end)
+        guard let first = stored.segments.first, let last = stored.segments.last else { return end == 0 }
         let pack = open(stored.packFile.path, O_RDONLY | O_CLOEXEC)
         guard pack >= 0 else { return nil }
         defer { close(pack) }
@@ -359,7 +443,7 @@ enum ByteComparison {
                         content += count
                     }
                 }
-                return content == plan.size
+                return content == end
             }
         }
     }
@@ -454,6 +538,6 @@ struct InputCache {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try? encoder.encode(live).write(to: url, options: .atomic)
+        try? encoder.encode(live).writeUnsynced(to: url, atomically: true)
     }
 }

@@ -4,6 +4,7 @@ import Registry
 
 struct Add: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "add",
         abstract: "Register externally trained weights as a new version.",
         discussion: """
             mv add bert --weights model.safetensors [--metrics eval/holdout.yaml] [--params params.yaml]
@@ -58,6 +59,7 @@ struct Add: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Re-hash a version's tensors from Git objects and compare with the manifest.",
         discussion: "Exits 1 and names every tensor whose bytes do not match its recorded sha256.")
 

@@ -4,6 +4,7 @@ import Registry
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Show what changed between two versions: hyperparameters, metrics, tensors, lineage.",
         discussion: "Versions: v2 (one model), churn@v3.1.0, churn#production, churn@latest, or any Git revision.")
 

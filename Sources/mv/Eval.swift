@@ -4,6 +4,7 @@ import Registry
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "eval",
         abstract: "Evaluate a version on a dataset and commit the report with an evaluation tag.",
         discussion: "Parameters are read from Git objects, not the work tree. The report lands in <model>/eval/<name>.yaml; the tag is eval/<model>/<version>/<N>.")
 
@@ -45,6 +46,7 @@ struct Eval: ParsableCommand {
 
 struct Checkout: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "checkout",
         abstract: "Restore a version's model folder in the work tree, or write it to another folder.")
 
     @OptionGroup var version: VersionArguments
@@ -72,6 +74,7 @@ struct Checkout: ParsableCommand {
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write a version's parameters as .npy files or one .safetensors file.")
 
     @OptionGroup var version: VersionArguments

@@ -4,6 +4,7 @@ import Registry
 
 struct Gate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "gate",
         abstract: "Check a version against a stage's metric gates.",
         discussion: "Prints every rule with the actual value, the bound and pass/fail; exits 1 when any fails. Gates live in .mv.yaml (docs/GATES.md).")
 

@@ -4,6 +4,7 @@ import Registry
 
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "history",
         abstract: "Show a model's event journal, newest first.",
         discussion: "Versions, evaluations, promotions, demotions, deprecations and rollbacks, read from tags.")
 

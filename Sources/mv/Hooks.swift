@@ -4,11 +4,13 @@ import Registry
 
 struct Hooks: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hooks",
         abstract: "Install or remove mv's git hooks (metric gates for git, gto and pushes).",
         subcommands: [Install.self, Uninstall.self, PrintHook.self])
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Install pre-commit, pre-push, reference-transaction, post-checkout and post-merge (or, with --server, pre-receive).",
             discussion: "Respects core.hooksPath. A hook already there is kept and runs first (renamed <name>.mv-chained).")
 
@@ -29,7 +31,7 @@ struct Hooks: ParsableCommand {
     }
 
     struct Uninstall: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove mv's hooks and restore the hooks they chained.")
+        static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove mv's hooks and restore the hooks they chained.")
 
         @OptionGroup var options: RepositoryOptions
 

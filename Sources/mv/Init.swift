@@ -4,6 +4,7 @@ import Registry
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Start tracking models in a Git repository (created if needed).",
         discussion: """
             Commits .mv.yaml (mv's configuration) and a .gitattributes line that makes git render

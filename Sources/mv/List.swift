@@ -3,7 +3,7 @@ import Foundation
 import Registry
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List models and their latest versions.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models and their latest versions.")
 
     @OptionGroup var options: RepositoryOptions
 

@@ -3,7 +3,7 @@ import Foundation
 import Registry
 
 struct Log: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a model's versions, newest first.")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Show a model's versions, newest first.")
 
     @Argument(help: "Model name.")
     var model: String

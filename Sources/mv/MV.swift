@@ -17,6 +17,8 @@ struct MV: ParsableCommand {
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
     static func main() {
+        PhaseTrace.mark("main")
+        Registry.prepareInBackground()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -25,6 +27,7 @@ struct MV: ParsableCommand {
         }
         do {
             try command.run()
+            PhaseTrace.mark("done")
         } catch let error as MVError {
             if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
             Terminal.error(error.message, hint: error.hint)

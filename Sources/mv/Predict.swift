@@ -5,6 +5,7 @@ import Registry
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Predict with any version, stage or revision (parameters read from Git).",
         discussion: "Writes CSV: a 'prediction' column (the value, or the class label), and with --proba one p_<class> column per class.")
 
@@ -47,6 +48,7 @@ enum CSVField {
 
 struct Algorithms: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "algorithms",
         abstract: "List the built-in algorithms and their hyperparameters with defaults.")
 
     func run() throws {

@@ -4,6 +4,7 @@ import Registry
 
 struct Promote: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "promote",
         abstract: "Assign a stage (default: production) to a version.",
         discussion: "Writes the GTO stage tag <model>#<stage>#N on the version's commit and commits .mv/stages/<model>.yaml.")
 
@@ -30,6 +31,7 @@ struct Promote: ParsableCommand {
 
 struct Demote: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "demote",
         abstract: "Unassign a stage; it falls back to its previous holder.",
         discussion: "Writes <model>#<stage>!#N on the holder's commit.")
 
@@ -48,6 +50,7 @@ struct Demote: ParsableCommand {
 
 struct Deprecate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "deprecate",
         abstract: "Deprecate a version: it can no longer be promoted, and stages it held fall back.",
         discussion: "Writes GTO's deregistration tag <model>@vX.Y.Z! on the version's commit.")
 
@@ -70,6 +73,7 @@ struct Deprecate: ParsableCommand {
 
 struct Rollback: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollback",
         abstract: "Roll a stage back to an earlier version, forward-only.",
         discussion: """
             Commits the model folder exactly as it was at that version and assigns the stage back to it.

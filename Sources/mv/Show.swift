@@ -4,7 +4,7 @@ import ModelFormat
 import Registry
 
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a version's manifest summary and metrics.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a version's manifest summary and metrics.")
 
     @Argument(help: "A model (its latest version), churn@v2, churn#production, v2 (one model), or a Git revision.")
     var reference: String

@@ -5,6 +5,7 @@ import Registry
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a model version, commit it and tag it.",
         discussion: """
             Built-in:  mv train churn --data train.csv --target y [--algorithm linear-regression]

@@ -345,6 +345,111 @@ final class WeightStorageTests: GitTestCase {
         XCTAssertEqual(try XCTUnwrap(tensor["cosine_similarity"] as? Double), 34 / (30.0 * 39.0).squareRoot(), accuracy: 1e-12)
     }
 
+    /// A 600×600 float32 tensor (1.4 MiB, over the size mv moves to its trash) filled with
+    /// `value`, and a small one unless left out.
+    func writeBig(_ name: String, value: Float, small: Bool = true) throws -> URL {
+        let url = root.appendingPathComponent(name)
+        let made = try Self.run(["python3", "-c", """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            t = {'big': np.full((600, 600), float(sys.argv[2]), dtype='<f4')}
+            if sys.argv[3] == '1': t['small'] = np.zeros(4, dtype='<f4')
+            save_file(t, sys.argv[1])
+            """, url.path, String(value), small ? "1" : "0"], in: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return url
+    }
+
+    func assertBig(equals value: Float, file: StaticString = #filePath, line: UInt = #line) throws {
+        let loaded = try Self.run(["python3", "-c", "import numpy as np; a = np.load('models/m/params/big.npy'); print(a.shape, float(a.min()), float(a.max()))"], in: root)
+        XCTAssertEqual(loaded.stdout, "(600, 600) \(value) \(value)\n", loaded.stderr, file: file, line: line)
+    }
+
+    /// A big work-tree file a new version replaces is deleted after the command (by a detached
+    /// `rm` of `.git/mv/trash`), never before the new one is in place: the replacement is one
+    /// rename, and what is left is exactly the new version.
+    func testReplacedBigWorkTreeFilesAreDeletedAfterTheCommand() throws {
+        XCTAssertEqual(try add(try writeBig("v1.safetensors", value: 1)).status, 0)
+        let file = root.appendingPathComponent("models/m/params/big.npy")
+        let before = try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int
+        let result = try add(try writeBig("v2.safetensors", value: 2))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertNotEqual(try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int, before)
+        try assertBig(equals: 2)
+        XCTAssertEqual(try git("status", "--porcelain"), "?? v1.safetensors\n?? v2.safetensors")
+        let trash = root.appendingPathComponent(".git/mv/trash")
+        let deadline = Date().addingTimeInterval(10)
+        while FileManager.default.fileExists(atPath: trash.path), Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: trash.path), "the old file was never deleted")
+        try git("fsck", "--strict")
+    }
+
+    /// When the trash cannot be made (here a file stands where its folder goes), files are
+    /// replaced and removed in place as before.
+    func testAnUnusableTrashFallsBackToDeletingInPlace() throws {
+        XCTAssertEqual(try add(try writeBig("v1.safetensors", value: 1)).status, 0)
+        try Data("not a folder".utf8).write(to: root.appendingPathComponent(".git/mv/trash"))
+        let result = try add(try writeBig("v2.safetensors", value: 3, small: false))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try assertBig(equals: 3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("models/m/params/small.npy").path))
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        XCTAssertEqual(try String(contentsOf: root.appendingPathComponent(".git/mv/trash"), encoding: .utf8), "not a folder")
+    }
+
+    /// Tensors are compared with the previous version's bytes in two steps (the first 64 KiB
+    /// at once, the rest in the background while changed tensors are stored): a change past the
+    /// first 64 KiB, one at the very start and unchanged tensors must all come out right.
+    func testChangesAnywhereInATensorAreFoundAndOnlyThoseStored() throws {
+        func write(_ name: String, edits: String) throws -> URL {
+            let url = root.appendingPathComponent(name)
+            let made = try Self.run(["python3", "-c", """
+                import sys, numpy as np
+                from safetensors.numpy import save_file
+                rng = np.random.default_rng(3)
+                t = {f'w{i}': rng.standard_normal((300, 300)).astype('<f4') for i in range(4)}
+                \(edits)
+                save_file(t, sys.argv[1])
+                """, url.path], in: root)
+            XCTAssertEqual(made.status, 0, made.stderr)
+            return url
+        }
+        XCTAssertEqual(try add(try write("v1.safetensors", edits: "pass")).status, 0)
+        let before = try objectBytes()
+        let v2 = try write("v2.safetensors", edits: "t['w1'][-1, -1] += 1; t['w2'][0, 0] += 1")
+        let result = try add(v2)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try changedPaths("m@v1.0.0", "m@v2.0.0"),
+                       ["models/m/README.md", "models/m/model.yaml", "models/m/params/w1.npy", "models/m/params/w2.npy"])
+        let growth = try objectBytes() - before
+        XCTAssertLessThan(growth, Int(1.1 * 2 * 360_128) + 8_192, "growth \(growth) bytes")
+        let loaded = try Self.run(["python3", "-c", """
+            import sys, numpy as np
+            from safetensors.numpy import load_file
+            t = load_file(sys.argv[1])
+            print(all((np.load(f'models/m/params/{k}.npy') == t[k]).all() for k in t))
+            """, v2.path], in: root)
+        XCTAssertEqual(loaded.stdout, "True\n", loaded.stderr)
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        try git("fsck", "--strict")
+    }
+
+    /// `MV_TRACE=1` prints where a command's time went; without it nothing extra is printed.
+    func testPhaseTraceIsPrintedOnlyWhenAsked() throws {
+        let weights = try writeWeights("v1.safetensors")
+        let traced = try mv(["add", "m", "--weights", weights.path, "--quiet"],
+                            environment: GitTestCase.environment.merging(["MV_TRACE": "1"]) { $1 })
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        let marks = traced.stderr.split(separator: "\n").filter { $0.hasPrefix("mv-trace") }
+        XCTAssertEqual(marks.first?.hasSuffix("main"), true, traced.stderr)
+        XCTAssertTrue(marks.contains { $0.hasSuffix("ingest: pack finished") }, traced.stderr)
+        XCTAssertEqual(marks.last?.hasSuffix("done"), true, traced.stderr)
+        let quiet = try add(try writeWeights("v2.safetensors", changed: ["layer1.weight"]), "--quiet")
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertEqual(quiet.stderr, "")
+    }
+
     func editTensor(_ path: String, _ assignment: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let edit = try Self.run(["python3", "-c", "import numpy as np\na = np.load('\(path)'); \(assignment); np.save('\(path)', a)"], in: root)
         XCTAssertEqual(edit.status, 0, edit.stderr, file: file, line: line)

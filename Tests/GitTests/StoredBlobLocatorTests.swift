@@ -38,6 +38,11 @@ final class StoredBlobLocatorTests: GitTestCase {
             let stored = try XCTUnwrap(locator.locate(id, size: data.count), "\(data.count) bytes")
             XCTAssertEqual(try bytes(of: stored), data, "\(data.count) bytes")
             XCTAssertNil(locator.locate(id, size: data.count + 1), "a size that differs from the object's")
+            // Only the first bytes, as the quick comparison asks: exactly those, on any block edge.
+            for prefix in [0, 1, 65_535, 65_536, 100_000] {
+                let start = try XCTUnwrap(locator.locate(id, size: data.count, prefix: prefix), "\(prefix) of \(data.count)")
+                XCTAssertEqual(try bytes(of: start), data.prefix(prefix), "\(prefix) of \(data.count)")
+            }
         }
         // Deflated (compressible) data is not laid out as stored blocks.
         XCTAssertNil(locator.locate(ids[floats.count], size: text.count))
