@@ -296,6 +296,11 @@ struct HistoryWriter {
         for file in proposal.assembled {
             let destination = workdir.appendingPathComponent(file.path)
             if file.source == nil, assembledFiles.isIntact(file.path, workdir: workdir, chunks: file.chunks) { continue }
+            if let base = file.base, assembledFiles.isIntact(file.path, workdir: workdir, chunks: base) {
+                try Self.patch(destination, with: file.patches)
+                try assembledFiles.record(file.path, workdir: workdir, chunks: file.chunks)
+                continue
+            }
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
             if let source = file.source, rename(source.path, temporary.path) == 0 {
@@ -319,6 +324,27 @@ struct HistoryWriter {
             } catch let error as GitError where error.code == .locked && attempt < 100 {
                 attempt += 1
                 usleep(50_000)
+            }
+        }
+    }
+
+    /// Writes each patch's bytes over `file` at its offset, in place. Readers of the file
+    /// meanwhile may see old and new chunks mixed (the price of not rewriting gigabytes); a
+    /// crash half-way leaves a file mv no longer finds intact, which the next `mv init` or
+    /// checkout assembles again from the committed chunks.
+    static func patch(_ file: URL, with patches: [AssembledFile.Patch]) throws {
+        guard !patches.isEmpty else { return }
+        let target = open(file.path, O_WRONLY | O_CLOEXEC)
+        guard target >= 0 else { throw MVError("cannot write '\(file.path)': \(String(cString: strerror(errno)))") }
+        defer { close(target) }
+        let handle = FileHandle(fileDescriptor: target, closeOnDealloc: false)
+        for patch in patches {
+            let bytes = try Data(contentsOf: patch.source, options: .alwaysMapped)
+            do {
+                try handle.seek(toOffset: UInt64(patch.offset))
+                try bytes.withUnsafeBytes { try handle.writeInPieces($0) }
+            } catch {
+                throw MVError("cannot write '\(file.path)': \(error.localizedDescription)")
             }
         }
     }

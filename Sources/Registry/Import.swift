@@ -154,8 +154,10 @@ extension Registry {
                 file.placement = .skipWorktree
                 return file
             }
-            return StagedTensor(record: record, files: chunks,
-                                assembled: AssembledFile(path: "\(folder)/\(record.file)", chunks: tensor.blobs, source: tensor.stagedFile))
+            var assembled = AssembledFile(path: "\(folder)/\(record.file)", chunks: tensor.blobs, source: tensor.stagedFile)
+            assembled.base = tensor.patchBase
+            assembled.patches = tensor.patches
+            return StagedTensor(record: record, files: chunks, assembled: assembled)
         }
         return (tensors, extraFiles, source, [])
     }

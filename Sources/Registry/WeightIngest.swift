@@ -25,6 +25,10 @@ struct IngestedTensor: Sendable {
     let stagedFile: URL?
     /// The work-tree file already holds exactly these bytes.
     var inPlace = false
+    /// A chunked tensor whose work-tree file holds `patchBase` and gets `patches` written
+    /// over it in place.
+    var patchBase: [ObjectID]?
+    var patches: [AssembledFile.Patch] = []
 }
 
 /// Stores tensors in one pass over their bytes, on every core.
@@ -164,7 +168,16 @@ struct WeightIngest {
     /// Reads, hashes and packs `units` on the workers; returns the source stamps taken before
     /// reading.
     private func store(_ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64) throws -> [String: SourceStamp] {
-        let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget)
+        // A chunked tensor whose previous work-tree file is trusted and laid out the same is
+        // patched in place: only its changed chunks are written.
+        let patchedInPlace = Set(units.compactMap { unit -> Int? in
+            let plan = plans[unit.tensor]
+            guard unit.chunk != nil, let before = previous[plan.name], before.workFile != nil,
+                  Self.sameLayout(before.record, plan), before.blobs.count == plan.pieces.count else { return nil }
+            return unit.tensor
+        })
+        let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
+                                  patchedInPlace: patchedInPlace)
         queue.start(workers: Self.workers)
         defer { queue.stopAndDrain() }
 
@@ -192,15 +205,21 @@ struct WeightIngest {
                 results[unit.tensor] = IngestedTensor(
                     record: Self.record(plan, sha256: sha256, statistics: statistics),
                     blobs: [blob.id], stagedFile: stagedFile)
-            case let .chunk(blob, reusedID, stagedFile):
+            case let .chunk(blob, reusedID, stagedFile, patch):
                 var state = chunked[unit.tensor] ?? ChunkedTensor(dtype: plan.dtype, bodyStart: plan.header.headerLength)
                 if let blob { try pack.add(blob) }
                 state.add(done.bytes, at: unit.range.lowerBound, id: blob?.id ?? reusedID)
+                if let patch { state.patches.append(AssembledFile.Patch(offset: unit.range.lowerBound, source: patch)) }
                 if unit.isLastPiece {
                     let (sha256, statistics) = state.finish()
-                    results[unit.tensor] = IngestedTensor(
+                    var tensor = IngestedTensor(
                         record: Self.record(plan, sha256: sha256, statistics: statistics),
                         blobs: state.ids, stagedFile: stagedFile)
+                    if patchedInPlace.contains(unit.tensor) {
+                        tensor.patchBase = previous[plan.name]?.blobs
+                        tensor.patches = state.patches
+                    }
+                    results[unit.tensor] = tensor
                     chunked[unit.tensor] = nil
                 } else {
                     chunked[unit.tensor] = state
@@ -331,6 +350,7 @@ private struct ChunkedTensor {
     /// Bytes of an element split across two chunks.
     var carry: [UInt8] = []
     var ids: [ObjectID] = []
+    var patches: [AssembledFile.Patch] = []
 
     init(dtype: DType, bodyStart: Int) {
         self.dtype = dtype
@@ -456,8 +476,18 @@ enum ByteComparison {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, Int(info.st_size) >= offset + bytes.count else { return false }
-        return try withMapping(fd, offset: offset, count: bytes.count) { memcmp($0, base, bytes.count) == 0 }
+        // In windows: each worker maps at most `compareWindow` of the file at a time (whole
+        // 32 MiB chunks on every worker added ~130 MiB of mapped file to the peak RSS).
+        var done = 0
+        while done < bytes.count {
+            let count = min(compareWindow, bytes.count - done)
+            guard try withMapping(fd, offset: offset + done, count: count, { memcmp($0, base + done, count) == 0 }) else { return false }
+            done += count
+        }
+        return true
     }
+
+    static let compareWindow = 4 << 20
 
     /// Whether every page of the mapped range is in memory (mincore).
     private static func isResident(_ pointer: UnsafeRawPointer, count: Int) -> Bool {

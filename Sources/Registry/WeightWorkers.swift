@@ -15,8 +15,9 @@ struct DoneUnit: @unchecked Sendable {
         /// A whole tensor: its blob, SHA-256 and statistics, and its work-tree copy.
         case whole(HashedBlob, sha256: String, statistics: TensorStatistics, stagedFile: URL)
         /// One chunk: its blob when new (nil when it equals the previous version's chunk,
-        /// whose id is `id`), and the tensor's work-tree copy the chunk was written into.
-        case chunk(HashedBlob?, id: ObjectID, stagedFile: URL)
+        /// whose id is `id`), and the tensor's work-tree copy the chunk was written into, or
+        /// (a tensor patched in place) the file holding this chunk alone when it changed.
+        case chunk(HashedBlob?, id: ObjectID, stagedFile: URL?, patch: URL?)
     }
 
     let kind: Kind
@@ -110,7 +111,13 @@ final class UnitQueue: @unchecked Sendable {
     private var writeFailure: Error?
     private let mappingLock = NSLock()
 
-    init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int) throws {
+    /// Chunked tensors whose work-tree file is patched in place: only changed chunks are
+    /// written, each to a file of its own.
+    private let patchedInPlace: Set<Int>
+
+    init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
+         patchedInPlace: Set<Int> = []) throws {
+        self.patchedInPlace = patchedInPlace
         self.units = units
         self.plans = plans
         self.previous = previous
@@ -122,7 +129,7 @@ final class UnitQueue: @unchecked Sendable {
         }
         self.stamps = stamps
         var chunkFiles: [Int: (url: URL, fd: Int32)] = [:]
-        for tensor in Set(units.filter { $0.chunk != nil }.map(\.tensor)) {
+        for tensor in Set(units.filter { $0.chunk != nil }.map(\.tensor)).subtracting(patchedInPlace) {
             let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
             let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0, ftruncate(fd, off_t(plans[tensor].size)) == 0 else {
@@ -264,13 +271,26 @@ final class UnitQueue: @unchecked Sendable {
             let bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: count)
             if plan.prefix.isEmpty && unit.range.lowerBound == 0 { try checkHeader(bytes, plan) }
 
+            if let chunk = unit.chunk, patchedInPlace.contains(unit.tensor) {
+                if let id = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes) {
+                    return (DoneUnit(kind: .chunk(nil, id: id, stagedFile: nil, patch: nil), bytes: bytes, buffer: buffer, cost: cost(unit)), nil)
+                }
+                let blob = try ObjectDatabase.hash(blob: bytes)
+                let url = staging.appendingPathComponent("\(UUID().uuidString).chunk")
+                let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
+                defer { close(fd) }
+                try Self.writeBypassingCache(bytes, to: url.path, at: 0, fd: fd)
+                return (DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: nil, patch: url), bytes: bytes, buffer: buffer,
+                                 cost: cost(unit) + holding(blob)), nil)
+            }
             if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
                 try Self.writeBypassingCache(bytes, to: staged.url.path, at: unit.range.lowerBound, fd: staged.fd)
                 if let id = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes) {
-                    return (DoneUnit(kind: .chunk(nil, id: id, stagedFile: staged.url), bytes: bytes, buffer: buffer, cost: cost(unit)), nil)
+                    return (DoneUnit(kind: .chunk(nil, id: id, stagedFile: staged.url, patch: nil), bytes: bytes, buffer: buffer, cost: cost(unit)), nil)
                 }
                 let blob = try ObjectDatabase.hash(blob: bytes)
-                return (DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url), bytes: bytes, buffer: buffer,
+                return (DoneUnit(kind: .chunk(blob, id: blob.id, stagedFile: staged.url, patch: nil), bytes: bytes, buffer: buffer,
                                  cost: cost(unit) + holding(blob)), nil)
             }
 

@@ -200,6 +200,40 @@ final class WeightStorageTests: GitTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: copy.appendingPathComponent("params/embedding.npy.chunks").path))
     }
 
+    /// A new version of a chunked tensor rewrites only its changed chunks in the work-tree
+    /// file, in place; a file mv no longer finds intact is never patched but assembled anew.
+    func testAChunkedTensorsWorkTreeFileIsPatchedInPlace() throws {
+        let file = root.appendingPathComponent("models/m/params/embedding.npy")
+        func inode() throws -> Int? { try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int }
+        XCTAssertEqual(try add(try writeWeights("v1.safetensors"), environment: Self.chunkEnvironment).status, 0)
+        let original = try inode()
+        let v2 = try writeWeights("v2.safetensors", bigRow: 99)
+        let second = try add(v2, environment: Self.chunkEnvironment)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(try inode(), original, "the file was patched, not replaced")
+        try assertEmbedding(equals: v2)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        XCTAssertEqual(try mv("verify", "m@v2").status, 0)
+
+        // Rows in the first and last chunks; the next version starts from the patched file.
+        let v3 = try writeWeights("v3.safetensors", changed: ["embedding"], bigRow: 99)
+        XCTAssertEqual(try add(v3, environment: Self.chunkEnvironment).status, 0)
+        XCTAssertEqual(try inode(), original)
+        try assertEmbedding(equals: v3)
+        XCTAssertEqual(try changedPaths("m@v2.0.0", "m@v3.0.0"),
+                       ["models/m/README.md", "models/m/model.yaml", "models/m/params/embedding.npy.chunks/000000"])
+
+        // Edited by hand: mv refuses, and with --force rebuilds the file rather than patch it.
+        try editTensor("models/m/params/embedding.npy", "a[10, 0] = 7")
+        let refused = try add(v2, environment: Self.chunkEnvironment)
+        XCTAssertNotEqual(refused.status, 0)
+        let forced = try add(v2, "--force", environment: Self.chunkEnvironment)
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        try assertEmbedding(equals: v2)
+        XCTAssertEqual(try git("status", "--porcelain", "--", "models"), "")
+        try git("fsck", "--strict")
+    }
+
     func testPlainGitCheckoutAndAFreshCloneGetTheAssembledFile() throws {
         let v1 = try writeWeights("v1.safetensors"), v2 = try writeWeights("v2.safetensors", bigRow: 99)
         XCTAssertEqual(try add(v1, environment: Self.chunkEnvironment).status, 0)
