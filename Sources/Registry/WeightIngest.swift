@@ -156,12 +156,13 @@ struct WeightIngest {
         for index in needFull where verdicts[index] == true { settle(index) }
         progress?(handled)
         try store(units(for: needFull.filter { results[$0] == nil }) { verdicts[$0] ?? nil })
+        // The bytes read must be the file's: a source rewritten meanwhile would mix versions.
+        // Checked before the pack is published, so a refusal leaves no pack behind.
+        for plan in plans { try stamped[plan.source.path]?.verifyUnchanged(plan.source) }
         guard let pack else { return try finish(storedBytes: 0) }
         PhaseTrace.mark("ingest: units packed")
         try pack.finish()
         PhaseTrace.mark("ingest: pack finished")
-        // The bytes read must be the file's: a source rewritten meanwhile would mix versions.
-        for plan in plans { try stamped[plan.source.path]?.verifyUnchanged(plan.source) }
         return try finish(storedBytes: pack.writtenBytes)
     }
 
@@ -294,7 +295,7 @@ struct WeightIngest {
                 // The work-tree copy is not in memory (mv writes it around the page cache),
                 // but the pack mv wrote usually is: compare with the stored blob itself.
                 guard tensor.blobs.count == 1, plan.chunkBytes == nil,
-                      let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end) else { return nil }
+                      let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true) else { return nil }
                 return try ByteComparison.equal(plan, stored: stored, upTo: end)
             }
             verdicts.lock.lock()
@@ -397,7 +398,7 @@ enum ByteComparison {
         guard fstat(work, &info) == 0, Int(info.st_size) == plan.size else { return false }
         // mv writes work-tree copies around the page cache: most are not in memory at all,
         // and reading even their header would be a disk read.
-        let headResident = try plan.size == 0 || withMapping(work, offset: 0, count: 1) { isResident($0, count: 1) }
+        let headResident = try plan.size == 0 || withMapping(work, offset: 0, count: 1) { PageCache.isResident($0, count: 1) }
         guard headResident else { return nil }
         var position = range.lowerBound
         if position < plan.prefix.count {
@@ -414,7 +415,7 @@ enum ByteComparison {
         while position < range.upperBound {
             let count = min(window, range.upperBound - position)
             let same = try withMapping(work, offset: position, count: count) { old -> Bool? in
-                guard isResident(old, count: count) else { return nil }
+                guard PageCache.isResident(old, count: count) else { return nil }
                 return try withMapping(source, offset: plan.sourceOffset + position - plan.prefix.count, count: count) { new in
                     memcmp(old, new, count) == 0
                 }
@@ -426,45 +427,37 @@ enum ByteComparison {
         return true
     }
 
-    /// True when the planned .npy equals the stored blob's content (its first `end` bytes);
-    /// nil when part of the pack is not in the page cache.
-    static func equal(_ plan: TensorPlan, stored whole: StoredBlob, upTo end: Int? = nil) throws -> Bool? {
+    /// True when the planned .npy equals the stored blob's content (its first `end` bytes).
+    static func equal(_ plan: TensorPlan, stored whole: StoredBlob, upTo end: Int? = nil) throws -> Bool {
         let end = min(end ?? plan.size, plan.size)
         let stored = whole.prefix(end)
-        guard let first = stored.segments.first, let last = stored.segments.last else { return end == 0 }
-        let pack = open(stored.packFile.path, O_RDONLY | O_CLOEXEC)
-        guard pack >= 0 else { return nil }
-        defer { close(pack) }
         let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
         guard source >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
         defer { close(source) }
         let prefixCount = plan.prefix.count
         let sourceCount = plan.size - prefixCount
-        return try withMapping(pack, offset: first.lowerBound, count: last.upperBound - first.lowerBound) { packed -> Bool? in
-            guard isResident(packed, count: last.upperBound - first.lowerBound) else { return nil }
-            return try withMapping(source, offset: plan.sourceOffset, count: max(sourceCount, 1)) { input -> Bool in
-                var content = 0
-                for segment in stored.segments {
-                    var done = 0
-                    while done < segment.count {
-                        let old = packed + (segment.lowerBound - first.lowerBound + done)
-                        let count: Int
-                        let same: Bool
-                        if content < prefixCount {
-                            count = min(segment.count - done, prefixCount - content)
-                            same = plan.prefix[content..<(content + count)].elementsEqual(
-                                UnsafeRawBufferPointer(start: old, count: count))
-                        } else {
-                            count = segment.count - done
-                            same = memcmp(old, input + (content - prefixCount), count) == 0
-                        }
-                        guard same else { return false }
-                        done += count
-                        content += count
+        return try withMapping(source, offset: plan.sourceOffset, count: max(sourceCount, 1)) { input -> Bool in
+            var content = 0
+            for segment in stored.segments {
+                let old = stored.bytes(segment)
+                guard let oldBase = old.baseAddress else { continue }
+                var done = 0
+                while done < old.count {
+                    let count: Int
+                    let same: Bool
+                    if content < prefixCount {
+                        count = min(old.count - done, prefixCount - content)
+                        same = plan.prefix[content..<(content + count)].elementsEqual(UnsafeRawBufferPointer(rebasing: old[done..<(done + count)]))
+                    } else {
+                        count = old.count - done
+                        same = memcmp(oldBase + done, input + (content - prefixCount), count) == 0
                     }
+                    guard same else { return false }
+                    done += count
+                    content += count
                 }
-                return content == end
             }
+            return content == end
         }
     }
 
@@ -488,16 +481,6 @@ enum ByteComparison {
     }
 
     static let compareWindow = 4 << 20
-
-    /// Whether every page of the mapped range is in memory (mincore).
-    private static func isResident(_ pointer: UnsafeRawPointer, count: Int) -> Bool {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: pointer) / page * page
-        let length = Int(bitPattern: pointer) + count - start
-        var pages = [UInt8](repeating: 0, count: (length + page - 1) / page)
-        guard let base = UnsafeMutableRawPointer(bitPattern: start), mincore(base, length, &pages) == 0 else { return false }
-        return pages.allSatisfy { $0 & 1 != 0 }
-    }
 
     static func withMapping<T>(_ fd: Int32, offset: Int, count: Int, _ body: (UnsafeRawPointer) throws -> T) throws -> T {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))

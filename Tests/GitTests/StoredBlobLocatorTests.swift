@@ -19,9 +19,14 @@ final class StoredBlobLocatorTests: GitTestCase {
         return ids
     }
 
+    /// The blob's bytes read from the pack file by the ranges, checked against the bytes the
+    /// locator's own memory map shows for the same ranges.
     private func bytes(of stored: StoredBlob) throws -> Data {
         let pack = try Data(contentsOf: stored.packFile)
-        return stored.segments.reduce(into: Data()) { $0.append(pack[$1]) }
+        let read = stored.segments.reduce(into: Data()) { $0.append(pack[$1]) }
+        let mapped = stored.segments.reduce(into: Data()) { $0.append(contentsOf: stored.bytes($1)) }
+        XCTAssertEqual(read, mapped, "the mapped bytes are the file's")
+        return read
     }
 
     func testFindsExactlyTheBytesOfStoredBlobs() throws {
@@ -65,4 +70,74 @@ final class StoredBlobLocatorTests: GitTestCase {
         let loose = try repo.objects.writeBlob(Data(PackWriterTests.randomFloats(byteCount: 5_000, seed: 8)))
         XCTAssertNil(try StoredBlobLocator(repo.objects).locate(loose, size: 5_000))
     }
+
+    func testDeclinesATruncatedPack() throws {
+        let repo = try Repository.create(at: root.path)
+        let data = PackWriterTests.randomFloats(byteCount: 500_000, seed: 9)
+        let id = try XCTUnwrap(packBlobs([data], into: repo).first)
+        let locator = try StoredBlobLocator(repo.objects)
+        let packFile = try XCTUnwrap(locator.locate(id, size: data.count)).packFile
+        // Cut inside the blob's blocks: the walk must stop at the file's end, never read past it.
+        XCTAssertEqual(truncate(packFile.path, 300_000), 0)
+        XCTAssertNil(locator.locate(id, size: data.count))
+        XCTAssertNotNil(locator.locate(id, size: data.count, prefix: 65_536), "the first blocks are still whole")
+    }
+
+    func testInMemoryOnlyDeclinesAPackOutOfThePageCache() throws {
+        let repo = try Repository.create(at: root.path)
+        let data = PackWriterTests.randomFloats(byteCount: 3 * 1024 * 1024, seed: 10)
+        let id = try XCTUnwrap(packBlobs([data], into: repo).first)
+        let locator = try StoredBlobLocator(repo.objects)
+        let packFile = try XCTUnwrap(locator.locate(id, size: data.count, inMemoryOnly: true), "just written").packFile
+
+        // Clean pages leave the cache on request; a file system that keeps them cannot run this test.
+        let fd = open(packFile.path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertEqual(fsync(fd), 0)
+        XCTAssertEqual(posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED)), 0)
+        let size = Int(lseek(fd, 0, SEEK_END))
+        let mapping = try XCTUnwrap(mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0))
+        let evicted = !PageCache.isResident(mapping, count: size)
+        munmap(mapping, size)
+        guard evicted else { throw XCTSkip("this file system keeps the pack in memory after POSIX_FADV_DONTNEED") }
+
+        XCTAssertNil(locator.locate(id, size: data.count, inMemoryOnly: true), "reading from disk costs more than hashing")
+        let fromDisk = try XCTUnwrap(locator.locate(id, size: data.count), "found when asked regardless")
+        XCTAssertEqual(try bytes(of: fromDisk), data)
+        XCTAssertNotNil(locator.locate(id, size: data.count, inMemoryOnly: true), "back in memory once read")
+    }
+
+    /// Damage anywhere in the object's header and block headers: the walk either declines or
+    /// returns ranges that lie inside the file and add up to the size asked for; it never
+    /// reads past the end (a fault would crash the process).
+    func testDamagedPacksAreDeclinedOrReadWithinTheFile() throws {
+        let repo = try Repository.create(at: root.path)
+        let data = PackWriterTests.randomFloats(byteCount: 200_000, seed: 11)
+        let id = try XCTUnwrap(packBlobs([data], into: repo).first)
+        let locator = try StoredBlobLocator(repo.objects)
+        let packFile = try XCTUnwrap(locator.locate(id, size: data.count)).packFile
+        let original = try Data(contentsOf: packFile)
+        // The pack header is 12 bytes; the object, its zlib header and the block headers follow.
+        let headers = [12, 13, 14, 15, 16] + (0..<4).flatMap { block in (0..<5).map { 17 + block * 65_540 + $0 } }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for round in 0..<300 {
+            var damaged = original
+            let position = headers[Int(next() % UInt64(headers.count))]
+            damaged[position] = UInt8(truncatingIfNeeded: next())
+            if round % 3 == 0 { damaged = damaged.prefix(Int(next() % UInt64(original.count))) }
+            try damaged.write(to: packFile)
+            for prefix in [nil, 1, 70_000] as [Int?] {
+                guard let stored = locator.locate(id, size: data.count, prefix: prefix) else { continue }
+                XCTAssertEqual(stored.segments.reduce(0) { $0 + $1.count }, prefix ?? data.count, "round \(round)")
+                XCTAssertTrue(stored.segments.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= damaged.count }, "round \(round)")
+                _ = try bytes(of: stored)  // the mapped bytes are the file's
+            }
+        }
+    }
 }
+

@@ -20,6 +20,36 @@ final class WeightInputTests: GitTestCase {
         }
     }
 
+    /// An input replaced while its tensors are being stored: refused before the pack is
+    /// published, so nothing is left in the object database.
+    func testAnInputReplacedDuringIngestLeavesNoPack() throws {
+        let repo = try Repository.create(at: root.path)
+        let inputs = try (0..<3).map { index -> URL in
+            let values = (0..<100_000).map { Float($0 % 977) * 0.37 + Float(index) }
+            let url = root.appendingPathComponent("w\(index).npy")
+            try (Data(NpyHeader.encode(dtype: .float32, shape: [values.count])) + values.withUnsafeBytes { Data($0) }).write(to: url)
+            return url
+        }
+        let staging = root.appendingPathComponent("staging")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        var ingest = WeightIngest(plans: try WeightPlanner.plan(inputs).plans, previous: [:], staging: staging,
+                                  objects: repo.objects, gitDirectory: repo.gitDirectory)
+        var replaced = false
+        ingest.progress = { done in
+            guard done > 0, !replaced else { return }
+            replaced = true
+            // A new file under the same name, as editors and np.save through a temporary do.
+            try? Data(contentsOf: inputs[2]).write(to: inputs[2], options: .atomic)
+        }
+        XCTAssertThrowsError(try ingest.run()) {
+            XCTAssertTrue("\($0)".contains("changed while it was being stored; nothing was committed"), "\($0)")
+        }
+        XCTAssertTrue(replaced)
+        let packs = try FileManager.default.contentsOfDirectory(atPath: repo.gitDirectory.appendingPathComponent("objects/pack").path)
+        XCTAssertEqual(packs.filter { $0.hasSuffix(".pack") || $0.hasSuffix(".idx") }, [], "no pack published")
+        try git("fsck", "--strict")
+    }
+
     func testOnlyFilesQuietForASecondAreTrustedByTheirStamp() throws {
         let url = root.appendingPathComponent("w.npy")
         try Data(repeating: 1, count: 4096).write(to: url)
