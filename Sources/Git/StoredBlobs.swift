@@ -9,12 +9,15 @@ import Glibc
 /// is, so comparing new bytes with a stored blob needs no decompression and no hashing.
 public struct StoredBlob: Sendable {
     public let packFile: URL
+    /// The whole blob's size (the segments may hold only a prefix of it).
+    public let size: Int
     /// Ranges of the pack file that, concatenated, are the blob's content.
     public let segments: [Range<Int>]
     private let mapping: PackMapping
 
-    fileprivate init(packFile: URL, segments: [Range<Int>], mapping: PackMapping) {
+    fileprivate init(packFile: URL, size: Int, segments: [Range<Int>], mapping: PackMapping) {
         self.packFile = packFile
+        self.size = size
         self.segments = segments
         self.mapping = mapping
     }
@@ -33,7 +36,7 @@ public struct StoredBlob: Sendable {
             kept.append(segment.lowerBound..<(segment.lowerBound + length))
             remaining -= length
         }
-        return StoredBlob(packFile: packFile, segments: kept, mapping: mapping)
+        return StoredBlob(packFile: packFile, size: size, segments: kept, mapping: mapping)
     }
 }
 
@@ -57,6 +60,16 @@ private final class PackMapping: @unchecked Sendable {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), length) }
 
+    /// Asks the kernel to read `range` of the file ahead, in order.
+    func willRead(_ range: Range<Int>) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound - fileOffset) / page * page
+        let pointer = UnsafeMutableRawPointer(mutating: base + first)
+        let length = range.upperBound - fileOffset - first
+        _ = madvise(pointer, length, MADV_SEQUENTIAL)
+        _ = madvise(pointer, length, MADV_WILLNEED)
+    }
+
     /// Whether the pages behind `range` of the file are in the page cache.
     func isResident(_ range: Range<Int>) -> Bool {
         PageCache.isResident(base + (range.lowerBound - fileOffset), count: range.count)
@@ -76,59 +89,73 @@ public final class StoredBlobLocator: Sendable {
             .compactMap { PackIndex.File.open(packs.appendingPathComponent($0)) }
     }
 
-    /// The stored blocks of blob `id` when it is in a pack as a whole object of `size` bytes
-    /// held in stored (uncompressed) deflate blocks; nil otherwise.
+    /// The stored blocks of blob `id` when it is in a pack as a whole object (of `size` bytes,
+    /// when given) held in stored (uncompressed) deflate blocks; nil otherwise.
     /// With `prefix`, only the blocks holding the first `prefix` bytes are walked (and
     /// returned). With `inMemoryOnly`, a blob whose pack pages are not in the page cache is
-    /// not found either (reading it from disk would cost more than hashing the new bytes).
-    public func locate(_ id: ObjectID, size: Int, prefix: Int? = nil, inMemoryOnly: Bool = false) -> StoredBlob? {
+    /// not found either (reading it from disk would cost more than hashing the new bytes);
+    /// without, the kernel is asked to read the blob ahead, as it is about to be read whole.
+    public func locate(_ id: ObjectID, size: Int? = nil, prefix: Int? = nil, inMemoryOnly: Bool = false) -> StoredBlob? {
         for index in indexes {
             guard let offset = index.offset(of: id) else { continue }
-            return Self.storedSegments(in: index.packURL, at: Int(offset), size: size, prefix: min(prefix ?? size, size),
-                                       inMemoryOnly: inMemoryOnly)
+            return Self.storedSegments(in: index.packURL, at: Int(offset), size: size, prefix: prefix, inMemoryOnly: inMemoryOnly)
         }
         return nil
     }
 
-    /// Walks the object at `offset` in a memory map: header (type blob, the expected size),
-    /// zlib header, then stored blocks only (BTYPE 00) whose lengths add up to `size`.
-    private static func storedSegments(in pack: URL, at offset: Int, size: Int, prefix: Int, inMemoryOnly: Bool) -> StoredBlob? {
+    /// Reads the object header at `offset` (type blob, the expected size) and the zlib
+    /// header, then walks the stored blocks (BTYPE 00 only) in a memory map until their
+    /// lengths add up to the size.
+    private static func storedSegments(in pack: URL, at offset: Int, size expected: Int?, prefix wanted: Int?,
+                                       inMemoryOnly: Bool) -> StoredBlob? {
         let fd = open(pack.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, offset >= 0, offset < Int(info.st_size) else { return nil }
-        // Object header (at most 10 bytes), zlib header, the content and a 5-byte header per
-        // block of at least 1 byte: past the prefix's blocks nothing is read.
-        let reach = 12 + prefix + 5 * (prefix / 65_535 + 2)
-        let end = min(Int(info.st_size), offset + reach)
-        guard let mapping = PackMapping(fd: fd, offset: offset, count: end - offset) else { return nil }
-        if inMemoryOnly && !mapping.isResident(offset..<end) { return nil }
-        var position = offset
+        let fileSize = Int(info.st_size)
+
+        // Pack object header: type in bits 4-6 of the first byte, size in 4 + 7k bits (at most
+        // 10 bytes here), then the zlib header.
+        var head = [UInt8](repeating: 0, count: 12)
+        let headCount = pread(fd, &head, head.count, off_t(offset))
+        guard headCount > 0, (head[0] >> 4) & 7 == 3 else { return nil }
+        var size = Int(head[0] & 0x0F)
+        var used = 1
+        var shift = 4
+        while head[used - 1] & 0x80 != 0 {
+            guard shift < 57, used < headCount else { return nil }
+            size |= Int(head[used] & 0x7F) << shift
+            shift += 7
+            used += 1
+        }
+        guard used + 2 <= headCount, expected == nil || expected == size else { return nil }
+        let (cmf, flags) = (head[used], head[used + 1])
+        // Deflate, no preset dictionary, valid header check.
+        guard cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
+
+        // The content and a 5-byte header per block of at least 1 byte: past the prefix's
+        // blocks nothing is mapped or read.
+        let prefix = min(wanted ?? size, size)
+        let start = offset + used + 2
+        let end = min(fileSize, start + prefix + 5 * (prefix / 65_535 + 2))
+        guard start < end, let mapping = PackMapping(fd: fd, offset: start, count: end - start) else { return nil }
+        if inMemoryOnly {
+            guard mapping.isResident(start..<end) else { return nil }
+        } else {
+            mapping.willRead(start..<end)
+        }
+        var position = start
 
         func byte() -> UInt8? {
+            guard position < end else { return nil }
             defer { position += 1 }
             return mapping.base.load(fromByteOffset: position - mapping.fileOffset, as: UInt8.self)
         }
 
-        // Pack object header: type in bits 4-6 of the first byte, size in 4 + 7k bits.
-        guard let first = byte(), (first >> 4) & 7 == 3 else { return nil }
-        var objectSize = Int(first & 0x0F)
-        var shift = 4
-        var current = first
-        while current & 0x80 != 0 {
-            guard shift < 57, let next = byte() else { return nil }
-            current = next
-            objectSize |= Int(current & 0x7F) << shift
-            shift += 7
-        }
-        guard objectSize == size, let cmf = byte(), let flags = byte() else { return nil }
-        // Deflate, no preset dictionary, valid header check.
-        guard cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
-
         var segments: [Range<Int>] = []
         var total = 0
-        func result() -> StoredBlob { StoredBlob(packFile: pack, segments: segments, mapping: mapping).prefix(prefix) }
+        func result() -> StoredBlob { StoredBlob(packFile: pack, size: size, segments: segments, mapping: mapping).prefix(prefix) }
         while true {
             guard let final = byte(), (final >> 1) & 3 == 0, let l0 = byte(), let l1 = byte(), let n0 = byte(), let n1 = byte() else { return nil }
             let length = Int(l0) | Int(l1) << 8

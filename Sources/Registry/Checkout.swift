@@ -24,7 +24,7 @@ extension Registry {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let files = try folderFiles(content.folderTree)
-        try verifyTensors(content)
+        let locator = try verifyTensors(content)
         if let destination {
             let fileManager = FileManager.default
             if let existing = try? fileManager.contentsOfDirectory(atPath: destination.path), !existing.isEmpty, !force {
@@ -34,17 +34,22 @@ extension Registry {
             let chunked = content.manifest.params.filter { $0.chunkBytes != nil }
             let chunkFolders = chunked.map { $0.chunkFolder + "/" }
             var written = 0
+            let tensorFiles = Set(content.manifest.params.map(\.file))
             for (path, entry) in files where !chunkFolders.contains(where: path.hasPrefix) && path != "params/.gitignore" {
                 let url = destination.appendingPathComponent(path)
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try repository.objects.writeBlob(entry.id, toFileAt: url)
+                if tensorFiles.contains(path) {
+                    try repository.objects.writeTensor([entry.id], toFileAt: url, verifiedWith: locator)
+                } else {
+                    try repository.objects.writeBlob(entry.id, toFileAt: url)
+                }
                 written += 1
             }
             for record in chunked {
                 guard let blobs = content.tensorBlobs[record.name] else { continue }
                 let url = destination.appendingPathComponent(record.file)
                 try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try repository.objects.writeTensor(blobs, toFileAt: url)
+                try repository.objects.writeTensor(blobs, toFileAt: url, verifiedWith: locator)
                 written += 1
             }
             return (resolved, written)
@@ -85,13 +90,13 @@ extension Registry {
             if let existing = try? fileManager.contentsOfDirectory(atPath: output.path), !existing.isEmpty, !force {
                 throw MVError("'\(output.path)' is not empty", hint: "choose an empty folder, or pass --force")
             }
-            try verifyTensors(content)
+            let locator = try verifyTensors(content)
             let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
             var done: Int64 = 0
             try fileManager.createDirectory(at: output, withIntermediateDirectories: true)
             for record in content.manifest.params {
                 guard let blobs = content.tensorBlobs[record.name] else { continue }
-                try repository.objects.writeTensor(blobs, toFileAt: output.appendingPathComponent("\(record.name).npy"))
+                try repository.objects.writeTensor(blobs, toFileAt: output.appendingPathComponent("\(record.name).npy"), verifiedWith: locator)
                 done += Int64(record.bytes)
                 progress?(done, total, "exporting")
             }
@@ -139,21 +144,25 @@ extension Registry {
                                    to output: URL) throws {
         let fileManager = FileManager.default
         let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).mv-\(UUID().uuidString)")
-        guard fileManager.createFile(atPath: temporary.path, contents: nil), let handle = try? FileHandle(forWritingTo: temporary) else {
+        // The whole file's SHA-256 (to prove it equals the file imported) is computed by the
+        // writer's own thread as the bytes go out, beside each tensor's on this one.
+        let fileHasher = original.sha256 == nil ? nil : StreamHasher()
+        var observe: (@Sendable (UnsafeRawBufferPointer) -> Void)?
+        if let fileHasher { observe = { fileHasher.update($0) } }
+        let writer: DirectFileWriter
+        do {
+            writer = try DirectFileWriter(creating: temporary, observe: observe)
+        } catch {
             throw MVError("cannot write '\(output.path)'", hint: "check that its folder exists and is writable")
         }
         var moved = false
         defer {
-            try? handle.close()
             if !moved { try? fileManager.removeItem(at: temporary) }
         }
         let total = Int64(original.order.map(\.bytes).reduce(0, +))
         var done: Int64 = 0
-        var fileHasher = SHA256()
-        func write(_ bytes: UnsafeRawBufferPointer) throws {
-            try handle.writeInPieces(bytes)
-            if original.sha256 != nil { fileHasher.update(bufferPointer: bytes) }
-        }
+        func write(_ bytes: UnsafeRawBufferPointer) throws { try writer.write(bytes) }
+        let locator = try? StoredBlobLocator(repository.objects)
         var prefix = Data()
         for i in 0..<8 { prefix.append(UInt8(truncatingIfNeeded: UInt64(original.header.count) >> (8 * UInt64(i)))) }
         prefix.append(original.header)
@@ -163,12 +172,14 @@ extension Registry {
             var hasher = SHA256()
             var skip: Int?
             for blob in blobs {
-                try repository.objects.withBlobBytes(blob) { bytes in
-                    hasher.update(bufferPointer: bytes)
+                try repository.objects.withContentPieces(blob, locator: locator) { pieces in
                     if skip == nil {
+                        // The .npy header lies in the first bytes, whatever the pieces' sizes.
+                        var head = Data()
+                        for piece in pieces where head.count < 1 << 16 { head.append(contentsOf: piece.prefix((1 << 16) - head.count)) }
                         let header: NpyHeader
                         do {
-                            header = try NpyHeader.parse(prefix: Data(bytes.prefix(1 << 16)), fileName: record.file, fileSize: nil)
+                            header = try NpyHeader.parse(prefix: head, fileName: record.file, fileSize: nil)
                         } catch {
                             throw MVError("tensor '\(record.name)' of \(content.resolved.label) is not a valid .npy: \(error)")
                         }
@@ -177,9 +188,12 @@ extension Registry {
                         }
                         skip = header.headerLength
                     }
-                    let start = min(skip ?? 0, bytes.count)
-                    try write(UnsafeRawBufferPointer(rebasing: bytes[start...]))
-                    skip = (skip ?? 0) - start
+                    for bytes in pieces {
+                        hasher.update(bufferPointer: bytes)
+                        let start = min(skip ?? 0, bytes.count)
+                        try write(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                        skip = (skip ?? 0) - start
+                    }
                 }
             }
             guard ContentHash.hex(hasher.finalize()) == record.sha256 else {
@@ -188,10 +202,10 @@ extension Registry {
             done += Int64(record.bytes)
             progress?(done, total, "exporting")
         }
-        if let expected = original.sha256, ContentHash.hex(fileHasher.finalize()) != expected {
+        try writer.finish(sync: true)
+        if let expected = original.sha256, let fileHasher, fileHasher.hex() != expected {
             throw MVError("the safetensors file rebuilt for \(content.resolved.label) does not match the sha256 of the file imported; nothing was written")
         }
-        try handle.close()
         if fileManager.fileExists(atPath: output.path) { try fileManager.removeItem(at: output) }
         try fileManager.moveItem(at: temporary, to: output)
         moved = true
@@ -221,20 +235,25 @@ extension Registry {
     public func verify(_ reference: String, model hint: String? = nil) throws -> (ResolvedVersion, [(tensor: String, file: String, ok: Bool)]) {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
+        let locator = try? StoredBlobLocator(repository.objects)
         let results = try content.manifest.params.map { record -> (tensor: String, file: String, ok: Bool) in
             guard let blobs = content.tensorBlobs[record.name] else { return (record.name, record.file, false) }
-            return (record.name, record.file, try repository.objects.sha256(of: blobs) == record.sha256)
+            return (record.name, record.file, try repository.objects.sha256(of: blobs, locator: locator) == record.sha256)
         }
         return (resolved, results)
     }
 
-    /// Re-hashes every tensor blob against the manifest.
-    func verifyTensors(_ content: VersionContent) throws {
+    /// Re-hashes every tensor blob against the manifest; returns the locator that read them,
+    /// for writing the same blobs out.
+    @discardableResult
+    func verifyTensors(_ content: VersionContent) throws -> StoredBlobLocator? {
+        let locator = try? StoredBlobLocator(repository.objects)
         for record in content.manifest.params {
             guard let blobs = content.tensorBlobs[record.name] else { continue }
-            guard try repository.objects.sha256(of: blobs) == record.sha256 else {
+            guard try repository.objects.sha256(of: blobs, locator: locator) == record.sha256 else {
                 throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered")
             }
         }
+        return locator
     }
 }

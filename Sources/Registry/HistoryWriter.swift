@@ -284,7 +284,8 @@ struct HistoryWriter {
             } else if let source = file.source {
                 try FileManager.default.copyItem(at: source, to: temporary)
             } else {
-                try repository.objects.writeBlob(file.blob, toFileAt: temporary)
+                // Around the page cache, as tensors of a checked-out version can be large.
+                try repository.objects.writeTensor([file.blob], toFileAt: temporary)
             }
             trash.holdBeforeReplacing(destination)
             if rename(temporary.path, destination.path) != 0 {

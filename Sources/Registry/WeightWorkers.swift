@@ -452,12 +452,7 @@ final class UnitQueue: @unchecked Sendable {
     /// Linux's MADV_POPULATE_WRITE (5.14), newer than Glibc's Swift module.
     private static let populateWrite: Int32 = 23
 
-    /// Linux's O_DIRECT, which Glibc's Swift module hides (it needs _GNU_SOURCE).
-    #if arch(arm64)
-    private static let directFlag: Int32 = 0o200000
-    #else
-    private static let directFlag: Int32 = 0o40000
-    #endif
+    private static var directFlag: Int32 { DirectFileWriter.directFlag }
 
     private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
         guard let base = bytes.baseAddress else { return }

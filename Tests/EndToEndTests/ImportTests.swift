@@ -129,6 +129,47 @@ final class ImportTests: GitTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".out.safetensors") }, [])
     }
 
+    /// Bytes altered inside mv's own pack, where export and verify read stored blocks
+    /// directly (not through libgit2, which would also check zlib's Adler-32): the tensor's
+    /// SHA-256 still names it, and export leaves nothing behind.
+    func testBytesAlteredInThePackAreCaughtByVerifyAndExport() throws {
+        let script = """
+            import numpy as np, sys
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(3)
+            save_file({'a': rng.standard_normal(40_000).astype('<f4'), 'b': rng.standard_normal(50_000).astype('<f4')}, sys.argv[1])
+            """
+        let weights = root.appendingPathComponent("model.safetensors")
+        let made = try Self.run(["python3", "-c", script, weights.path], in: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
+        let good = root.appendingPathComponent("good.safetensors")
+        XCTAssertEqual(try mv("export", "m@v1", "--format", "safetensors", "-o", good.path).status, 0)
+        XCTAssertEqual(try Data(contentsOf: good), try Data(contentsOf: weights))
+
+        // Flip one byte of tensor 'b' where it lies in the pack: its last 4 bytes are unique.
+        let packs = root.appendingPathComponent(".git/objects/pack")
+        let pack = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: packs.path).first { $0.hasSuffix(".pack") })
+        let packURL = packs.appendingPathComponent(pack)
+        var bytes = try Data(contentsOf: packURL)
+        let file = try Data(contentsOf: weights)
+        let tail = file.suffix(64)
+        let found = try XCTUnwrap(bytes.range(of: tail), "tensor b's last bytes are stored as they are")
+        bytes[found.lowerBound + 10] ^= 0x40
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: packURL.path)
+        try bytes.write(to: packURL)
+
+        let verify = try mv("verify", "m@v1")
+        XCTAssertEqual(verify.status, 1, verify.stdout + verify.stderr)
+        XCTAssertTrue(verify.stderr.contains("1 of 2 tensors do not match their sha256: 'b'"), verify.stderr)
+        let exported = root.appendingPathComponent("out.safetensors")
+        let export = try mv("export", "m@v1", "--format", "safetensors", "-o", exported.path)
+        XCTAssertNotEqual(export.status, 0)
+        XCTAssertTrue(export.stderr.contains("tensor 'b'") && export.stderr.contains("nothing was written"), export.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: exported.path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix(".out.safetensors") }, [])
+    }
+
     func testBadWeightsAreRefusedWithoutAnyChange() throws {
         let cases: [(String, String, String)] = [
             ("truncated.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)", "truncated"),

@@ -43,6 +43,9 @@ final class StoredBlobLocatorTests: GitTestCase {
             let stored = try XCTUnwrap(locator.locate(id, size: data.count), "\(data.count) bytes")
             XCTAssertEqual(try bytes(of: stored), data, "\(data.count) bytes")
             XCTAssertNil(locator.locate(id, size: data.count + 1), "a size that differs from the object's")
+            let unsized = try XCTUnwrap(locator.locate(id), "found without knowing its size")
+            XCTAssertEqual(unsized.size, data.count)
+            XCTAssertEqual(try bytes(of: unsized), data)
             // Only the first bytes, as the quick comparison asks: exactly those, on any block edge.
             for prefix in [0, 1, 65_535, 65_536, 100_000] {
                 let start = try XCTUnwrap(locator.locate(id, size: data.count, prefix: prefix), "\(prefix) of \(data.count)")
