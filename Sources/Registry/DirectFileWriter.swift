@@ -136,8 +136,15 @@ final class DirectFileWriter: @unchecked Sendable {
             }
             done += n
         }
-        while done < buffer.count {
-            let n = pwrite(fd, base + done, buffer.count - done, off_t(offset + done))
+        try Self.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[done...]), at: offset + done, path: path)
+    }
+
+    /// `pwrite` until every byte is written.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw MVError("cannot write '\(path)': \(String(cString: strerror(errno)))")

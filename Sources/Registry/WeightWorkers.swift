@@ -446,7 +446,7 @@ final class UnitQueue: @unchecked Sendable {
                 }
             }
         }
-        try writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[direct...]), at: offset + direct, path: path)
+        try DirectFileWriter.writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[direct...]), at: offset + direct, path: path)
     }
 
     /// Linux's MADV_POPULATE_WRITE (5.14), newer than Glibc's Swift module.
@@ -454,16 +454,4 @@ final class UnitQueue: @unchecked Sendable {
 
     private static var directFlag: Int32 { DirectFileWriter.directFlag }
 
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw MVError("cannot write '\(path)': \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
-    }
 }

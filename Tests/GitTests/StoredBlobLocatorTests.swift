@@ -74,12 +74,17 @@ final class StoredBlobLocatorTests: GitTestCase {
         XCTAssertNil(try StoredBlobLocator(repo.objects).locate(loose, size: 5_000))
     }
 
-    func testDeclinesATruncatedPack() throws {
+    /// A new repository holding one pack of one blob of `count` random float bytes.
+    private func packedBlob(byteCount count: Int, seed: UInt64) throws -> (data: Data, id: ObjectID, locator: StoredBlobLocator, packFile: URL) {
         let repo = try Repository.create(at: root.path)
-        let data = PackWriterTests.randomFloats(byteCount: 500_000, seed: 9)
+        let data = PackWriterTests.randomFloats(byteCount: count, seed: seed)
         let id = try XCTUnwrap(packBlobs([data], into: repo).first)
         let locator = try StoredBlobLocator(repo.objects)
-        let packFile = try XCTUnwrap(locator.locate(id, size: data.count)).packFile
+        return (data, id, locator, try XCTUnwrap(locator.locate(id, size: data.count)).packFile)
+    }
+
+    func testDeclinesATruncatedPack() throws {
+        let (data, id, locator, packFile) = try packedBlob(byteCount: 500_000, seed: 9)
         // Cut inside the blob's blocks: the walk must stop at the file's end, never read past it.
         XCTAssertEqual(truncate(packFile.path, 300_000), 0)
         XCTAssertNil(locator.locate(id, size: data.count))
@@ -87,11 +92,8 @@ final class StoredBlobLocatorTests: GitTestCase {
     }
 
     func testInMemoryOnlyDeclinesAPackOutOfThePageCache() throws {
-        let repo = try Repository.create(at: root.path)
-        let data = PackWriterTests.randomFloats(byteCount: 3 * 1024 * 1024, seed: 10)
-        let id = try XCTUnwrap(packBlobs([data], into: repo).first)
-        let locator = try StoredBlobLocator(repo.objects)
-        let packFile = try XCTUnwrap(locator.locate(id, size: data.count, inMemoryOnly: true), "just written").packFile
+        let (data, id, locator, packFile) = try packedBlob(byteCount: 3 * 1024 * 1024, seed: 10)
+        XCTAssertNotNil(locator.locate(id, size: data.count, inMemoryOnly: true), "just written")
 
         // Clean pages leave the cache on request; a file system that keeps them cannot run this test.
         let fd = open(packFile.path, O_RDONLY)
@@ -115,11 +117,7 @@ final class StoredBlobLocatorTests: GitTestCase {
     /// returns ranges that lie inside the file and add up to the size asked for; it never
     /// reads past the end (a fault would crash the process).
     func testDamagedPacksAreDeclinedOrReadWithinTheFile() throws {
-        let repo = try Repository.create(at: root.path)
-        let data = PackWriterTests.randomFloats(byteCount: 200_000, seed: 11)
-        let id = try XCTUnwrap(packBlobs([data], into: repo).first)
-        let locator = try StoredBlobLocator(repo.objects)
-        let packFile = try XCTUnwrap(locator.locate(id, size: data.count)).packFile
+        let (data, id, locator, packFile) = try packedBlob(byteCount: 200_000, seed: 11)
         let original = try Data(contentsOf: packFile)
         // The pack header is 12 bytes; the object, its zlib header and the block headers follow.
         let headers = [12, 13, 14, 15, 16] + (0..<4).flatMap { block in (0..<5).map { 17 + block * 65_540 + $0 } }
