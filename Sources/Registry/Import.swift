@@ -136,7 +136,7 @@ extension Registry {
                                   staging: staging, objects: repository.objects, gitDirectory: repository.gitDirectory)
         ingest.progress = { done in self.progress?(done, total, "storing") }
         PhaseTrace.mark("stage: previous tensors")
-        let outcome = try ingest.run()
+        let outcome = try InputFaults.guarding { try ingest.run() }
         PhaseTrace.mark("stage: ingest")
         progress?(total, total, "storing")
 
