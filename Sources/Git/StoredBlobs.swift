@@ -103,6 +103,42 @@ public final class StoredBlobLocator: Sendable {
         return nil
     }
 
+    /// Asks the kernel to start reading blob `id` from disk in the background when it is in
+    /// a pack, so that it is in memory by the time it is needed: for reading many blobs in a
+    /// row from a pack that is not in the page cache (each blob is otherwise read only when
+    /// it is touched, with the disk idle while the one before is hashed).
+    public func readAhead(_ id: ObjectID) {
+        for index in indexes {
+            guard let offset = index.offset(of: id) else { continue }
+            let fd = open(index.packURL.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            guard let (size, _, _) = Self.blobHeader(fd, at: Int(offset)) else { return }
+            // The content and its blocks' headers.
+            _ = posix_fadvise(fd, off_t(offset), off_t(clamping: size + 5 * (size / 65_535 + 2) + 16), Int32(POSIX_FADV_WILLNEED))
+            return
+        }
+    }
+
+    /// The pack object header at `offset` when it is a blob's: type in bits 4-6 of the first
+    /// byte, size in 4 + 7k bits (at most 10 bytes here); its length; and the two bytes after
+    /// it (a zlib header), when the file has them.
+    private static func blobHeader(_ fd: Int32, at offset: Int) -> (size: Int, length: Int, zlib: (UInt8, UInt8)?)? {
+        var head = [UInt8](repeating: 0, count: 12)
+        let count = pread(fd, &head, head.count, off_t(offset))
+        guard count > 0, (head[0] >> 4) & 7 == 3 else { return nil }
+        var size = Int(head[0] & 0x0F)
+        var used = 1
+        var shift = 4
+        while head[used - 1] & 0x80 != 0 {
+            guard shift < 57, used < count else { return nil }
+            size |= Int(head[used] & 0x7F) << shift
+            shift += 7
+            used += 1
+        }
+        return (size, used, used + 2 <= count ? (head[used], head[used + 1]) : nil)
+    }
+
     /// Reads the object header at `offset` (type blob, the expected size) and the zlib
     /// header, then walks the stored blocks (BTYPE 00 only) in a memory map until their
     /// lengths add up to the size.
@@ -115,22 +151,8 @@ public final class StoredBlobLocator: Sendable {
         guard fstat(fd, &info) == 0, offset >= 0, offset < Int(info.st_size) else { return nil }
         let fileSize = Int(info.st_size)
 
-        // Pack object header: type in bits 4-6 of the first byte, size in 4 + 7k bits (at most
-        // 10 bytes here), then the zlib header.
-        var head = [UInt8](repeating: 0, count: 12)
-        let headCount = pread(fd, &head, head.count, off_t(offset))
-        guard headCount > 0, (head[0] >> 4) & 7 == 3 else { return nil }
-        var size = Int(head[0] & 0x0F)
-        var used = 1
-        var shift = 4
-        while head[used - 1] & 0x80 != 0 {
-            guard shift < 57, used < headCount else { return nil }
-            size |= Int(head[used] & 0x7F) << shift
-            shift += 7
-            used += 1
-        }
-        guard used + 2 <= headCount, expected == nil || expected == size else { return nil }
-        let (cmf, flags) = (head[used], head[used + 1])
+        guard let (size, used, zlib) = blobHeader(fd, at: offset), expected == nil || expected == size,
+              let (cmf, flags) = zlib else { return nil }
         // Deflate, no preset dictionary, valid header check.
         guard cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
 

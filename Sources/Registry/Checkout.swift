@@ -171,7 +171,8 @@ extension Registry {
             guard let blobs = content.tensorBlobs[record.name] else { throw MVError("\(content.resolved.label) has no tensor '\(record.name)'") }
             var hasher = SHA256()
             var skip: Int?
-            for blob in blobs {
+            for (position, blob) in blobs.enumerated() {
+                if position + 1 < blobs.count { locator?.readAhead(blobs[position + 1]) }
                 try repository.objects.withContentPieces(blob, locator: locator) { pieces in
                     if skip == nil {
                         // The .npy header lies in the first bytes, whatever the pieces' sizes.
@@ -235,12 +236,50 @@ extension Registry {
     public func verify(_ reference: String, model hint: String? = nil) throws -> (ResolvedVersion, [(tensor: String, file: String, ok: Bool)]) {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
-        let locator = try? StoredBlobLocator(repository.objects)
-        let results = try content.manifest.params.map { record -> (tensor: String, file: String, ok: Bool) in
-            guard let blobs = content.tensorBlobs[record.name] else { return (record.name, record.file, false) }
-            return (record.name, record.file, try repository.objects.sha256(of: blobs, locator: locator) == record.sha256)
+        let digests = try tensorDigests(content, locator: try? StoredBlobLocator(repository.objects))
+        let results = zip(content.manifest.params, digests).map { record, digest in
+            (tensor: record.name, file: record.file, ok: digest == record.sha256)
         }
         return (resolved, results)
+    }
+
+    /// Each tensor's SHA-256 recomputed from its blobs (nil for one the version lacks).
+    /// Tensors whose blobs all lie in packs as stored blocks are hashed on every core, read
+    /// straight from the packs; the others one after another through libgit2, whose objects
+    /// are not shared between threads here.
+    func tensorDigests(_ content: VersionContent, locator: StoredBlobLocator?) throws -> [String?] {
+        let tensors = content.manifest.params.map { content.tensorBlobs[$0.name] }
+        final class Digests: @unchecked Sendable {
+            let lock = NSLock()
+            var values: [String?]
+            init(_ count: Int) { values = Array(repeating: nil, count: count) }
+        }
+        let digests = Digests(tensors.count)
+        if let locator {
+            DispatchQueue.concurrentPerform(iterations: tensors.count) { index in
+                guard let blobs = tensors[index] else { return }
+                // The tensor after the one the other core is on, so the disk keeps reading.
+                if index + 2 < tensors.count, let next = tensors[index + 2]?.first { locator.readAhead(next) }
+                var hasher = SHA256()
+                for (position, blob) in blobs.enumerated() {
+                    if position + 1 < blobs.count { locator.readAhead(blobs[position + 1]) }
+                    // One not stored that way: left for libgit2 below.
+                    guard let stored = locator.locate(blob) else { return }
+                    withExtendedLifetime(stored) {
+                        for segment in stored.segments { hasher.update(bufferPointer: stored.bytes(segment)) }
+                    }
+                }
+                let digest = ContentHash.hex(hasher.finalize())
+                digests.lock.lock()
+                digests.values[index] = digest
+                digests.lock.unlock()
+            }
+        }
+        var values = digests.values
+        for (index, blobs) in tensors.enumerated() where values[index] == nil {
+            if let blobs { values[index] = try repository.objects.sha256(of: blobs) }
+        }
+        return values
     }
 
     /// Re-hashes every tensor blob against the manifest; returns the locator that read them,
@@ -248,9 +287,9 @@ extension Registry {
     @discardableResult
     func verifyTensors(_ content: VersionContent) throws -> StoredBlobLocator? {
         let locator = try? StoredBlobLocator(repository.objects)
-        for record in content.manifest.params {
-            guard let blobs = content.tensorBlobs[record.name] else { continue }
-            guard try repository.objects.sha256(of: blobs, locator: locator) == record.sha256 else {
+        for (record, digest) in zip(content.manifest.params, try tensorDigests(content, locator: locator)) {
+            guard content.tensorBlobs[record.name] != nil else { continue }
+            guard digest == record.sha256 else {
                 throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered")
             }
         }

@@ -137,7 +137,8 @@ extension ObjectDatabase {
     /// for tensors whose SHA-256 was just checked (libgit2's read checks zlib's Adler-32).
     func writeTensor(_ blobs: [ObjectID], toFileAt url: URL, verifiedWith locator: StoredBlobLocator? = nil) throws {
         let writer = try DirectFileWriter(creating: url)
-        for blob in blobs {
+        for (position, blob) in blobs.enumerated() {
+            if position + 1 < blobs.count { locator?.readAhead(blobs[position + 1]) }
             try withContentPieces(blob, locator: locator) { pieces in
                 for piece in pieces { try writer.write(piece) }
             }
