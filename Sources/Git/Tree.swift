@@ -86,28 +86,49 @@ extension Repository {
     /// Returns `base` with the entry at `path` replaced by `replacement` (or removed when nil),
     /// rewriting only the trees along that path; emptied folders disappear as in git.
     public func replacingEntry(in base: ObjectID?, at path: [String], with replacement: TreeEntry?) throws -> ObjectID {
-        try replacing(in: base, at: path[...], with: replacement) ?? writeTree([])
+        try replacingEntries(in: base, [(path, replacement)])
     }
 
-    private func replacing(in base: ObjectID?, at path: ArraySlice<String>, with replacement: TreeEntry?) throws -> ObjectID? {
-        guard let name = path.first else { return base }
+    /// `replacingEntry` for several paths at once, applied in order, each tree along the way
+    /// written once: one edit per path would leave every intermediate tree behind as a
+    /// dangling object (`git fsck` lists them).
+    public func replacingEntries(in base: ObjectID?, _ changes: [(path: [String], entry: TreeEntry?)]) throws -> ObjectID {
+        try replacing(in: base, changes.map { ($0.path[...], $0.entry) }) ?? writeTree([])
+    }
+
+    private func replacing(in base: ObjectID?, _ changes: [(path: ArraySlice<String>, entry: TreeEntry?)]) throws -> ObjectID? {
+        var names: [String] = []
+        var byName: [String: [(path: ArraySlice<String>, entry: TreeEntry?)]] = [:]
+        for change in changes {
+            guard let name = change.path.first else { continue }
+            if byName[name] == nil { names.append(name) }
+            byName[name, default: []].append((change.path.dropFirst(), change.entry))
+        }
+        guard !names.isEmpty else { return base }
         let baseTree = try base.map { try tree($0) }
         var isEmpty = false
         let id = try editTree(base: baseTree) { builder in
-            if path.count == 1 {
-                if var replacement {
-                    replacement.name = name
-                    try builder.insert(replacement)
-                } else {
-                    try builder.remove(name)
+            for name in names {
+                var current = baseTree?.entries.first { $0.name == name }
+                // Changes below this name since its last replacement as a whole.
+                var below: [(path: ArraySlice<String>, entry: TreeEntry?)] = []
+                for change in byName[name] ?? [] {
+                    if change.path.isEmpty {
+                        below = []
+                        current = change.entry.map { entry in
+                            var entry = entry
+                            entry.name = name
+                            return entry
+                        }
+                    } else {
+                        below.append(change)
+                    }
                 }
-            } else {
-                let existing = baseTree?.entries.first { $0.name == name && $0.isTree }
-                if let child = try replacing(in: existing?.id, at: path.dropFirst(), with: replacement) {
-                    try builder.insert(TreeEntry(name: name, mode: .tree, id: child))
-                } else {
-                    try builder.remove(name)
+                if !below.isEmpty {
+                    let child = try replacing(in: current?.isTree == true ? current?.id : nil, below)
+                    current = child.map { TreeEntry(name: name, mode: .tree, id: $0) }
                 }
+                if let current { try builder.insert(current) } else { try builder.remove(name) }
             }
             isEmpty = builder.count == 0
         }

@@ -194,21 +194,20 @@ struct HistoryWriter {
     /// HEAD's tree with each replaced folder swapped for a tree of exactly its staged files,
     /// and every other staged file set in place; nothing else changes.
     func buildTree(base: ObjectID?, proposal: Proposal) throws -> ObjectID {
-        var tree = base
+        var changes: [(path: [String], entry: TreeEntry?)] = []
         var remaining = proposal.files
         for folder in proposal.replacedFolders {
             let prefix = folder + "/"
             let inside = remaining.filter { $0.path.hasPrefix(prefix) }
             remaining.removeAll { $0.path.hasPrefix(prefix) }
             let subtree = try writeNestedTree(inside.map { (String($0.path.dropFirst(prefix.count)), $0) })
-            tree = try repository.replacingEntry(in: tree, at: components(folder),
-                                                 with: subtree.map { TreeEntry(name: "", mode: .tree, id: $0) })
+            changes.append((components(folder), subtree.map { TreeEntry(name: "", mode: .tree, id: $0) }))
         }
         for file in remaining {
-            tree = try repository.replacingEntry(in: tree, at: components(file.path),
-                                                 with: TreeEntry(name: "", mode: file.mode, id: file.blob))
+            changes.append((components(file.path), TreeEntry(name: "", mode: file.mode, id: file.blob)))
         }
-        return try tree ?? repository.writeTree([])
+        guard !changes.isEmpty else { return try base ?? repository.writeTree([]) }
+        return try repository.replacingEntries(in: base, changes)
     }
 
     private func writeNestedTree(_ files: [(String, StagedFile)]) throws -> ObjectID? {

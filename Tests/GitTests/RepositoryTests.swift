@@ -67,6 +67,43 @@ final class RepositoryTests: GitTestCase {
         try git("fsck", "--strict")
     }
 
+    func testReplacingSeveralEntriesWritesEachTreeOnce() throws {
+        let repo = try Repository.create(at: root.path)
+        let a = try repo.objects.writeBlob(Data("a".utf8))
+        let b = try repo.objects.writeBlob(Data("b".utf8))
+        let inner = try repo.writeTree([TreeEntry(name: "x.txt", mode: .blob, id: a)])
+        let base = try repo.replacingEntries(in: nil, [
+            (["keep.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+            (["gone.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+            (["models", "one"], TreeEntry(name: "", mode: .tree, id: inner)),
+            (["was-a-file"], TreeEntry(name: "", mode: .blob, id: b)),
+        ])
+        let first = try repo.createCommit(tree: base, parents: [], message: "m\n", author: signature, committer: signature)
+        try repo.updateReference("refs/heads/main", to: first, expecting: nil, logMessage: "test")
+        let edited = try repo.replacingEntries(in: base, [
+            (["gone.txt"], nil),
+            (["README"], TreeEntry(name: "", mode: .blob, id: b)),
+            (["models", "one", "y.txt"], TreeEntry(name: "", mode: .blob, id: b)),
+            (["models", "two"], TreeEntry(name: "", mode: .tree, id: inner)),
+            // A change below a path replaced as a whole earlier in the list applies to the new entry.
+            (["models", "two", "z.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+            // A change below a path replaced later is overridden by that replacement.
+            (["models", "three", "lost.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+            (["models", "three"], TreeEntry(name: "", mode: .tree, id: inner)),
+            (["was-a-file", "now.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+        ])
+        let second = try repo.createCommit(tree: edited, parents: [first], message: "e\n", author: signature, committer: signature)
+        try repo.updateReference("refs/heads/main", to: second, expecting: first, logMessage: "test")
+        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", second.description).split(separator: "\n"),
+                       ["README", "keep.txt", "models/one/x.txt", "models/one/y.txt", "models/three/x.txt",
+                        "models/two/x.txt", "models/two/z.txt", "was-a-file/now.txt"])
+        // Every tree written is reachable: nothing dangling.
+        XCTAssertEqual(try git("fsck", "--strict", "--no-reflogs"), "")
+        // One path through the old API gives the same tree.
+        XCTAssertEqual(try repo.replacingEntry(in: base, at: ["gone.txt"], with: nil),
+                       try repo.replacingEntries(in: base, [(["gone.txt"], nil)]))
+    }
+
     func testCompareAndSwapOnBranchAndTagRefs() throws {
         let repo = try Repository.create(at: root.path)
         let tree = try repo.writeTree([])
