@@ -24,27 +24,23 @@ struct DoneUnit: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     fileprivate let buffer: Buffer?
     fileprivate let cost: Int
-    /// Open while the worker still writes the work-tree copy from `buffer`.
-    fileprivate var write: WriteGate?
+    /// Set while the worker still writes the work-tree copy from `buffer`.
+    fileprivate var write: SharedBuffer?
 }
 
-/// A work-tree write that runs after its unit was handed to the packing thread: the buffer
-/// is reused only once both are done with it.
-final class WriteGate: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var finished = false
+/// A buffer used by two threads at once: the packing thread appends it to the pack while
+/// the worker writes the work-tree copy from it. Whichever finishes last returns it, so
+/// neither waits for the other (the packer waiting for a disk write held up the pack).
+final class SharedBuffer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var users = 2
 
-    func open() {
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() {
-        condition.lock()
-        while !finished { condition.wait() }
-        condition.unlock()
+    /// True for the last of the two to be done with the buffer.
+    func done() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        users -= 1
+        return users == 0
     }
 }
 
@@ -109,6 +105,8 @@ final class UnitQueue: @unchecked Sendable {
     private var finished: [Int: Result<DoneUnit, Error>] = [:]
     private var spare: [Buffer] = []
     private var writeFailure: Error?
+    /// Work-tree writes started and not finished.
+    private var writing = 0
     private let mappingLock = NSLock()
 
     /// Chunked tensors whose work-tree file is patched in place: only changed chunks are
@@ -176,7 +174,12 @@ final class UnitQueue: @unchecked Sendable {
     }
 
     func release(_ done: DoneUnit) {
-        done.write?.wait()
+        // Still being written to the work tree: the worker returns it when that is done.
+        if let shared = done.write, !shared.done() { return }
+        reclaim(done)
+    }
+
+    private func reclaim(_ done: DoneUnit) {
         condition.lock()
         if let buffer = done.buffer { recycle(buffer) }
         inFlight -= done.cost
@@ -184,9 +187,11 @@ final class UnitQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Throws the first failed work-tree write, once every unit was taken and released.
+    /// Waits for the work-tree writes still running, then throws the first that failed.
+    /// Call once every unit was taken and released.
     func checkWrites() throws {
         condition.lock()
+        while writing > 0 { condition.wait() }
         let failure = writeFailure
         condition.unlock()
         if let failure { throw failure }
@@ -226,24 +231,27 @@ final class UnitQueue: @unchecked Sendable {
             let result = Result { () throws -> DoneUnit in
                 var (done, write) = try process(units[position])
                 if let write {
-                    done.write = WriteGate()
+                    done.write = SharedBuffer()
                     pendingWrite = write
                 }
                 return done
             }
             condition.lock()
             if case .failure = result { inFlight -= cost(units[position]) }
+            if pendingWrite != nil, case .success = result { writing += 1 }
             finished[position] = result
             condition.broadcast()
             condition.unlock()
             // The packing thread may already be appending the unit to the pack meanwhile.
             if let pendingWrite, case .success(let done) = result {
-                do { try pendingWrite() } catch {
-                    condition.lock()
-                    writeFailure = writeFailure ?? error
-                    condition.unlock()
-                }
-                done.write?.open()
+                var failure: Error?
+                do { try pendingWrite() } catch { failure = error }
+                condition.lock()
+                if let failure { writeFailure = writeFailure ?? failure }
+                writing -= 1
+                condition.broadcast()
+                condition.unlock()
+                if let shared = done.write, shared.done() { reclaim(done) }
             }
         }
     }
