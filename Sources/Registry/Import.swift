@@ -30,10 +30,6 @@ extension Registry {
         let model = try ModelName(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
         PhaseTrace.mark("add: start")
-        if !request.force { try ensureCleanBeforeWork(model) }
-        PhaseTrace.mark("add: clean check")
-        let code = try codeState()
-        PhaseTrace.mark("add: code state")
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: request.weights.path, isDirectory: &isDirectory) else {
@@ -54,10 +50,16 @@ extension Registry {
             }
             inputs = [request.weights]
         }
+        // Headers are read and checked on another thread while the repository is.
+        let planning = Background { try WeightPlanner.plan(inputs) }
+        if !request.force { try ensureCleanBeforeWork(model) }
+        PhaseTrace.mark("add: clean check")
+        let code = try codeState()
+        PhaseTrace.mark("add: code state")
 
         let staging = try makeStagingFolder()
         defer { try? fileManager.removeItem(at: staging) }
-        let weights = try stageWeights(inputs, model: model, staging: staging, trustWorkTree: !request.force)
+        let weights = try stageWeights(inputs, planning: planning, model: model, staging: staging, trustWorkTree: !request.force)
         PhaseTrace.mark("add: weights staged")
         let tensors = weights.tensors
         let dataFiles = weights.dataFiles
@@ -109,10 +111,15 @@ extension Registry {
     /// Tensors from .npy and .safetensors files, each staged as one .npy of the version
     /// (see `WeightIngest`); a single safetensors file also yields its header and a `source`
     /// record so it can be written back exactly.
-    func stageWeights(_ inputs: [URL], model: ModelName, staging: URL, trustWorkTree: Bool)
+    func stageWeights(_ inputs: [URL], planning: Background<WeightPlanner.Planned>? = nil, model: ModelName, staging: URL,
+                      trustWorkTree: Bool)
         throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile]) {
         let folder = self.folder(of: model)
-        let planned = try WeightPlanner.plan(inputs)
+        // What mv read before is loaded meanwhile: neither needs the repository.
+        let cache = Background { [gitDirectory = repository.gitDirectory] in InputCache(gitDirectory: gitDirectory) }
+        let previous = try previousTensors(model: model, trustWorkTree: trustWorkTree)
+        PhaseTrace.mark("stage: previous tensors")
+        let planned = try planning?.value() ?? WeightPlanner.plan(inputs)
         var extraFiles: [StagedFile] = []
         var source: YAMLValue?
         if let file = planned.safetensors {
@@ -132,10 +139,10 @@ extension Registry {
         PhaseTrace.mark("stage: planned, header stored")
         let total = Int64(planned.plans.map(\.size).reduce(0, +))
         progress?(0, total, "storing")
-        var ingest = WeightIngest(plans: planned.plans, previous: try previousTensors(model: model, trustWorkTree: trustWorkTree),
-                                  staging: staging, objects: repository.objects, gitDirectory: repository.gitDirectory)
+        var ingest = WeightIngest(plans: planned.plans, previous: previous, staging: staging, objects: repository.objects,
+                                  gitDirectory: repository.gitDirectory)
+        ingest.inputCache = try cache.value()
         ingest.progress = { done in self.progress?(done, total, "storing") }
-        PhaseTrace.mark("stage: previous tensors")
         let outcome = try InputFaults.guarding { try ingest.run() }
         PhaseTrace.mark("stage: ingest")
         progress?(total, total, "storing")

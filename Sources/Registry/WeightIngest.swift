@@ -46,6 +46,8 @@ struct WeightIngest {
     let objects: ObjectDatabase
     let gitDirectory: URL
     var progress: ((Int64) -> Void)?
+    /// `.git/mv/input-cache.json` when already loaded.
+    var inputCache: InputCache?
 
     static let budget = 128 << 20
     /// Two more workers than cores: a worker waiting on its direct write leaves its core to
@@ -63,7 +65,7 @@ struct WeightIngest {
         var handled: Int64 = 0
 
         // 0. Inputs read before and untouched since (stat, as git's index does) are not read.
-        var cache = InputCache(gitDirectory: gitDirectory)
+        var cache = inputCache ?? InputCache(gitDirectory: gitDirectory)
         var stamps: [String: [Int64]?] = [:]
         for plan in plans where stamps[plan.source.path] == nil { stamps[plan.source.path] = InputCache.stamp(plan.source) }
         for (index, plan) in plans.enumerated() {
@@ -89,15 +91,9 @@ struct WeightIngest {
         let quick = try Self.compare(candidates, plans: plans, previous: previous, locator: locator, limit: Self.quickComparison)
         let needFull = candidates.filter { quick[$0] == true && plans[$0].size > Self.quickComparison }
         for index in candidates where quick[index] == true && plans[index].size <= Self.quickComparison { settle(index) }
-        let full = BackgroundComparison()
-        if !needFull.isEmpty {
-            let (allPlans, before) = (plans, previous)
-            Thread.detachNewThread {
-                full.finish(Result { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil) })
-            }
-        } else {
-            full.finish(.success([:]))
-        }
+        let (allPlans, before) = (plans, previous)
+        let full = needFull.isEmpty ? Background(finished: .success([:]))
+            : Background { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil) }
         // Whatever happens below, the comparison is over before this returns.
         defer { _ = full.wait() }
         PhaseTrace.mark("ingest: quick comparison")
@@ -307,28 +303,6 @@ struct WeightIngest {
         }
         if let failure = verdicts.failure { throw failure }
         return verdicts.same
-    }
-}
-
-/// The full comparison running on another thread while the first units are stored.
-private final class BackgroundComparison: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var result: Result<[Int: Bool?], Error>?
-
-    func finish(_ outcome: Result<[Int: Bool?], Error>) {
-        condition.lock()
-        result = outcome
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func wait() -> Result<[Int: Bool?], Error> {
-        condition.lock()
-        defer { condition.unlock() }
-        while true {
-            if let result { return result }
-            condition.wait()
-        }
     }
 }
 
