@@ -28,6 +28,11 @@ struct DoneUnit: @unchecked Sendable {
     fileprivate var write: SharedBuffer?
 }
 
+/// A work-tree write handed to the writer thread (it only touches its own file and buffer).
+private struct UncheckedWrite: @unchecked Sendable {
+    let run: () throws -> Void
+}
+
 /// A buffer used by two threads at once: the packing thread appends it to the pack while
 /// the worker writes the work-tree copy from it. Whichever finishes last returns it, so
 /// neither waits for the other (the packer waiting for a disk write held up the pack).
@@ -108,6 +113,9 @@ final class UnitQueue: @unchecked Sendable {
     /// Work-tree writes started and not finished.
     private var writing = 0
     private let mappingLock = NSLock()
+    /// Writes work-tree copies one after another: the disk takes one stream at its full
+    /// speed, and a worker waiting for it would leave its core idle.
+    private let writer = DispatchQueue(label: "mv.ingest.writer")
 
     /// Chunked tensors whose work-tree file is patched in place: only changed chunks are
     /// written, each to a file of its own.
@@ -202,7 +210,7 @@ final class UnitQueue: @unchecked Sendable {
         condition.lock()
         stopped = true
         condition.broadcast()
-        while running > 0 { condition.wait() }
+        while running > 0 || writing > 0 { condition.wait() }
         for result in finished.values {
             if case .success(let done) = result, let buffer = done.buffer { recycle(buffer) }
         }
@@ -242,16 +250,20 @@ final class UnitQueue: @unchecked Sendable {
             finished[position] = result
             condition.broadcast()
             condition.unlock()
-            // The packing thread may already be appending the unit to the pack meanwhile.
+            // Written by the writer thread while this worker hashes the next unit and the
+            // packing thread appends this one to the pack.
             if let pendingWrite, case .success(let done) = result {
-                var failure: Error?
-                do { try pendingWrite() } catch { failure = error }
-                condition.lock()
-                if let failure { writeFailure = writeFailure ?? failure }
-                writing -= 1
-                condition.broadcast()
-                condition.unlock()
-                if let shared = done.write, shared.done() { reclaim(done) }
+                let write = UncheckedWrite(run: pendingWrite)
+                writer.async { [self] in
+                    var failure: Error?
+                    do { try write.run() } catch { failure = error }
+                    condition.lock()
+                    if let failure { writeFailure = writeFailure ?? failure }
+                    writing -= 1
+                    condition.broadcast()
+                    condition.unlock()
+                    if let shared = done.write, shared.done() { reclaim(done) }
+                }
             }
         }
     }
