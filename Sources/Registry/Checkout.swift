@@ -10,9 +10,16 @@ public enum ExportFormat: String, Sendable, CaseIterable {
 
 extension Registry {
     /// Every file of a version's model folder, as (path inside the folder, blob, mode).
+    /// A name that could reach outside the folder (a crafted tree; git and libgit2 never
+    /// write one) is refused before anything is written.
     func folderFiles(_ tree: ObjectID, prefix: String = "") throws -> [(String, TreeEntry)] {
         try repository.tree(tree).entries.flatMap { entry -> [(String, TreeEntry)] in
-            entry.isTree ? try folderFiles(entry.id, prefix: prefix + entry.name + "/") : [(prefix + entry.name, entry)]
+            guard !entry.name.isEmpty, entry.name != ".", entry.name != "..", !entry.name.contains("/"),
+                  entry.name.lowercased() != ".git" else {
+                throw MVError("the version holds a file named '\(prefix + entry.name)', which mv refuses to write",
+                              hint: "this history was not written by mv or git; inspect it with 'git ls-tree -r'")
+            }
+            return entry.isTree ? try folderFiles(entry.id, prefix: prefix + entry.name + "/") : [(prefix + entry.name, entry)]
         }
     }
 
@@ -33,24 +40,29 @@ extension Registry {
             // A plain folder: chunked tensors are written as the .npy files they make up.
             let chunked = content.manifest.params.filter { $0.chunkBytes != nil }
             let chunkFolders = chunked.map { $0.chunkFolder + "/" }
-            var written = 0
             let tensorFiles = Set(content.manifest.params.map(\.file))
-            for (path, entry) in files where !chunkFolders.contains(where: path.hasPrefix) && path != "params/.gitignore" {
-                let url = destination.appendingPathComponent(path)
-                try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                if tensorFiles.contains(path) {
-                    try repository.objects.writeTensor([entry.id], toFileAt: url, verifiedWith: locator)
-                } else {
-                    try repository.objects.writeBlob(entry.id, toFileAt: url)
+            var folderWrite = FolderWrite()
+            let written = try folderWrite.undoingOnFailure { folderWrite -> Int in
+                var written = 0
+                try folderWrite.createFolder(destination)
+                for (path, entry) in files where !chunkFolders.contains(where: path.hasPrefix) && path != "params/.gitignore" {
+                    let url = destination.appendingPathComponent(path)
+                    try folderWrite.prepare(url)
+                    if tensorFiles.contains(path) {
+                        try repository.objects.writeTensor([entry.id], toFileAt: url, verifiedWith: locator)
+                    } else {
+                        try repository.objects.writeBlob(entry.id, toFileAt: url)
+                    }
+                    written += 1
                 }
-                written += 1
-            }
-            for record in chunked {
-                guard let blobs = content.tensorBlobs[record.name] else { continue }
-                let url = destination.appendingPathComponent(record.file)
-                try fileManager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try repository.objects.writeTensor(blobs, toFileAt: url, verifiedWith: locator)
-                written += 1
+                for record in chunked {
+                    guard let blobs = content.tensorBlobs[record.name] else { continue }
+                    let url = destination.appendingPathComponent(record.file)
+                    try folderWrite.prepare(url)
+                    try repository.objects.writeTensor(blobs, toFileAt: url, verifiedWith: locator)
+                    written += 1
+                }
+                return written
             }
             return (resolved, written)
         }
@@ -93,15 +105,33 @@ extension Registry {
             let locator = try verifyTensors(content)
             let total = Int64(content.manifest.params.map(\.bytes).reduce(0, +))
             var done: Int64 = 0
-            try fileManager.createDirectory(at: output, withIntermediateDirectories: true)
-            for record in content.manifest.params {
-                guard let blobs = content.tensorBlobs[record.name] else { continue }
-                try repository.objects.writeTensor(blobs, toFileAt: output.appendingPathComponent("\(record.name).npy"), verifiedWith: locator)
-                done += Int64(record.bytes)
-                progress?(done, total, "exporting")
+            var folderWrite = FolderWrite()
+            var taken = Set<String>()
+            try folderWrite.undoingOnFailure { folderWrite in
+                try folderWrite.createFolder(output)
+                for record in content.manifest.params {
+                    guard let blobs = content.tensorBlobs[record.name] else { continue }
+                    let url = output.appendingPathComponent(Self.exportFileName(record, taken: &taken))
+                    try folderWrite.prepare(url)
+                    try repository.objects.writeTensor(blobs, toFileAt: url, verifiedWith: locator)
+                    done += Int64(record.bytes)
+                    progress?(done, total, "exporting")
+                }
             }
         }
         return (resolved, content.manifest.params.count)
+    }
+
+    /// The file an exported tensor gets: its name in the version's params/ folder, which mv
+    /// made safe when it stored the tensor; a name from a manifest edited by hand is made safe
+    /// here. A tensor named '../../x' must not write outside the export folder.
+    static func exportFileName(_ record: Manifest.TensorRecord, taken: inout Set<String>) -> String {
+        let name = URL(fileURLWithPath: record.file).lastPathComponent
+        if record.file == "params/\(name)", name.hasSuffix(".npy"), !name.hasPrefix("."), !name.contains("\\"),
+           taken.insert(name.lowercased()).inserted {
+            return name
+        }
+        return tensorFileName(record.name, taken: &taken)
     }
 
     /// The stored header and the tensors in the order of their bytes, when the version holds

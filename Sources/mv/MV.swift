@@ -18,6 +18,10 @@ struct MV: ParsableCommand {
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
     static func main() {
         PhaseTrace.mark("main")
+        // Past a file-size limit (`ulimit -f`) the kernel would kill mv mid-write with
+        // SIGXFSZ, leaving its temporary files; ignored, the write fails with EFBIG, which mv
+        // reports and cleans up after like a full disk.
+        signal(SIGXFSZ, SIG_IGN)
         Registry.prepareInBackground()
         var command: ParsableCommand
         do {

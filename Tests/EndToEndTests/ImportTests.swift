@@ -34,6 +34,70 @@ final class ImportTests: GitTestCase {
         return url
     }
 
+    /// Tensor names are the file's author's: '../../evil' must not make `mv export` write
+    /// outside the export folder (it used to land two folders up).
+    func testExportedTensorFilesStayInsideTheExportFolder() throws {
+        let script = """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            save_file({'../../evil': np.arange(4, dtype=np.float32), 'enc/layer.0': np.arange(3, dtype=np.float32)}, sys.argv[1])
+            """
+        let result = try Self.run(["python3", "-c", script, root.appendingPathComponent("crafted.safetensors").path], in: root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try mv("add", "m", "--weights", "crafted.safetensors").status, 0)
+        let outer = root.appendingPathComponent("a")
+        try FileManager.default.createDirectory(at: outer.appendingPathComponent("b"), withIntermediateDirectories: true)
+        let export = try mv("export", "m@v1", "--format", "npy", "-o", "a/b/out")
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outer.appendingPathComponent("b/out").path).sorted(),
+                       ["_.._.._evil.npy", "enc_layer.0.npy"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outer.path), ["b"])
+        let values = try Self.run(["python3", "-c", "import numpy as np; print(np.load('a/b/out/_.._.._evil.npy').tolist())"], in: root)
+        XCTAssertEqual(values.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[0.0, 1.0, 2.0, 3.0]", values.stderr)
+    }
+
+    /// Past a file-size limit (as on a full disk) each writing command ends with one error
+    /// line and status 1 — not killed by SIGXFSZ — and leaves nothing half-written: no
+    /// temporary pack, no commit, no partial export or checkout folder.
+    func testWritesPastAFileSizeLimitFailCleanly() throws {
+        let script = """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(1)
+            save_file({f't{i}': rng.standard_normal(1 << 20, dtype=np.float32) for i in range(4)}, sys.argv[1])
+            """
+        XCTAssertEqual(try Self.run(["python3", "-c", script, root.appendingPathComponent("w.safetensors").path], in: root).status, 0)
+        let head = try git("rev-parse", "HEAD")
+        func limited(_ kib: Int, _ arguments: String...) throws -> ProcessResult {
+            try Self.run(["sh", "-c", "ulimit -f \(kib); exec \"$0\" \"$@\"", Self.mvBinary.path] + arguments, in: root)
+        }
+        func assertFailedCleanly(_ result: ProcessResult, file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
+            XCTAssertTrue(result.stderr.hasPrefix("mv: error: ") && result.stderr.contains("File too large"), result.stderr,
+                          file: file, line: line)
+        }
+
+        // 16 MiB of tensors, 6 MB allowed per file: the pack cannot be written.
+        assertFailedCleanly(try limited(6000, "add", "m", "--weights", "w.safetensors"))
+        XCTAssertEqual(try git("rev-parse", "HEAD"), head)
+        XCTAssertEqual(try git("tag", "-l"), "")
+        XCTAssertEqual(try git("status", "--porcelain"), "?? w.safetensors", "the work tree as it was")
+        let pack = root.appendingPathComponent(".git/objects/pack")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: pack.path)) ?? [], [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/mv/staging").path), [])
+        try git("fsck", "--strict")
+
+        XCTAssertEqual(try mv("add", "m", "--weights", "w.safetensors").status, 0)
+        // Each tensor is 4 MiB: 3 MB allowed per file stops the first one.
+        assertFailedCleanly(try limited(3000, "checkout", "m@v1", "--to", "copy"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("copy").path))
+        assertFailedCleanly(try limited(3000, "export", "m@v1", "--format", "npy", "-o", "tensors"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("tensors").path))
+        assertFailedCleanly(try limited(3000, "export", "m@v1", "--format", "safetensors", "-o", "out.safetensors"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.contains("out.safetensors") }, [])
+        XCTAssertEqual(try git("status", "--porcelain"), "?? w.safetensors")
+    }
+
     func testSafetensorsRoundTripsByteForByte() throws {
         let weights = try writeSafetensors("model.safetensors")
         _ = try write("accuracy: 0.91\nloss: 0.3\n", to: "holdout.yaml")
