@@ -56,6 +56,40 @@ final class ImportTests: GitTestCase {
         XCTAssertEqual(values.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[0.0, 1.0, 2.0, 3.0]", values.stderr)
     }
 
+    /// A history crafted with a tree entry named '..' inside a model folder (git mktree
+    /// takes it; neither git nor mv writes one): checkout refuses it before writing anything,
+    /// in the work tree and with --to (it used to write the file next to the --to folder).
+    func testCheckoutRefusesATreeEntryThatLeavesTheFolder() throws {
+        let weights = try writeSafetensors("model.safetensors")
+        XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
+        let folder = try git("rev-parse", "m@v1.0.0:models/m")
+        let evil = try Self.run(["sh", "-c", "echo evil | git hash-object -w --stdin"], in: root).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func mktree(_ listing: String) throws -> String {
+            let result = try Self.run(["sh", "-c", "printf '%s' \"$0\" | git mktree", listing], in: root)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let inner = try mktree("100644 blob \(evil)\tevil.txt\n")
+        let crafted = try mktree(try git("ls-tree", folder) + "\n040000 tree \(inner)\t..\n")
+        let models = try mktree("040000 tree \(crafted)\tm\n")
+        let top = try git("ls-tree", "HEAD").split(separator: "\n").filter { !$0.hasSuffix("\tmodels") }.joined(separator: "\n")
+        let rootTree = try mktree(top + "\n040000 tree \(models)\tmodels\n")
+        let commit = try git("commit-tree", rootTree, "-p", "HEAD", "-m", "crafted")
+        try git("tag", "-a", "-m", "crafted", "m@v2.0.0", commit)
+
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        for arguments in [["checkout", "m@v2", "--to", "elsewhere/out"], ["checkout", "m@v2"]] {
+            let result = try mv(arguments)
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("the version holds a file named '..', which mv refuses to write"), result.stderr)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path), [])
+        XCTAssertEqual(try git("status", "--porcelain"), "?? model.safetensors", "the work tree as it was")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("models/evil.txt").path))
+    }
+
     /// Past a file-size limit (as on a full disk) each writing command ends with one error
     /// line and status 1 — not killed by SIGXFSZ — and leaves nothing half-written: no
     /// temporary pack, no commit, no partial export or checkout folder.
