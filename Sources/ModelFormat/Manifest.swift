@@ -222,17 +222,28 @@ public struct Manifest: Sendable, Equatable {
                 startedAt: try lineage.string("started_at"),
                 durationSeconds: try lineage.double("duration_seconds"),
                 host: try lineage.string("host")),
-            params: try fields.list("params").map {
-                TensorRecord(name: try $0.string("name"), file: try $0.string("file"), dtype: try $0.string("dtype"),
-                             shape: try $0.intList("shape"), bytes: try $0.int("bytes"), sha256: try $0.string("sha256"),
-                             min: try $0.double("min"), max: try $0.double("max"), mean: try $0.double("mean"),
-                             std: try $0.double("std"), l2Norm: try $0.double("l2_norm"),
-                             chunkBytes: try $0.optionalPositiveInt("chunk_bytes"))
+            params: try fields.list("params").enumerated().map { position, item in
+                try checkTensorFile(try item.string("file"), field: "params[\(position)].file", source: source)
+                let record = item
+                return TensorRecord(name: try record.string("name"), file: try record.string("file"), dtype: try record.string("dtype"),
+                                    shape: try record.intList("shape"), bytes: try record.int("bytes"), sha256: try record.string("sha256"),
+                                    min: try record.double("min"), max: try record.double("max"), mean: try record.double("mean"),
+                                    std: try record.double("std"), l2Norm: try record.double("l2_norm"),
+                                    chunkBytes: try record.optionalPositiveInt("chunk_bytes"))
             })
         manifest.format = format
         manifest.source = root["source"]
         manifest.schema = root["schema"]
         return manifest
+    }
+}
+
+/// A tensor's file is one .npy directly inside params/: mv writes files at these paths, so
+/// a manifest edited to say '../../x.npy' must not make it write outside the model folder.
+private func checkTensorFile(_ path: String, field: String, source: String) throws {
+    let name = path.hasPrefix("params/") ? String(path.dropFirst("params/".count)) : ""
+    guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\\"), name.hasSuffix(".npy") else {
+        throw ModelFormatError.invalidField(file: source, field: field, problem: "must be params/<name>.npy, a file directly inside params/")
     }
 }
 

@@ -77,6 +77,11 @@ final class ManifestTests: XCTestCase {
             (Self.sample.yaml().replacingOccurrences(of: "shape: [2]", with: "shape: [-2]"), "field 'params[0].shape' must be a list of non-negative integers"),
             (Self.sample.yaml().replacingOccurrences(of: "dirty: true", with: "dirty: maybe"), "field 'lineage.code.dirty' must be true or false"),
         ]
+        // mv writes tensors at these paths: none may leave params/.
+            + ["params/../../evil.npy", "../evil.npy", "coef.npy", "params/sub/coef.npy", "params/.npy", "params/coef.txt", "params/..\\x.npy"].map {
+                (Self.sample.yaml().replacingOccurrences(of: "file: params/coef.npy", with: "file: '\($0)'"),
+                 "field 'params[0].file' must be params/<name>.npy, a file directly inside params/")
+            }
         for (text, expected) in cases {
             XCTAssertThrowsError(try Manifest.parse(text, source: "model.yaml")) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(error)")
