@@ -32,6 +32,45 @@ public enum GitLibrary {
     /// work (parsing arguments): it takes ~5 ms here, mostly parsing the system's CA bundle
     /// for HTTPS, which mv never uses. The first repository opened waits for it to finish.
     public static func prepareInBackground() {
-        Thread.detachNewThread { _ = Library.initialized }
+        setup.start()
+        Thread.detachNewThread {
+            _ = Library.initialized
+            setup.finish()
+        }
+    }
+
+    /// Waits for the setup started by `prepareInBackground`, if any. Call before the process
+    /// exits: exiting while libgit2 initialises on the other thread runs exit's handlers under
+    /// it and crashes (`mv --version` died with SIGSEGV in ~5% of runs).
+    public static func waitForBackgroundSetup() {
+        setup.wait()
+    }
+
+    private static let setup = SetupGate()
+}
+
+/// Whether the background setup was started, and whether it has finished.
+private final class SetupGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var started = false
+    private var finished = false
+
+    func start() {
+        condition.lock()
+        started = true
+        condition.unlock()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() {
+        condition.lock()
+        while started && !finished { condition.wait() }
+        condition.unlock()
     }
 }

@@ -29,6 +29,11 @@ public final class Registry {
         GitLibrary.prepareInBackground()
     }
 
+    /// Call before the process exits (see `GitLibrary.waitForBackgroundSetup`).
+    public static func finishBackgroundSetup() {
+        GitLibrary.waitForBackgroundSetup()
+    }
+
     public static func open(at path: String) throws -> Registry {
         let repository: Repository
         PhaseTrace.mark("open: start")

@@ -27,16 +27,20 @@ struct MV: ParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
+            Registry.finishBackgroundSetup()
             exit(withError: error)
         }
         do {
             try command.run()
             PhaseTrace.mark("done")
+            Registry.finishBackgroundSetup()
         } catch let error as MVError {
             if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
             Terminal.error(error.message, hint: error.hint)
+            Registry.finishBackgroundSetup()
             Foundation.exit(error.exitCode)
         } catch {
+            Registry.finishBackgroundSetup()
             // argument-parser's own errors (help, usage, exit codes) keep its handling.
             if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
             Terminal.error(String(describing: error).replacingOccurrences(of: "\n", with: " "), hint: nil)

@@ -84,6 +84,24 @@ final class BadInputTests: GitTestCase {
         XCTAssertEqual(version.stdout, "0.1.0\n")
     }
 
+    /// Commands that end before opening a repository exit while libgit2 may still be
+    /// initialising on its background thread; that crashed with SIGSEGV in ~2–5% of runs.
+    /// A shell loop runs them 300 times (one process start per test would take as long).
+    func testQuickExitsNeverCrash() throws {
+        let script = """
+            crashes=0
+            for i in $(seq 100); do
+              for args in --version --help no-such-command; do
+                "$0" $args >/dev/null 2>&1; status=$?
+                [ $status -gt 100 ] && crashes=$((crashes + 1)) && echo "$args: $status"
+              done
+            done
+            echo "crashes=$crashes"
+            """
+        let result = try Self.run(["sh", "-c", script, Self.mvBinary.path], in: root)
+        XCTAssertTrue(result.stdout.hasSuffix("crashes=0\n"), result.stdout)
+    }
+
     func testUsageErrorsExit64() throws {
         let result = try mv("train", "m", "--data", "good.csv")
         XCTAssertEqual(result.status, 64)
