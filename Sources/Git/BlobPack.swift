@@ -42,15 +42,13 @@ extension ObjectDatabase {
     /// The blob id of `bytes` with git's collision-detecting SHA-1 (libgit2's `git_odb_hash`).
     /// Needs no repository, so any thread may call it; a crafted SHA-1 collision is refused.
     public static func hash(blob bytes: UnsafeRawBufferPointer) throws -> HashedBlob {
-        var oid = git_oid()
-        try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
-                  "hashing a blob of \(bytes.count) bytes")
+        let id = try blobID(of: bytes)
         let checksums = StoredChecksums(of: bytes)
         var deflated: (stream: [UInt8], crc32: UInt32)?
         if PackWriter.compresses(bytes), let stream = SegmentedDeflate.stream(of: bytes, adler32: checksums.adler32) {
             deflated = (stream, stream.withUnsafeBytes { mv_crc32(0, $0.baseAddress, $0.count) })
         }
-        return HashedBlob(id: ObjectID(oid), bytes: bytes, checksums: checksums, deflated: deflated)
+        return HashedBlob(id: id, bytes: bytes, checksums: checksums, deflated: deflated)
     }
 }
 

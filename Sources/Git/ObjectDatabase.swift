@@ -89,6 +89,14 @@ public struct ObjectDatabase {
         return try body(UnsafeRawBufferPointer(start: size > 0 ? git_blob_rawcontent(blob) : nil, count: size))
     }
 
+    /// The id git gives a blob of `bytes` (collision-detecting SHA-1); any thread may call it.
+    public static func blobID(of bytes: UnsafeRawBufferPointer) throws -> ObjectID {
+        var oid = git_oid()
+        try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
+                  "hashing a blob of \(bytes.count) bytes")
+        return ObjectID(oid)
+    }
+
     public func blobSize(_ id: ObjectID) throws -> Int {
         let blob = try lookupBlob(id)
         defer { git_blob_free(blob) }

@@ -270,6 +270,11 @@ extension Registry {
         let results = zip(content.manifest.params, digests).map { record, digest in
             (tensor: record.name, file: record.file, ok: digest == record.sha256)
         }
+        var verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
+        verified.remember(zip(content.manifest.params, digests).compactMap { record, digest in
+            guard digest == record.sha256, let blobs = content.tensorBlobs[record.name] else { return nil }
+            return (record.sha256, blobs)
+        })
         return (resolved, results)
     }
 
@@ -317,12 +322,16 @@ extension Registry {
     @discardableResult
     func verifyTensors(_ content: VersionContent) throws -> StoredBlobLocator? {
         let locator = try? StoredBlobLocator(repository.objects)
+        var agreeing: [(sha256: String, blobs: [ObjectID])] = []
         for (record, digest) in zip(content.manifest.params, try tensorDigests(content, locator: locator)) {
-            guard content.tensorBlobs[record.name] != nil else { continue }
+            guard let blobs = content.tensorBlobs[record.name] else { continue }
             guard digest == record.sha256 else {
                 throw MVError("tensor '\(record.name)' of \(content.resolved.label) does not match its sha256 in the manifest; the stored file was altered")
             }
+            agreeing.append((record.sha256, blobs))
         }
+        var verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
+        verified.remember(agreeing)
         return locator
     }
 }

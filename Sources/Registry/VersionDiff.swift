@@ -133,29 +133,24 @@ extension Registry {
                 return VersionDiff.TensorDelta(name: name, status: old.dtype != new.dtype ? .dtypeChanged : .shapeChanged,
                                                old: old, new: new, maxAbsoluteChange: nil, relativeL2Change: nil, cosineSimilarity: nil)
             }
+            if let oldBlobs = left.tensorBlobs[name], let newBlobs = right.tensorBlobs[name],
+               let delta = try pairedChange(name: name, old: old, new: new, oldBlobs: oldBlobs, newBlobs: newBlobs,
+                                            labels: (left.resolved.label, right.resolved.label)) {
+                return delta
+            }
             // Streamed in step, so two multi-GiB embeddings need a few MiB, not their size in Doubles.
             let a = try StoredTensorReader(repository.objects, content: left, record: old)
             let b = try StoredTensorReader(repository.objects, content: right, record: new)
-            var maxDelta = 0.0, deltaSquares = 0.0, dot = 0.0, aSquares = 0.0, bSquares = 0.0
+            var sums = ChangeSums()
             while let x = try a.next(1 << 18) {
                 guard let y = try b.next(x.count), y.count == x.count else {
                     throw MVError("tensor '\(name)' holds fewer values in \(right.resolved.label) than its shape says")
                 }
-                for index in x.indices {
-                    let delta = y[index] - x[index]
-                    maxDelta = max(maxDelta, abs(delta))
-                    deltaSquares += delta * delta
-                    dot += x[index] * y[index]
-                    aSquares += x[index] * x[index]
-                    bSquares += y[index] * y[index]
-                }
+                x.withUnsafeBufferPointer { xs in y.withUnsafeBufferPointer { ys in sums.add(old: xs, new: ys) } }
             }
             try a.finish()
             try b.finish()
-            let norms = (aSquares * bSquares).squareRoot()
-            return VersionDiff.TensorDelta(name: name, status: .changed, old: old, new: new, maxAbsoluteChange: maxDelta,
-                                           relativeL2Change: aSquares > 0 ? (deltaSquares / aSquares).squareRoot() : nil,
-                                           cosineSimilarity: norms > 0 ? dot / norms : nil)
+            return sums.delta(name: name, old: old, new: new)
         }
     }
 }

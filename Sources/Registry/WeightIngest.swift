@@ -29,6 +29,9 @@ struct IngestedTensor: Sendable {
     /// over it in place.
     var patchBase: [ObjectID]?
     var patches: [AssembledFile.Patch] = []
+    /// The record's SHA-256 was computed from exactly these blobs' bytes (here or, for an
+    /// input-cache hit, when the input was first stored), not carried over from a manifest.
+    var hashedFromBlobs = false
 }
 
 /// Stores tensors in one pass over their bytes, on every core.
@@ -81,7 +84,8 @@ struct WeightIngest {
                                               std: entry.statistics[3], l2Norm: entry.statistics[4], nonFiniteCount: 0)
             let before = previous[plan.name]
             results[index] = IngestedTensor(record: Self.record(plan, sha256: entry.sha256, statistics: statistics), blobs: blobs,
-                                            stagedFile: nil, inPlace: before?.workFile != nil && before?.blobs == blobs)
+                                            stagedFile: nil, inPlace: before?.workFile != nil && before?.blobs == blobs,
+                                            hashedFromBlobs: true)
             handled += Int64(plan.size)
         }
 
@@ -134,6 +138,8 @@ struct WeightIngest {
                 cache.remember(plan, stamp: stamps[plan.source.path] ?? nil, record: tensor.record, blobs: tensor.blobs)
             }
             cache.save()
+            var verified = VerifiedTensors(gitDirectory: gitDirectory)
+            verified.remember(tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) })
             return Outcome(tensors: tensors, storedBytes: storedBytes)
         }
 
@@ -206,7 +212,7 @@ struct WeightIngest {
                 try pack.add(blob)
                 results[unit.tensor] = IngestedTensor(
                     record: Self.record(plan, sha256: sha256, statistics: statistics),
-                    blobs: [blob.id], stagedFile: stagedFile)
+                    blobs: [blob.id], stagedFile: stagedFile, hashedFromBlobs: true)
             case let .chunk(blob, reusedID, stagedFile, patch):
                 var state = chunked[unit.tensor] ?? ChunkedTensor(dtype: plan.dtype, bodyStart: plan.header.headerLength)
                 if let blob { try pack.add(blob) }
@@ -214,9 +220,11 @@ struct WeightIngest {
                 if let patch { state.patches.append(AssembledFile.Patch(offset: unit.range.lowerBound, source: patch)) }
                 if unit.isLastPiece {
                     let (sha256, statistics) = state.finish()
+                    // Every chunk was read and hashed into the SHA-256; each id is its bytes'
+                    // or a previous chunk's with equal bytes.
                     var tensor = IngestedTensor(
                         record: Self.record(plan, sha256: sha256, statistics: statistics),
-                        blobs: state.ids, stagedFile: stagedFile)
+                        blobs: state.ids, stagedFile: stagedFile, hashedFromBlobs: true)
                     if patchedInPlace.contains(unit.tensor) {
                         tensor.patchBase = previous[plan.name]?.blobs
                         tensor.patches = state.patches

@@ -322,6 +322,82 @@ final class WeightStorageTests: GitTestCase {
                       tampered.stderr)
     }
 
+    /// Two versions mv stored share all but one chunk of the embedding: the diff reads only
+    /// that chunk (the rest of the dot product comes from the manifests' norms) and gives the
+    /// figures the full comparison gives. Without the record of tensors mv checked, both are
+    /// read whole and checked; a changed chunk whose stored bytes were altered is refused;
+    /// versions chunked differently are still compared value by value.
+    func testDiffReadsOnlyTheChunksTwoVersionsDoNotShare() throws {
+        let v1 = try writeWeights("v1.safetensors"), v2 = try writeWeights("v2.safetensors", bigRow: 50)
+        XCTAssertEqual(try add(v1, environment: Self.chunkEnvironment).status, 0)
+        XCTAssertEqual(try add(v2, environment: Self.chunkEnvironment).status, 0)
+        let chunks = try git("ls-tree", "-r", "--name-only", "m@v1.0.0", "--", "models/m/params/embedding.npy.chunks").split(separator: "\n")
+        XCTAssertEqual(chunks.count, 3)
+        XCTAssertEqual(try git("diff", "--name-only", "m@v1.0.0", "m@v2.0.0"), "models/m/README.md\nmodels/m/model.yaml\nmodels/m/params/embedding.npy.chunks/000001")
+        let record = root.appendingPathComponent(".git/mv/verified-tensors")
+        XCTAssertEqual(try String(contentsOf: record, encoding: .utf8).split(separator: "\n").count, 10, "9 tensors of v1, the new embedding")
+
+        func embedding(_ a: String, _ b: String) throws -> [Double] {
+            let result = try mv(["diff", a, b, "--json"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let diff = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            let tensor = try XCTUnwrap((diff["tensors"] as? [[String: Any]])?.first { $0["name"] as? String == "embedding" })
+            XCTAssertEqual(tensor["status"] as? String, "changed")
+            return try ["max_abs_change", "relative_l2_change", "cosine_similarity"].map { try XCTUnwrap(tensor[$0] as? Double, $0) }
+        }
+        func numpy(_ a: String, _ b: String) throws -> [Double] {
+            let result = try Self.run(["python3", "-c", """
+                import json, sys, numpy as np
+                from safetensors.numpy import load_file
+                x, y = (load_file(f)['embedding'].astype('f8').ravel() for f in sys.argv[1:3])
+                print(json.dumps([float(np.max(np.abs(y - x))), float(np.linalg.norm(y - x) / np.linalg.norm(x)),
+                                  float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))]))
+                """, a, b], in: root)
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [Double], result.stderr)
+        }
+        let want = try numpy("v1.safetensors", "v2.safetensors")
+        let shortcut = try embedding("m@v1", "m@v2")
+        for (got, expected) in zip(shortcut, want) { XCTAssertEqual(got, expected, accuracy: 1e-12) }
+        XCTAssertLessThan(want[2], 1, "the change shows in the cosine")
+
+        // Without the record, both embeddings are read whole, checked, and then recorded.
+        try FileManager.default.removeItem(at: record)
+        let whole = try embedding("m@v1", "m@v2")
+        for (got, expected) in zip(whole, want) { XCTAssertEqual(got, expected, accuracy: 1e-12) }
+        XCTAssertEqual(try String(contentsOf: record, encoding: .utf8).split(separator: "\n").count, 2)
+
+        // Chunked at another size: no chunk in common, compared value by value.
+        let v3 = try writeWeights("v3.safetensors", bigRow: 60)
+        var smaller = Self.chunkEnvironment
+        smaller["MV_CHUNK_BYTES"] = "8192"
+        XCTAssertEqual(try add(v3, environment: smaller).status, 0)
+        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", "m@v3.0.0", "--", "models/m/params/embedding.npy.chunks").split(separator: "\n").count, 5)
+        for (got, expected) in zip(try embedding("m@v2", "m@v3"), try numpy("v2.safetensors", "v3.safetensors")) {
+            XCTAssertEqual(got, expected, accuracy: 1e-12)
+        }
+
+        // One byte of v2's own chunk altered where it lies in v2's pack (row 51 follows the
+        // zeroed row 50; v1's copy of it lies in v1's pack).
+        let packs = root.appendingPathComponent(".git/objects/pack")
+        let v2Pack = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: packs.path).filter { $0.hasSuffix(".pack") }
+            .map { packs.appendingPathComponent($0) }
+            .filter { try git("verify-pack", "-v", $0.path).contains(try git("rev-parse", "m@v2.0.0:models/m/params/embedding.npy.chunks/000001")) }
+            .first)
+        var bytes = try Data(contentsOf: v2Pack)
+        let safetensors = try Data(contentsOf: v2)
+        let headerLength = Int(safetensors.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let offsets = try XCTUnwrap((try JSONSerialization.jsonObject(with: safetensors.subdata(in: 8..<(8 + headerLength))) as? [String: Any])?["embedding"] as? [String: Any])
+        let start = 8 + headerLength + (try XCTUnwrap((offsets["data_offsets"] as? [Int])?.first)) + 51 * 400
+        let found = try XCTUnwrap(bytes.range(of: safetensors.subdata(in: start..<(start + 64))), "row 51 is stored as it is")
+        bytes[found.lowerBound + 9] ^= 0x10
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: v2Pack.path)
+        try bytes.write(to: v2Pack)
+        let altered = try mv(["diff", "m@v1", "m@v2"])
+        XCTAssertEqual(altered.status, 1)
+        XCTAssertTrue(altered.stderr.contains("tensor 'embedding' of m@v2.0.0 has a chunk whose bytes do not match its blob id"), altered.stderr)
+        XCTAssertEqual(altered.stdout, "")
+    }
+
     /// A version not imported from one safetensors file (here a folder of .npy files, one of
     /// them chunked) is exported by streaming its blobs under a fresh header: numpy reads back
     /// exactly the input arrays, laid out as the reference writer orders them.

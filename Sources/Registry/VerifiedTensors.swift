@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+import Git
+import ModelFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tensors whose SHA-256 mv computed from exactly these blobs, in this repository
+/// (`.git/mv/verified-tensors`, one digest of SHA-256 and blob ids per line).
+///
+/// Why: `mv diff` reads only the chunks two versions do not share, so it cannot check the
+/// whole tensor against the manifest; it takes that shortcut only for pairs of manifest
+/// SHA-256 and blob list that mv has seen agree — written by `mv add`, or checked in full by
+/// `mv verify` or an earlier diff. A chunk swapped into a commit by hand is a pair mv never
+/// saw, so that tensor is read whole and fails its SHA-256 check.
+struct VerifiedTensors {
+    let url: URL
+    private var keys: Set<String>
+
+    init(gitDirectory: URL) {
+        url = Self.file(in: gitDirectory)
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        keys = Set(text.split(separator: "\n").map(String.init).filter { $0.count == 64 })
+    }
+
+    func contains(sha256: String, blobs: [ObjectID]) -> Bool {
+        keys.contains(Self.key(sha256: sha256, blobs: blobs))
+    }
+
+    /// Adds pairs known to agree; appended in one write, so concurrent commands' lines do
+    /// not interleave. Best effort: a cache that cannot be written only costs speed later.
+    mutating func remember(_ pairs: [(sha256: String, blobs: [ObjectID])]) {
+        let fresh = pairs.map { Self.key(sha256: $0.sha256, blobs: $0.blobs) }.filter { !keys.contains($0) }
+        guard !fresh.isEmpty else { return }
+        keys.formUnion(fresh)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let text = Array(Set(fresh)).sorted().joined(separator: "\n") + "\n"
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+    }
+
+    static func file(in gitDirectory: URL) -> URL { gitDirectory.appendingPathComponent("mv/verified-tensors") }
+
+    static func key(sha256: String, blobs: [ObjectID]) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data((sha256 + ":" + blobs.map(\.description).joined(separator: ",")).utf8))
+        return ContentHash.hex(hasher.finalize())
+    }
+}
