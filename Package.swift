@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets depend only downward: CGit2, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat and
+// Targets depend only downward: CGit2, CGit2Setup, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat and
 // Learning beside Git as leaves the Registry (domain) layer combines.
 let package = Package(
     name: "mv",
@@ -21,9 +21,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // zlib-compatible CRC-32 / Adler-32 with PCLMULQDQ and AVX2 for the pack writer.
         .target(name: "CChecksum", linkerSettings: [.linkedLibrary("z")]),
+        // Keeps libgit2's initialisation from parsing the CA bundle mv never uses.
+        .target(name: "CGit2Setup", linkerSettings: [.linkedLibrary("dl")]),
         // Crypto: plain SHA-1 for pack and index trailers (object ids stay on libgit2's sha1dc).
         .target(name: "Git", dependencies: [
-            "CGit2", "CZlib", "CChecksum",
+            "CGit2", "CGit2Setup", "CZlib", "CChecksum",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ModelFormat", dependencies: [
@@ -38,7 +40,7 @@ let package = Package(
         ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport", "CChecksum", "CZlib"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport", "CChecksum", "CZlib", "CGit2Setup", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelFormat", "TestSupport"]),

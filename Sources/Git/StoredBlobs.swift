@@ -81,6 +81,7 @@ private final class PackMapping: @unchecked Sendable {
 /// loose, deflated, a delta, or in a pack it cannot parse is simply not found.
 public final class StoredBlobLocator: Sendable {
     private let indexes: [PackIndex.File]
+    private let files = OpenPacks()
 
     public init(_ objects: ObjectDatabase) throws {
         let packs = try objects.objectsDirectory().appendingPathComponent("pack")
@@ -98,7 +99,8 @@ public final class StoredBlobLocator: Sendable {
     public func locate(_ id: ObjectID, size: Int? = nil, prefix: Int? = nil, inMemoryOnly: Bool = false) -> StoredBlob? {
         for index in indexes {
             guard let offset = index.offset(of: id) else { continue }
-            return Self.storedSegments(in: index.packURL, at: Int(offset), size: size, prefix: prefix, inMemoryOnly: inMemoryOnly)
+            guard let file = files.opened(index.packURL) else { return nil }
+            return Self.storedSegments(in: index.packURL, file: file, at: Int(offset), size: size, prefix: prefix, inMemoryOnly: inMemoryOnly)
         }
         return nil
     }
@@ -110,10 +112,7 @@ public final class StoredBlobLocator: Sendable {
     public func readAhead(_ id: ObjectID) {
         for index in indexes {
             guard let offset = index.offset(of: id) else { continue }
-            let fd = open(index.packURL.path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return }
-            defer { close(fd) }
-            guard let (size, _, _) = Self.blobHeader(fd, at: Int(offset)) else { return }
+            guard let fd = files.opened(index.packURL), let (size, _, _) = Self.blobHeader(fd, at: Int(offset)) else { return }
             // The content and its blocks' headers.
             _ = posix_fadvise(fd, off_t(offset), off_t(clamping: size + 5 * (size / 65_535 + 2) + 16), Int32(POSIX_FADV_WILLNEED))
             return
@@ -142,11 +141,11 @@ public final class StoredBlobLocator: Sendable {
     /// Reads the object header at `offset` (type blob, the expected size) and the zlib
     /// header, then walks the stored blocks (BTYPE 00 only) in a memory map until their
     /// lengths add up to the size.
-    private static func storedSegments(in pack: URL, at offset: Int, size expected: Int?, prefix wanted: Int?,
+    private static func storedSegments(in pack: URL, file: Int32, at offset: Int, size expected: Int?, prefix wanted: Int?,
                                        inMemoryOnly: Bool) -> StoredBlob? {
-        let fd = open(pack.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        let fd = file
+        // The size now, not when the file was opened: a pack cut short since must not be
+        // mapped past its end.
         var info = stat()
         guard fstat(fd, &info) == 0, offset >= 0, offset < Int(info.st_size) else { return nil }
         let fileSize = Int(info.st_size)
@@ -199,5 +198,26 @@ public final class StoredBlobLocator: Sendable {
         }
         guard total == size else { return nil }
         return result()
+    }
+}
+
+/// The locator's packs, each opened once (a comparison locates dozens of blobs in one pack,
+/// and every open and close is a system call) and closed with the locator.
+private final class OpenPacks: @unchecked Sendable {
+    private let lock = NSLock()
+    private var files: [URL: Int32] = [:]
+
+    func opened(_ url: URL) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fd = files[url] { return fd }
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        files[url] = fd
+        return fd
+    }
+
+    deinit {
+        for fd in files.values { close(fd) }
     }
 }

@@ -292,20 +292,23 @@ struct WeightIngest {
             var failure: Error?
         }
         let verdicts = Verdicts()
+        // Each input opened once for all its tensors: dozens of opens and closes cost more
+        // than comparing 64 KiB.
+        let sources = try ByteComparison.OpenFiles(Set(candidates.map { plans[$0].source.path }))
         DispatchQueue.concurrentPerform(iterations: candidates.count) { position in
             let index = candidates[position]
             let plan = plans[index]
             let end = min(plan.size, limit ?? plan.size)
             let outcome = Result { () throws -> Bool? in
-                guard let tensor = previous[plan.name] else { return nil }
-                if let file = tensor.workFile, let same = try ByteComparison.equal(plan, range: 0..<end, workFile: file) {
-                    return same
+                guard let tensor = previous[plan.name], let source = sources.descriptor(plan.source.path) else { return nil }
+                // The pack mv wrote is usually in memory (the work-tree copy is written around
+                // the page cache): compare with the stored blob itself, else the work-tree copy.
+                if tensor.blobs.count == 1, plan.chunkBytes == nil,
+                   let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true) {
+                    return try ByteComparison.equal(plan, stored: stored, upTo: end, source: source)
                 }
-                // The work-tree copy is not in memory (mv writes it around the page cache),
-                // but the pack mv wrote usually is: compare with the stored blob itself.
-                guard tensor.blobs.count == 1, plan.chunkBytes == nil,
-                      let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true) else { return nil }
-                return try ByteComparison.equal(plan, stored: stored, upTo: end)
+                guard let file = tensor.workFile else { return nil }
+                return try ByteComparison.equal(plan, range: 0..<end, workFile: file)
             }
             verdicts.lock.lock()
             switch outcome {
@@ -414,13 +417,40 @@ enum ByteComparison {
         return true
     }
 
+    /// Read-only descriptors of some files, opened together and closed with this value.
+    final class OpenFiles: @unchecked Sendable {
+        private let descriptors: [String: Int32]
+
+        init(_ paths: Set<String>) throws {
+            var descriptors: [String: Int32] = [:]
+            for path in paths {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else {
+                    let reason = String(cString: strerror(errno))
+                    for opened in descriptors.values { close(opened) }
+                    throw MVError("cannot read '\(path)': \(reason)")
+                }
+                descriptors[path] = fd
+            }
+            self.descriptors = descriptors
+        }
+
+        func descriptor(_ path: String) -> Int32? { descriptors[path] }
+
+        deinit { for fd in descriptors.values { close(fd) } }
+    }
+
     /// True when the planned .npy equals the stored blob's content (its first `end` bytes).
-    static func equal(_ plan: TensorPlan, stored whole: StoredBlob, upTo end: Int? = nil) throws -> Bool {
+    static func equal(_ plan: TensorPlan, stored: StoredBlob, upTo end: Int? = nil) throws -> Bool {
+        let files = try OpenFiles([plan.source.path])
+        guard let source = files.descriptor(plan.source.path) else { return false }
+        return try equal(plan, stored: stored, upTo: end, source: source)
+    }
+
+    /// The same, with the plan's source file already open as `source`.
+    static func equal(_ plan: TensorPlan, stored whole: StoredBlob, upTo end: Int? = nil, source: Int32) throws -> Bool {
         let end = min(end ?? plan.size, plan.size)
         let stored = whole.prefix(end)
-        let source = open(plan.source.path, O_RDONLY | O_CLOEXEC)
-        guard source >= 0 else { throw MVError("cannot read '\(plan.source.path)': \(String(cString: strerror(errno)))") }
-        defer { close(source) }
         let prefixCount = plan.prefix.count
         let sourceCount = plan.size - prefixCount
         return try withMapping(source, offset: plan.sourceOffset, count: max(sourceCount, 1)) { input -> Bool in
