@@ -270,11 +270,10 @@ extension Registry {
         let results = zip(content.manifest.params, digests).map { record, digest in
             (tensor: record.name, file: record.file, ok: digest == record.sha256)
         }
-        var verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
-        verified.remember(zip(content.manifest.params, digests).compactMap { record, digest in
+        VerifiedTensors.remember(zip(content.manifest.params, digests).compactMap { record, digest in
             guard digest == record.sha256, let blobs = content.tensorBlobs[record.name] else { return nil }
             return (record.sha256, blobs)
-        })
+        }, gitDirectory: repository.gitDirectory)
         return (resolved, results)
     }
 
@@ -330,8 +329,7 @@ extension Registry {
             }
             agreeing.append((record.sha256, blobs))
         }
-        var verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
-        verified.remember(agreeing)
+        VerifiedTensors.remember(agreeing, gitDirectory: repository.gitDirectory)
         return locator
     }
 }

@@ -102,7 +102,8 @@ extension Registry {
     /// nil where the layouts differ or elements would straddle chunks: the caller then
     /// decodes both tensors as streams.
     func pairedChange(name: String, old: Manifest.TensorRecord, new: Manifest.TensorRecord,
-                      oldBlobs: [ObjectID], newBlobs: [ObjectID], labels: (String, String)) throws -> VersionDiff.TensorDelta? {
+                      oldBlobs: [ObjectID], newBlobs: [ObjectID], labels: (String, String),
+                      verified: VerifiedTensors) throws -> VersionDiff.TensorDelta? {
         guard old.bytes == new.bytes, old.dtype == new.dtype, old.shape == new.shape, let dtype = DType(rawValue: old.dtype),
               oldBlobs.count == newBlobs.count, !oldBlobs.isEmpty else { return nil }
         let size = dtype.itemSize
@@ -124,7 +125,6 @@ extension Registry {
         let dataStart = oldHeader.headerLength
 
         let shared = oldBlobs.indices.filter { oldBlobs[$0] == newBlobs[$0] }
-        var verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
         let shortcut = !shared.isEmpty && old.l2Norm.isFinite && new.l2Norm.isFinite
             && verified.contains(sha256: old.sha256, blobs: oldBlobs) && verified.contains(sha256: new.sha256, blobs: newBlobs)
         let walked = shortcut ? oldBlobs.indices.filter { oldBlobs[$0] != newBlobs[$0] } : Array(oldBlobs.indices)
@@ -178,7 +178,7 @@ extension Registry {
                 throw MVError("tensor '\(record.name)' of \(label) does not match its sha256 in the manifest; the file was altered",
                               hint: "run 'mv verify \(label)'")
             }
-            verified.remember([(old.sha256, oldBlobs), (new.sha256, newBlobs)])
+            VerifiedTensors.remember([(old.sha256, oldBlobs), (new.sha256, newBlobs)], gitDirectory: repository.gitDirectory)
         }
         return sums.delta(name: name, old: old, new: new)
     }

@@ -15,12 +15,11 @@ import Glibc
 /// `mv verify` or an earlier diff. A chunk swapped into a commit by hand is a pair mv never
 /// saw, so that tensor is read whole and fails its SHA-256 check.
 struct VerifiedTensors {
-    let url: URL
-    private var keys: Set<String>
+    private let keys: Set<String>
 
+    /// The pairs recorded in the repository at `gitDirectory`.
     init(gitDirectory: URL) {
-        url = Self.file(in: gitDirectory)
-        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOf: Self.file(in: gitDirectory), encoding: .utf8)) ?? ""
         keys = Set(text.split(separator: "\n").map(String.init).filter { $0.count == 64 })
     }
 
@@ -28,19 +27,28 @@ struct VerifiedTensors {
         keys.contains(Self.key(sha256: sha256, blobs: blobs))
     }
 
-    /// Adds pairs known to agree; appended in one write, so concurrent commands' lines do
-    /// not interleave. Best effort: a cache that cannot be written only costs speed later.
-    mutating func remember(_ pairs: [(sha256: String, blobs: [ObjectID])]) {
-        let fresh = pairs.map { Self.key(sha256: $0.sha256, blobs: $0.blobs) }.filter { !keys.contains($0) }
-        guard !fresh.isEmpty else { return }
-        keys.formUnion(fresh)
+    /// Records pairs known to agree, appended in one write without reading the file (an
+    /// `mv add` should not pay for the history), so concurrent commands' lines do not
+    /// interleave. Past `limit` bytes the file keeps its newer half: an entry lost only
+    /// costs a full read later. Best effort: a cache that cannot be written costs speed only.
+    static func remember(_ pairs: [(sha256: String, blobs: [ObjectID])], gitDirectory: URL) {
+        guard !pairs.isEmpty else { return }
+        let url = file(in: gitDirectory)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
-        defer { close(fd) }
-        let text = Array(Set(fresh)).sorted().joined(separator: "\n") + "\n"
+        let text = Set(pairs.map { key(sha256: $0.sha256, blobs: $0.blobs) }).sorted().joined(separator: "\n") + "\n"
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
+        close(fd)
+        if size > limit, let all = try? String(contentsOf: url, encoding: .utf8) {
+            let lines = all.split(separator: "\n")
+            try? Data((lines.suffix(lines.count / 2).joined(separator: "\n") + "\n").utf8).writeUnsynced(to: url, atomically: true)
+        }
     }
+
+    static let limit = 4 << 20
 
     static func file(in gitDirectory: URL) -> URL { gitDirectory.appendingPathComponent("mv/verified-tensors") }
 

@@ -119,6 +119,7 @@ extension Registry {
         let oldParams = left.manifest.params, newParams = right.manifest.params
         var names = oldParams.map(\.name)
         for record in newParams where !names.contains(record.name) { names.append(record.name) }
+        let verified = VerifiedTensors(gitDirectory: repository.gitDirectory)
         return try names.map { name in
             let old = oldParams.first { $0.name == name }, new = newParams.first { $0.name == name }
             guard let old, let new else {
@@ -135,7 +136,7 @@ extension Registry {
             }
             if let oldBlobs = left.tensorBlobs[name], let newBlobs = right.tensorBlobs[name],
                let delta = try pairedChange(name: name, old: old, new: new, oldBlobs: oldBlobs, newBlobs: newBlobs,
-                                            labels: (left.resolved.label, right.resolved.label)) {
+                                            labels: (left.resolved.label, right.resolved.label), verified: verified) {
                 return delta
             }
             // Streamed in step, so two multi-GiB embeddings need a few MiB, not their size in Doubles.

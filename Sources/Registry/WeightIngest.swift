@@ -138,8 +138,7 @@ struct WeightIngest {
                 cache.remember(plan, stamp: stamps[plan.source.path] ?? nil, record: tensor.record, blobs: tensor.blobs)
             }
             cache.save()
-            var verified = VerifiedTensors(gitDirectory: gitDirectory)
-            verified.remember(tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) })
+            VerifiedTensors.remember(tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) }, gitDirectory: gitDirectory)
             return Outcome(tensors: tensors, storedBytes: storedBytes)
         }
 
