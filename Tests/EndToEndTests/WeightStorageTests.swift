@@ -398,6 +398,42 @@ final class WeightStorageTests: GitTestCase {
         XCTAssertEqual(altered.stdout, "")
     }
 
+    /// Tensors read whole go through in 8 MiB windows, each side copied out of 64 KiB stored
+    /// blocks (an odd size, so elements straddle them): a 12 MiB float32 and a 10 MiB float16
+    /// tensor, every value changed, give numpy's figures.
+    func testDiffOfTensorsLargerThanItsWindowMatchesNumpy() throws {
+        let made = try Self.run(["python3", "-c", """
+            import json, numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(11)
+            a = {'w': rng.standard_normal(3 * 2**20 + 5).astype('<f4'), 'h': rng.standard_normal(5 * 2**20 + 3).astype('<f2')}
+            b = {k: (v + rng.standard_normal(v.shape).astype(v.dtype) * v.dtype.type(0.01)).astype(v.dtype) for k, v in a.items()}
+            save_file(a, 'a.safetensors')
+            save_file(b, 'b.safetensors')
+            out = {}
+            for k in a:
+                x, y = a[k].astype('f8'), b[k].astype('f8')
+                out[k] = [float(np.max(np.abs(y - x))), float(np.linalg.norm(y - x) / np.linalg.norm(x)),
+                          float(x @ y / (np.linalg.norm(x) * np.linalg.norm(y)))]
+            print(json.dumps(out))
+            """], in: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let want = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: [Double]])
+        XCTAssertEqual(try add(root.appendingPathComponent("a.safetensors")).status, 0)
+        XCTAssertEqual(try add(root.appendingPathComponent("b.safetensors")).status, 0)
+        let result = try mv(["diff", "m@v1", "m@v2", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let diff = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let tensors = try XCTUnwrap(diff["tensors"] as? [[String: Any]])
+        for name in ["w", "h"] {
+            let tensor = try XCTUnwrap(tensors.first { $0["name"] as? String == name }, name)
+            let numbers = try XCTUnwrap(want[name], name)
+            XCTAssertEqual(try XCTUnwrap(tensor["max_abs_change"] as? Double), numbers[0], accuracy: 1e-12, name)
+            XCTAssertEqual(try XCTUnwrap(tensor["relative_l2_change"] as? Double), numbers[1], accuracy: 1e-12, name)
+            XCTAssertEqual(try XCTUnwrap(tensor["cosine_similarity"] as? Double), numbers[2], accuracy: 1e-12, name)
+        }
+    }
+
     /// A version not imported from one safetensors file (here a folder of .npy files, one of
     /// them chunked) is exported by streaming its blobs under a fresh header: numpy reads back
     /// exactly the input arrays, laid out as the reference writer orders them.
