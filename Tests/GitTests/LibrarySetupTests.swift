@@ -9,6 +9,10 @@ final class LibrarySetupTests: GitTestCase {
     /// libgit2's initialisation reached mv's stand-in for the CA bundle parser and loaded
     /// nothing; afterwards the real parser answers again, so an explicit bundle still loads.
     func testInitialisationSkipsTheCertificateBundleOnly() throws {
+        // Debian's libgit2 1.5 does HTTPS with mbedTLS; one built with OpenSSL never calls these.
+        let process = dlopen(nil, RTLD_NOW)
+        defer { if let process { dlclose(process) } }
+        guard dlsym(process, "mbedtls_ssl_init") != nil else { throw XCTSkip("libgit2 here does not use mbedTLS") }
         _ = try Repository.create(at: root.path)
         XCTAssertEqual(mv_skipped_certificate_bundles(), 1, "libgit2 called mv's definition once, during its initialisation")
 
