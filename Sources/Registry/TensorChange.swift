@@ -125,7 +125,8 @@ extension Registry {
         // Where elements start: both headers must agree, and leave elements whole in every chunk.
         let oldHeader = try header(of: oldBlobs[0], record: old, label: labels.0, locator: locator)
         let newHeader = oldBlobs[0] == newBlobs[0] ? oldHeader : try header(of: newBlobs[0], record: new, label: labels.1, locator: locator)
-        guard oldHeader.headerLength == newHeader.headerLength, oldHeader.headerLength % size == 0 else { return nil }
+        guard oldHeader.headerLength == newHeader.headerLength, oldHeader.headerLength % size == 0,
+              oldHeader.headerLength <= chunk else { return nil }
         let dataStart = oldHeader.headerLength
 
         let differing = oldBlobs.indices.filter { oldBlobs[$0] != newBlobs[$0] }
@@ -164,7 +165,7 @@ extension Registry {
                             work[which].side.fill(count, checking: work[which].id)
                         }
                         // Summed in two halves, one per core.
-                        let first = max(start, offset) - offset
+                        let first = min(count, max(start, offset) - offset)
                         let elements = (count - first) / size
                         let middle = first + elements / 2 * size
                         let halves = [first..<middle, middle..<(first + elements * size)]
