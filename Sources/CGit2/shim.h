@@ -4,6 +4,7 @@
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <malloc.h>
+#include <sys/uio.h>
 
 /* git_libgit2_opts is C-variadic, which Swift cannot call: one fixed-signature wrapper per option mv sets. */
 static inline int mv_git_set_fsync_gitdir(int enabled) {
@@ -48,6 +49,16 @@ extern int sync_file_range(int fd, long long offset, long long nbytes, unsigned 
 /* Starts writing back dirty pages of a range without waiting (SYNC_FILE_RANGE_WRITE). */
 static inline int mv_start_writeback(int fd, long long offset, long long nbytes) {
     return sync_file_range(fd, offset, nbytes, 2);
+}
+
+/* Linux's preadv2, hidden the same way (the types are glibc's ssize_t and off_t on 64-bit Linux). */
+extern long preadv2(int fd, const struct iovec *iov, int iovcnt, long offset, int flags);
+
+/* Reads only what the page cache holds (RWF_NOWAIT): -1 with errno EAGAIN, or a short count,
+   rather than waiting for the disk; EOPNOTSUPP where the file system cannot tell. */
+static inline long mv_pread_cached(int fd, void *buffer, unsigned long count, long long offset) {
+    struct iovec piece = { buffer, count };
+    return preadv2(fd, &piece, 1, (long)offset, 0x00000008);
 }
 
 #endif

@@ -1,3 +1,4 @@
+import CGit2
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -21,5 +22,57 @@ public enum PageCache {
                   mincore(pageStart, 1, &state) == 0, state & 1 != 0 else { return false }
         }
         return true
+    }
+}
+
+/// A buffer of one file's bytes read with `pread` and refilled as the reader moves forward:
+/// for comparing big files whose pages are already in memory. Mapping them instead cost as
+/// much as the comparison itself (a fault per 64 KiB, unmapping, and the other core's TLB
+/// flushed at every unmap); a copy into a buffer that stays in the CPU's cache costs less.
+/// Not for sharing between threads.
+public final class ReadWindow {
+    private let buffer: UnsafeMutableRawPointer
+    public let capacity: Int
+    private var fd: Int32 = -1
+    private var start = 0
+    private var filled = 0
+
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 4096)
+        buffer = .allocate(byteCount: self.capacity, alignment: 4096)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Outcomes of reading only from the page cache.
+    public enum Failure: Error {
+        /// Part of the range is not in memory (or the file ends before it).
+        case notInMemory
+        /// The file system cannot read without waiting for the disk.
+        case unsupported
+    }
+
+    /// `count` bytes (at most `capacity`) of `fd` from `offset`, valid until the next call;
+    /// nil when the file ends first. With `cachedOnly`, only bytes the page cache holds are
+    /// read: anything else throws `Failure`.
+    public func bytes(_ fd: Int32, at offset: Int, count: Int, cachedOnly: Bool = false) throws -> UnsafeRawBufferPointer? {
+        precondition(count <= capacity && count >= 0 && offset >= 0)
+        if fd != self.fd || offset < start || offset + count > start + filled {
+            self.fd = fd
+            start = offset
+            filled = 0
+            while filled < count {
+                let n = cachedOnly ? mv_pread_cached(fd, buffer + filled, UInt(capacity - filled), Int64(offset + filled))
+                    : pread(fd, buffer + filled, capacity - filled, off_t(offset + filled))
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 && cachedOnly && (errno == EOPNOTSUPP || errno == EINVAL) { throw Failure.unsupported }
+                if n < 0 && cachedOnly && errno == EAGAIN { throw Failure.notInMemory }
+                if n < 0 { throw GitError(code: .other(-1), message: String(cString: strerror(errno)), context: "reading a file") }
+                if n == 0 { break }
+                filled += n
+            }
+            if filled < count { return nil }
+        }
+        return UnsafeRawBufferPointer(start: buffer + (offset - start), count: count)
     }
 }

@@ -105,6 +105,43 @@ public final class StoredBlobLocator: Sendable {
         return nil
     }
 
+    /// Reads blob `id`'s content (its first `prefix` bytes, or all) out of its pack's stored
+    /// blocks through `window`, handing `body` each piece in order with its offset in the
+    /// content; `body` returning false stops the reading and the answer is false. Nil when
+    /// the blob is not a whole object of `size` bytes in stored blocks in a pack; with
+    /// `cachedOnly`, throws `ReadWindow.Failure` when part of it is not in memory (reading it
+    /// from disk would cost more than hashing the new bytes) or the file system cannot tell.
+    public func readStored(_ id: ObjectID, size expected: Int?, prefix wanted: Int? = nil, cachedOnly: Bool, window: ReadWindow,
+                           _ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws -> Bool? {
+        guard let index = indexes.first(where: { $0.offset(of: id) != nil }), let offset = index.offset(of: id).map(Int.init),
+              let fd = files.opened(index.packURL), let (size, used, zlib) = Self.blobHeader(fd, at: offset),
+              expected == nil || expected == size, let (cmf, flags) = zlib,
+              cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
+        let prefix = min(wanted ?? size, size)
+        var position = offset + used + 2
+        var total = 0
+        while true {
+            guard let header = try window.bytes(fd, at: position, count: 5, cachedOnly: cachedOnly) else { return nil }
+            let final = header[0], length = Int(header[1]) | Int(header[2]) << 8
+            guard (final >> 1) & 3 == 0, Int(header[3]) | Int(header[4]) << 8 == length ^ 0xFFFF, total + length <= size else { return nil }
+            position += 5
+            var left = min(length, prefix - total)
+            let skipped = length - left
+            while left > 0 {
+                let count = min(left, window.capacity)
+                guard let piece = try window.bytes(fd, at: position, count: count, cachedOnly: cachedOnly) else { return nil }
+                guard try body(piece, total) else { return false }
+                position += count
+                total += count
+                left -= count
+            }
+            if total >= prefix && total < size { return true }
+            position += skipped
+            if final & 1 == 1 { break }
+        }
+        return total == size ? true : nil
+    }
+
     /// Asks the kernel to start reading blob `id` from disk in the background when it is in
     /// a pack, so that it is in memory by the time it is needed: for reading many blobs in a
     /// row from a pack that is not in the page cache (each blob is otherwise read only when

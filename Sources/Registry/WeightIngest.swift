@@ -294,6 +294,7 @@ struct WeightIngest {
         // Each input opened once for all its tensors: dozens of opens and closes cost more
         // than comparing 64 KiB.
         let sources = try ByteComparison.OpenFiles(Set(candidates.map { plans[$0].source.path }))
+        let windows = ByteComparison.WindowPool()
         DispatchQueue.concurrentPerform(iterations: candidates.count) { position in
             let index = candidates[position]
             let plan = plans[index]
@@ -302,6 +303,11 @@ struct WeightIngest {
                 guard let tensor = previous[plan.name], let source = sources.descriptor(plan.source.path) else { return nil }
                 // The pack mv wrote is usually in memory (the work-tree copy is written around
                 // the page cache): compare with the stored blob itself, else the work-tree copy.
+                if tensor.blobs.count == 1, plan.chunkBytes == nil, let locator,
+                   let same = try windows.using({ try ByteComparison.equal(plan, storedBlob: tensor.blobs[0], upTo: end, locator: locator,
+                                                                          source: source, windows: $0) }) {
+                    return same
+                }
                 if tensor.blobs.count == 1, plan.chunkBytes == nil,
                    let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true) {
                     return try ByteComparison.equal(plan, stored: stored, upTo: end, source: source)
@@ -474,6 +480,57 @@ enum ByteComparison {
                 }
             }
             return content == end
+        }
+    }
+
+    /// Buffers for reading a stored blob and its input side by side, one pair per thread at a
+    /// time, kept for the next tensor (fresh pages cost a fault and zeroing each).
+    final class WindowPool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var spare: [(stored: ReadWindow, input: ReadWindow)] = []
+
+        func using<T>(_ body: ((stored: ReadWindow, input: ReadWindow)) throws -> T) rethrows -> T {
+            lock.lock()
+            let pair = spare.popLast() ?? (ReadWindow(capacity: ByteComparison.readWindow), ReadWindow(capacity: ByteComparison.readWindow))
+            lock.unlock()
+            defer {
+                lock.lock()
+                spare.append(pair)
+                lock.unlock()
+            }
+            return try body(pair)
+        }
+    }
+
+    /// Bytes read at a time from the pack and from the input: two such buffers stay in a
+    /// core's 1-2 MiB cache while they are compared.
+    static let readWindow = 256 << 10
+
+    /// True when the planned .npy's first `end` bytes equal blob `id`'s, read from its stored
+    /// blocks and the input with `pread`; nil when the blob is not stored that way or not all
+    /// in memory (the caller then looks elsewhere).
+    static func equal(_ plan: TensorPlan, storedBlob id: ObjectID, upTo end: Int, locator: StoredBlobLocator, source: Int32,
+                      windows: (stored: ReadWindow, input: ReadWindow)) throws -> Bool? {
+        let prefixCount = plan.prefix.count
+        do {
+            return try locator.readStored(id, size: plan.size, prefix: end, cachedOnly: true, window: windows.stored) { piece, offset in
+                var piece = piece
+                var content = offset
+                if content < prefixCount {
+                    let count = min(piece.count, prefixCount - content)
+                    guard plan.prefix[content..<(content + count)].elementsEqual(UnsafeRawBufferPointer(rebasing: piece[..<count])) else {
+                        return false
+                    }
+                    piece = UnsafeRawBufferPointer(rebasing: piece[count...])
+                    content += count
+                }
+                guard let base = piece.baseAddress, !piece.isEmpty else { return true }
+                guard let input = try windows.input.bytes(source, at: plan.sourceOffset + content - prefixCount, count: piece.count),
+                      let inputBase = input.baseAddress else { return false }
+                return memcmp(base, inputBase, piece.count) == 0
+            }
+        } catch is ReadWindow.Failure {
+            return nil
         }
     }
 

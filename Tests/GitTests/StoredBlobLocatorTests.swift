@@ -29,6 +29,22 @@ final class StoredBlobLocatorTests: GitTestCase {
         return read
     }
 
+    /// The content `readStored` hands out, pieces checked to arrive in order; nil when it
+    /// declines.
+    private func readStored(_ locator: StoredBlobLocator, _ id: ObjectID, size: Int?, prefix: Int? = nil,
+                            cachedOnly: Bool = false, window: Int = 4096) throws -> Data? {
+        var collected = Data()
+        let outcome = try locator.readStored(id, size: size, prefix: prefix, cachedOnly: cachedOnly,
+                                             window: ReadWindow(capacity: window)) { piece, offset in
+            XCTAssertEqual(offset, collected.count, "pieces arrive in order")
+            collected.append(contentsOf: piece)
+            return true
+        }
+        guard let outcome else { return nil }
+        XCTAssertTrue(outcome)
+        return collected
+    }
+
     func testFindsExactlyTheBytesOfStoredBlobs() throws {
         let repo = try Repository.create(at: root.path)
         let sizes: [Int] = [0, 1, 65_535, 65_536, 3 * 65_535 + 7, 2 * 1024 * 1024 + 3]
@@ -50,8 +66,24 @@ final class StoredBlobLocatorTests: GitTestCase {
             for prefix in [0, 1, 65_535, 65_536, 100_000] {
                 let start = try XCTUnwrap(locator.locate(id, size: data.count, prefix: prefix), "\(prefix) of \(data.count)")
                 XCTAssertEqual(try bytes(of: start), data.prefix(prefix), "\(prefix) of \(data.count)")
+                XCTAssertEqual(try readStored(locator, id, size: data.count, prefix: prefix), data.prefix(prefix), "\(prefix) of \(data.count)")
+            }
+            // Read with pread through windows smaller and larger than a block.
+            for window in [4096, 100_000, 1 << 20] {
+                XCTAssertEqual(try readStored(locator, id, size: data.count, window: window), data, "\(data.count) bytes, window \(window)")
+            }
+            XCTAssertEqual(try readStored(locator, id, size: nil), data)
+            XCTAssertNil(try readStored(locator, id, size: data.count + 1), "a size that differs from the object's")
+            do {
+                let inMemory = try readStored(locator, id, size: data.count, cachedOnly: true)
+                XCTAssertEqual(inMemory, data, "just written, so in memory")
+            } catch ReadWindow.Failure.unsupported {}
+            if !data.isEmpty {
+                let stopped = try locator.readStored(id, size: data.count, cachedOnly: false, window: ReadWindow(capacity: 4096)) { _, _ in false }
+                XCTAssertEqual(stopped, false, "a piece the reader refuses ends the reading")
             }
         }
+        XCTAssertNil(try readStored(locator, ids[floats.count], size: text.count), "deflated")
         // Deflated (compressible) data is not laid out as stored blocks.
         XCTAssertNil(locator.locate(ids[floats.count], size: text.count))
         let absent = try XCTUnwrap(ObjectID(hex: String(repeating: "ab", count: 20)))
@@ -89,6 +121,8 @@ final class StoredBlobLocatorTests: GitTestCase {
         XCTAssertEqual(truncate(packFile.path, 300_000), 0)
         XCTAssertNil(locator.locate(id, size: data.count))
         XCTAssertNotNil(locator.locate(id, size: data.count, prefix: 65_536), "the first blocks are still whole")
+        XCTAssertNil(try readStored(locator, id, size: data.count))
+        XCTAssertEqual(try readStored(locator, id, size: data.count, prefix: 65_536), data.prefix(65_536))
     }
 
     func testInMemoryOnlyDeclinesAPackOutOfThePageCache() throws {
@@ -108,6 +142,12 @@ final class StoredBlobLocatorTests: GitTestCase {
         guard evicted else { throw XCTSkip("this file system keeps the pack in memory after POSIX_FADV_DONTNEED") }
 
         XCTAssertNil(locator.locate(id, size: data.count, inMemoryOnly: true), "reading from disk costs more than hashing")
+        do {
+            _ = try readStored(locator, id, size: data.count, cachedOnly: true)
+            XCTFail("read although the pack is not in memory")
+        } catch ReadWindow.Failure.notInMemory {
+        } catch ReadWindow.Failure.unsupported {}
+        XCTAssertEqual(try readStored(locator, id, size: data.count), data, "read from the disk when asked")
         let fromDisk = try XCTUnwrap(locator.locate(id, size: data.count), "found when asked regardless")
         XCTAssertEqual(try bytes(of: fromDisk), data)
         XCTAssertNotNil(locator.locate(id, size: data.count, inMemoryOnly: true), "back in memory once read")
@@ -133,6 +173,9 @@ final class StoredBlobLocatorTests: GitTestCase {
             if round % 3 == 0 { damaged = damaged.prefix(Int(next() % UInt64(original.count))) }
             try damaged.write(to: packFile)
             for prefix in [nil, 1, 70_000] as [Int?] {
+                if let read = try readStored(locator, id, size: data.count, prefix: prefix) {
+                    XCTAssertEqual(read.count, prefix ?? data.count, "round \(round)")
+                }
                 guard let stored = locator.locate(id, size: data.count, prefix: prefix) else { continue }
                 XCTAssertEqual(stored.segments.reduce(0) { $0 + $1.count }, prefix ?? data.count, "round \(round)")
                 XCTAssertTrue(stored.segments.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= damaged.count }, "round \(round)")
