@@ -193,7 +193,9 @@ def main():
         # Rounds interleave the tools, so a slow spell of the machine hits all of them.
         for round_ in range(args.runs):
             for label, first, second in workloads:
-                for tool in tools:
+                # Each round starts with another tool: the first after a workload's cleanup
+                # finds the most memory the VM handed back to its host (docs/PERFORMANCE.md).
+                for tool in tools[round_ % len(tools):] + tools[:round_ % len(tools)]:
                     repo = os.path.join(work, f"{label}-{tool}")
                     os.makedirs(repo)
                     kind = "mv" if tool in binaries else tool

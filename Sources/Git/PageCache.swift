@@ -53,17 +53,20 @@ public final class ReadWindow {
     }
 
     /// `count` bytes (at most `capacity`) of `fd` from `offset`, valid until the next call;
-    /// nil when the file ends first. With `cachedOnly`, only bytes the page cache holds are
-    /// read: anything else throws `Failure`.
-    public func bytes(_ fd: Int32, at offset: Int, count: Int, cachedOnly: Bool = false) throws -> UnsafeRawBufferPointer? {
+    /// nil when the file ends first. A refill reads ahead up to `capacity` bytes, or to
+    /// `needed` when the caller knows it wants no more. With `cachedOnly`, only bytes the
+    /// page cache holds are read: anything else throws `Failure`. The descriptor stands for
+    /// its file: a window must not outlive the descriptors it reads.
+    public func bytes(_ fd: Int32, at offset: Int, count: Int, needed: Int? = nil, cachedOnly: Bool = false) throws -> UnsafeRawBufferPointer? {
         precondition(count <= capacity && count >= 0 && offset >= 0)
         if fd != self.fd || offset < start || offset + count > start + filled {
             self.fd = fd
             start = offset
             filled = 0
+            let wanted = min(capacity, max(count, needed ?? capacity))
             while filled < count {
-                let n = cachedOnly ? mv_pread_cached(fd, buffer + filled, UInt(capacity - filled), Int64(offset + filled))
-                    : pread(fd, buffer + filled, capacity - filled, off_t(offset + filled))
+                let n = cachedOnly ? mv_pread_cached(fd, buffer + filled, UInt(wanted - filled), Int64(offset + filled))
+                    : pread(fd, buffer + filled, wanted - filled, off_t(offset + filled))
                 if n < 0 && errno == EINTR { continue }
                 if n < 0 && cachedOnly && (errno == EOPNOTSUPP || errno == EINVAL) { throw Failure.unsupported }
                 if n < 0 && cachedOnly && errno == EAGAIN { throw Failure.notInMemory }

@@ -120,8 +120,10 @@ public final class StoredBlobLocator: Sendable {
         let prefix = min(wanted ?? size, size)
         var position = offset + used + 2
         var total = 0
+        // What is left to read: the content up to the prefix and a header per block.
+        func needed() -> Int { (prefix - total) + 5 * ((prefix - total) / 65_535 + 2) }
         while true {
-            guard let header = try window.bytes(fd, at: position, count: 5, cachedOnly: cachedOnly) else { return nil }
+            guard let header = try window.bytes(fd, at: position, count: 5, needed: needed(), cachedOnly: cachedOnly) else { return nil }
             let final = header[0], length = Int(header[1]) | Int(header[2]) << 8
             guard (final >> 1) & 3 == 0, Int(header[3]) | Int(header[4]) << 8 == length ^ 0xFFFF, total + length <= size else { return nil }
             position += 5
@@ -129,7 +131,7 @@ public final class StoredBlobLocator: Sendable {
             let skipped = length - left
             while left > 0 {
                 let count = min(left, window.capacity)
-                guard let piece = try window.bytes(fd, at: position, count: count, cachedOnly: cachedOnly) else { return nil }
+                guard let piece = try window.bytes(fd, at: position, count: count, needed: needed(), cachedOnly: cachedOnly) else { return nil }
                 guard try body(piece, total) else { return false }
                 position += count
                 total += count

@@ -525,7 +525,8 @@ enum ByteComparison {
                     content += count
                 }
                 guard let base = piece.baseAddress, !piece.isEmpty else { return true }
-                guard let input = try windows.input.bytes(source, at: plan.sourceOffset + content - prefixCount, count: piece.count),
+                guard let input = try windows.input.bytes(source, at: plan.sourceOffset + content - prefixCount, count: piece.count,
+                                                          needed: end - content),
                       let inputBase = input.baseAddress else { return false }
                 return memcmp(base, inputBase, piece.count) == 0
             }
