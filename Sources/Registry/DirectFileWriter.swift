@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Git
 import ModelFormat
 #if canImport(Glibc)
 import Glibc
@@ -153,12 +154,7 @@ final class DirectFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Linux's O_DIRECT, which Glibc's Swift module hides (it needs _GNU_SOURCE).
-    #if arch(arm64)
-    static let directFlag: Int32 = 0o200000
-    #else
-    static let directFlag: Int32 = 0o40000
-    #endif
+    static var directFlag: Int32 { PageCache.bypassFlag }
 }
 
 /// A SHA-256 fed from another thread (a `DirectFileWriter`'s observer), read once it is done.
