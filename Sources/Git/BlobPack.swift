@@ -63,8 +63,8 @@ public final class BlobPack {
     public private(set) var writtenBytes: UInt64 = 0
 
     /// `expectedObjects`/`expectedBytes` size the pack header and disk reservation; more or
-    /// fewer is fine. `aroundPageCache` writes the pack with O_DIRECT (see `PackWriter`).
-    public init(_ objects: ObjectDatabase, expectedObjects: Int, expectedBytes: UInt64, aroundPageCache: Bool = false) throws {
+    /// fewer is fine.
+    public init(_ objects: ObjectDatabase, expectedObjects: Int, expectedBytes: UInt64) throws {
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, objects.repository.pointer), "opening the object database")
         guard let odb else { throw GitError(code: .other(-1), message: "", context: "opening the object database") }
@@ -72,8 +72,7 @@ public final class BlobPack {
         do {
             writer = try PackWriter(packDirectory: try objects.objectsDirectory().appendingPathComponent("pack"),
                                     expectedObjects: expectedObjects,
-                                    expectedBytes: expectedBytes > 0 ? expectedBytes + UInt64(expectedObjects) * 64 : 0,
-                                    aroundPageCache: aroundPageCache)
+                                    expectedBytes: expectedBytes > 0 ? expectedBytes + UInt64(expectedObjects) * 64 : 0)
         } catch {
             git_odb_free(odb)
             throw error

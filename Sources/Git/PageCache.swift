@@ -6,14 +6,6 @@ import Glibc
 
 /// What the kernel holds in memory of a file mapped into this process.
 public enum PageCache {
-    /// Linux's O_DIRECT (reads and writes around the page cache), which Glibc's Swift module
-    /// hides (it needs _GNU_SOURCE).
-    #if arch(arm64)
-    public static let bypassFlag: Int32 = 0o200000
-    #else
-    public static let bypassFlag: Int32 = 0o40000
-    #endif
-
     /// Whether the mapped bytes at `pointer` are in the page cache, judged from one page in
     /// every 512 KiB and the last one: files leave the cache whole far more often than in
     /// part, and a wrong guess only costs speed (the rest is then read from disk). Asking

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import Git
 import ModelFormat
 #if canImport(Glibc)
 import Glibc
@@ -154,7 +153,12 @@ final class DirectFileWriter: @unchecked Sendable {
         }
     }
 
-    static var directFlag: Int32 { PageCache.bypassFlag }
+    /// Linux's O_DIRECT, which Glibc's Swift module hides (it needs _GNU_SOURCE).
+    #if arch(arm64)
+    static let directFlag: Int32 = 0o200000
+    #else
+    static let directFlag: Int32 = 0o40000
+    #endif
 }
 
 /// A SHA-256 fed from another thread (a `DirectFileWriter`'s observer), read once it is done.

@@ -151,14 +151,8 @@ struct WeightIngest {
             guard !units.isEmpty else { return }
             // Sized for the first batch: a second one (rare) makes the header's count wrong,
             // and the pack's checksum is then computed again from the file.
-            let bytes = units.reduce(0) { $0 + $1.range.count }
-            // A few changed tensors of a bigger model go to the disk around the page cache: the
-            // next version is compared mostly with earlier packs, and tensors that changed now
-            // usually change again (their first 64 KiB settle that, or their SHA-256 does),
-            // while filling fresh page cache cost up to 3 ms per MiB on these VMs.
-            let increment = bytes * 4 <= plans.reduce(0) { $0 + $1.size }
-            let target = try pack ?? BlobPack(objects, expectedObjects: units.count, expectedBytes: UInt64(bytes),
-                                              aroundPageCache: increment)
+            let target = try pack ?? BlobPack(objects, expectedObjects: units.count,
+                                              expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
             pack = target
             stamped.merge(try self.store(units, into: target, results: &results, handled: &handled)) { old, _ in old }
         }

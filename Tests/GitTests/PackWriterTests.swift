@@ -128,49 +128,6 @@ final class PackWriterTests: GitTestCase {
         XCTAssertEqual(try packFiles().count, 1)
     }
 
-    /// A pack written around the page cache (O_DIRECT through a 4 MiB buffer) is the same
-    /// file as one written through it: blobs that cross the buffer's edges, a deflated one,
-    /// the empty one, and a pack with fewer objects than announced (its header and checksum
-    /// rewritten afterwards).
-    func testPacksWrittenAroundThePageCacheAreTheSameFile() throws {
-        let blobs: [Data] = [Self.randomFloats(byteCount: 3 * 1024 * 1024 + 17, seed: 21), Data(count: 2 * 1024 * 1024),
-                             Self.randomFloats(byteCount: 5 * 1024 * 1024 + 3, seed: 22), Data([7]), Data(),
-                             Self.randomFloats(byteCount: 4 * 1024 * 1024 - 40, seed: 23)]
-        func write(aroundPageCache: Bool, announced: Int, into folder: String, finish: Bool = true) throws -> [URL] {
-            let path = root.appendingPathComponent(folder)
-            let repo = try Repository.create(at: path.path)
-            do {
-                let pack = try BlobPack(repo.objects, expectedObjects: announced, expectedBytes: 16 << 20, aroundPageCache: aroundPageCache)
-                for data in blobs + [blobs[0]] {
-                    try data.withUnsafeBytes { _ = try pack.add(try ObjectDatabase.hash(blob: $0)) }
-                }
-                if finish { try pack.finish() }
-            }
-            let packs = path.appendingPathComponent(".git/objects/pack")
-            let names = try FileManager.default.contentsOfDirectory(atPath: packs.path).sorted()
-            if finish {
-                try git("fsck", "--strict", "--no-dangling", in: path)
-                let idx = try XCTUnwrap(names.first { $0.hasSuffix(".idx") })
-                XCTAssertTrue(try git("verify-pack", "-v", packs.appendingPathComponent(idx).path, in: path)
-                    .contains("non delta: \(blobs.count) objects"))
-                for data in blobs {
-                    XCTAssertEqual(try repo.objects.readBlob(try data.withUnsafeBytes { try ObjectDatabase.blobID(of: $0) }), data)
-                }
-            }
-            return names.map { packs.appendingPathComponent($0) }
-        }
-        for announced in [blobs.count, blobs.count + 3] {
-            let cached = try write(aroundPageCache: false, announced: announced, into: "cached-\(announced)")
-            let direct = try write(aroundPageCache: true, announced: announced, into: "direct-\(announced)")
-            XCTAssertEqual(cached.map(\.lastPathComponent), direct.map(\.lastPathComponent), "announcing \(announced)")
-            for (one, other) in zip(cached, direct) {
-                XCTAssertEqual(try Data(contentsOf: one), try Data(contentsOf: other), other.lastPathComponent)
-            }
-        }
-        // Dropped unfinished: nothing left, not even the temporary file.
-        XCTAssertEqual(try write(aroundPageCache: true, announced: blobs.count, into: "dropped", finish: false), [])
-    }
-
     func testExistingAndRepeatedBlobsAreNotWrittenAgain() throws {
         let repo = try Repository.create(at: root.path)
         var files = try makeFiles()
