@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets depend only downward: CGit2, CGit2Setup, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat and
-// Learning beside Git as leaves the Registry (domain) layer combines.
+// Targets depend only downward: CGit2, CGit2Setup, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat
+// (over CChecksum) and Learning beside Git as leaves the Registry (domain) layer combines.
 let package = Package(
     name: "mv",
     platforms: [.macOS(.v13)],
@@ -19,7 +19,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        // zlib-compatible CRC-32 / Adler-32 with PCLMULQDQ and AVX2 for the pack writer.
+        // zlib-compatible CRC-32 / Adler-32 with PCLMULQDQ and AVX2 for the pack writer; the
+        // carry-less polynomial hash under tensor fingerprints.
         .target(name: "CChecksum", linkerSettings: [.linkedLibrary("z")]),
         // Keeps libgit2's initialisation from parsing the CA bundle mv never uses.
         .target(name: "CGit2Setup", linkerSettings: [.linkedLibrary("dl")]),
@@ -29,7 +30,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ModelFormat", dependencies: [
-            "Yams",
+            "Yams", "CChecksum",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Learning"),
@@ -41,7 +42,7 @@ let package = Package(
         // Temp repositories, the git CLI and the mv binary for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport", "CChecksum", "CZlib", "CGit2Setup", "CGit2"]),
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CChecksum"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),

@@ -27,10 +27,15 @@ public enum ContentHash {
     }
 
     public static func hex(_ digest: SHA256.Digest) -> String {
+        hex(bytes: digest)
+    }
+
+    /// Lowercase hex of any bytes.
+    public static func hex(bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(64)
-        for byte in digest {
+        for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
         }

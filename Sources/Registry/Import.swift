@@ -117,6 +117,7 @@ extension Registry {
         let folder = self.folder(of: model)
         // What mv read before is loaded meanwhile: neither needs the repository.
         let cache = Background { [gitDirectory = repository.gitDirectory] in InputCache(gitDirectory: gitDirectory) }
+        let fingerprints = Background { [gitDirectory = repository.gitDirectory] in TensorFingerprints.load(gitDirectory: gitDirectory) }
         let previous = try previousTensors(model: model, trustWorkTree: trustWorkTree)
         PhaseTrace.mark("stage: previous tensors")
         let planned = try planning?.value() ?? WeightPlanner.plan(inputs)
@@ -142,6 +143,7 @@ extension Registry {
         var ingest = WeightIngest(plans: planned.plans, previous: previous, staging: staging, objects: repository.objects,
                                   gitDirectory: repository.gitDirectory)
         ingest.inputCache = try cache.value()
+        ingest.knownFingerprints = try fingerprints.value()
         ingest.progress = { done in self.progress?(done, total, "storing") }
         let outcome = try InputFaults.guarding { try ingest.run() }
         PhaseTrace.mark("stage: ingest")

@@ -19,8 +19,7 @@ struct VerifiedTensors {
 
     /// The pairs recorded in the repository at `gitDirectory`.
     init(gitDirectory: URL) {
-        let text = (try? String(contentsOf: Self.file(in: gitDirectory), encoding: .utf8)) ?? ""
-        keys = Set(text.split(separator: "\n").map(String.init).filter { $0.count == 64 })
+        keys = Set(AppendedLines.read(Self.file(in: gitDirectory)).map(String.init).filter { $0.count == 64 })
     }
 
     func contains(sha256: String, blobs: [ObjectID]) -> Bool {
@@ -32,20 +31,7 @@ struct VerifiedTensors {
     /// interleave. Past `limit` bytes the file keeps its newer half: an entry lost only
     /// costs a full read later. Best effort: a cache that cannot be written costs speed only.
     static func remember(_ pairs: [(sha256: String, blobs: [ObjectID])], gitDirectory: URL) {
-        guard !pairs.isEmpty else { return }
-        let url = file(in: gitDirectory)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        let text = Set(pairs.map { key(sha256: $0.sha256, blobs: $0.blobs) }).sorted().joined(separator: "\n") + "\n"
-        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
-        var info = stat()
-        let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
-        close(fd)
-        if size > limit, let all = try? String(contentsOf: url, encoding: .utf8) {
-            let lines = all.split(separator: "\n")
-            try? Data((lines.suffix(lines.count / 2).joined(separator: "\n") + "\n").utf8).writeUnsynced(to: url, atomically: true)
-        }
+        AppendedLines.append(Set(pairs.map { key(sha256: $0.sha256, blobs: $0.blobs) }).sorted(), to: file(in: gitDirectory), limit: limit)
     }
 
     static let limit = 4 << 20

@@ -51,6 +51,8 @@ struct WeightIngest {
     var progress: ((Int64) -> Void)?
     /// `.git/mv/input-cache.json` when already loaded.
     var inputCache: InputCache?
+    /// The repository's tensor fingerprints (nil: not kept on this CPU).
+    var knownFingerprints: TensorFingerprints?
 
     static let budget = 128 << 20
     /// Workers for `units` units: a few (up to two more than cores) all start at once, so that
@@ -71,6 +73,7 @@ struct WeightIngest {
     func run() throws -> Outcome {
         var results = [IngestedTensor?](repeating: nil, count: plans.count)
         var handled: Int64 = 0
+        var newFingerprints: [(blob: ObjectID, fingerprint: String)] = []
 
         // 0. Inputs read before and untouched since (stat, as git's index does) are not read.
         var cache = inputCache ?? InputCache(gitDirectory: gitDirectory)
@@ -92,21 +95,35 @@ struct WeightIngest {
         // 1. Unchanged tensors, found by comparing bytes with the previous version's copy
         //    while that is in the page cache (reading it from disk would cost more than
         //    hashing). The first 64 KiB settle most changed tensors at once; those are hashed
-        //    (step 2) while the rest are compared in full in the background (both cores are
-        //    then busy with one or the other), and whatever that finds changed follows.
+        //    (step 2) while the rest are checked in full in the background (both cores are
+        //    then busy with one or the other) — by fingerprint where the old blob has one,
+        //    which needs only the new bytes — and whatever that finds changed follows.
         PhaseTrace.mark("ingest: input cache")
         let locator = try? StoredBlobLocator(objects)
+        let fingerprints = knownFingerprints
         let candidates = comparisonCandidates(skipping: Set(results.indices.filter { results[$0] != nil }), locator: locator)
         let quick = try Self.compare(candidates, plans: plans, previous: previous, locator: locator, limit: Self.quickComparison)
-        let needFull = candidates.filter { quick[$0] == true && plans[$0].size > Self.quickComparison }
+        // Compared in full: what agrees so far, and what has a fingerprint where the old bytes
+        // were not at hand.
+        let needFull = candidates.filter { index in
+            switch quick[index] {
+            case .some(.some(true)): plans[index].size > Self.quickComparison
+            case .some(.none): knownFingerprint(index) != nil
+            default: false
+            }
+        }
         for index in candidates where quick[index] == true && plans[index].size <= Self.quickComparison { settle(index) }
         let (allPlans, before) = (plans, previous)
         let full = needFull.isEmpty ? Background(finished: .success([:]))
-            : Background { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil) }
+            : Background { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil, fingerprints: fingerprints) }
         // Whatever happens below, the comparison is over before this returns.
         defer { _ = full.wait() }
         PhaseTrace.mark("ingest: quick comparison")
 
+        func knownFingerprint(_ index: Int) -> String? {
+            guard plans[index].chunkBytes == nil, let blobs = previous[plans[index].name]?.blobs, blobs.count == 1 else { return nil }
+            return fingerprints?.fingerprint(of: blobs[0])
+        }
         func settle(_ index: Int) {
             let plan = plans[index]
             guard let before = previous[plan.name] else { return }
@@ -139,6 +156,9 @@ struct WeightIngest {
             }
             cache.save()
             VerifiedTensors.remember(tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) }, gitDirectory: gitDirectory)
+            if let key = knownFingerprints?.key {
+                TensorFingerprints.remember(newFingerprints, key: key, gitDirectory: gitDirectory)
+            }
             return Outcome(tensors: tensors, storedBytes: storedBytes)
         }
 
@@ -154,7 +174,7 @@ struct WeightIngest {
             let target = try pack ?? BlobPack(objects, expectedObjects: units.count,
                                               expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
             pack = target
-            stamped.merge(try self.store(units, into: target, results: &results, handled: &handled)) { old, _ in old }
+            stamped.merge(try self.store(units, into: target, results: &results, handled: &handled, fingerprints: &newFingerprints)) { old, _ in old }
         }
         try store(first)
         let verdicts = try full.wait().get()
@@ -174,7 +194,8 @@ struct WeightIngest {
 
     /// Reads, hashes and packs `units` on the workers; returns the source stamps taken before
     /// reading.
-    private func store(_ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64) throws -> [String: SourceStamp] {
+    private func store(_ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64,
+                       fingerprints: inout [(blob: ObjectID, fingerprint: String)]) throws -> [String: SourceStamp] {
         // A chunked tensor whose previous work-tree file is trusted and laid out the same is
         // patched in place: only its changed chunks are written.
         let patchedInPlace = Set(units.compactMap { unit -> Int? in
@@ -184,7 +205,7 @@ struct WeightIngest {
             return unit.tensor
         })
         let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
-                                  patchedInPlace: patchedInPlace)
+                                  patchedInPlace: patchedInPlace, fingerprintKey: knownFingerprints?.key)
         queue.start(workers: Self.workers(for: units.count))
         defer { queue.stopAndDrain() }
 
@@ -207,8 +228,9 @@ struct WeightIngest {
                     results[unit.tensor] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs,
                                                           stagedFile: nil, inPlace: before.workFile != nil)
                 }
-            case let .whole(blob, sha256, statistics, stagedFile):
+            case let .whole(blob, sha256, statistics, fingerprint, stagedFile):
                 try pack.add(blob)
+                if let fingerprint { fingerprints.append((blob.id, fingerprint)) }
                 results[unit.tensor] = IngestedTensor(
                     record: Self.record(plan, sha256: sha256, statistics: statistics),
                     blobs: [blob.id], stagedFile: stagedFile, hashedFromBlobs: true)
@@ -272,18 +294,21 @@ struct WeightIngest {
     /// layout, and a trusted work-tree file or (whole tensors) a blob in a pack.
     private func comparisonCandidates(skipping known: Set<Int>, locator: StoredBlobLocator?) -> [Int] {
         plans.indices.filter { index in
-            guard !known.contains(index), let before = previous[plans[index].name],
-                  before.workFile != nil || (locator != nil && plans[index].chunkBytes == nil) else { return false }
+            guard !known.contains(index), let before = previous[plans[index].name] else { return false }
+            let whole = plans[index].chunkBytes == nil && before.blobs.count == 1
+            let fingerprinted = whole && knownFingerprints?.fingerprint(of: before.blobs[0]) != nil
+            guard before.workFile != nil || (locator != nil && whole) || fingerprinted else { return false }
             return Self.sameLayout(before.record, plans[index])
         }
     }
 
     /// Whether each candidate's bytes (the first `limit` of them, or all) equal its previous
-    /// version's, compared through memory maps on every core with the work-tree file or else
-    /// the blob's stored blocks in its pack (no hashing: equal bytes are the same blob); nil
-    /// where the old bytes are not in the page cache.
+    /// version's, on every core: in full, by the input's fingerprint where the old blob has
+    /// one; else by comparing bytes with the blob's stored blocks in its pack or the work-tree
+    /// file (no hashing: equal bytes are the same blob); nil where the old bytes are not in
+    /// the page cache.
     static func compare(_ candidates: [Int], plans: [TensorPlan], previous: [String: PreviousTensor],
-                        locator: StoredBlobLocator?, limit: Int?) throws -> [Int: Bool?] {
+                        locator: StoredBlobLocator?, limit: Int?, fingerprints: TensorFingerprints? = nil) throws -> [Int: Bool?] {
         guard !candidates.isEmpty else { return [:] }
         final class Verdicts: @unchecked Sendable {
             let lock = NSLock()
@@ -301,6 +326,12 @@ struct WeightIngest {
             let end = min(plan.size, limit ?? plan.size)
             let outcome = Result { () throws -> Bool? in
                 guard let tensor = previous[plan.name], let source = sources.descriptor(plan.source.path) else { return nil }
+                if limit == nil, let fingerprints, tensor.blobs.count == 1, plan.chunkBytes == nil,
+                   let expected = fingerprints.fingerprint(of: tensor.blobs[0]),
+                   let same = try windows.using({ try ByteComparison.input(plan, source: source, window: $0.input, hasFingerprint: expected,
+                                                                          key: fingerprints.key) }) {
+                    return same
+                }
                 // The pack mv wrote is usually in memory (the work-tree copy is written around
                 // the page cache): compare with the stored blob itself, else the work-tree copy.
                 if tensor.blobs.count == 1, plan.chunkBytes == nil, let locator,
@@ -533,6 +564,25 @@ enum ByteComparison {
         } catch is ReadWindow.Failure {
             return nil
         }
+    }
+
+    /// Whether the planned .npy (mv's header, then the input's bytes read through `window`)
+    /// has fingerprint `expected`; nil when the input ends early or this CPU has no
+    /// fingerprints.
+    static func input(_ plan: TensorPlan, source: Int32, window: ReadWindow, hasFingerprint expected: String,
+                      key: FingerprintKey) throws -> Bool? {
+        guard let fingerprinter = TensorFingerprinter(key: key) else { return nil }
+        fingerprinter.update(plan.prefix)
+        var offset = plan.sourceOffset
+        var remaining = plan.size - plan.prefix.count
+        while remaining > 0 {
+            let count = min(window.capacity, remaining)
+            guard let bytes = try window.bytes(source, at: offset, count: count, needed: remaining) else { return nil }
+            fingerprinter.update(bytes)
+            offset += count
+            remaining -= count
+        }
+        return fingerprinter.finalize() == expected
     }
 
     /// True when `bytes` equal `bytes.count` bytes of `file` at `offset`.

@@ -12,8 +12,9 @@ struct DoneUnit: @unchecked Sendable {
     enum Kind {
         /// A whole tensor whose SHA-256 equals the previous version's: it keeps that blob.
         case unchanged
-        /// A whole tensor: its blob, SHA-256 and statistics, and its work-tree copy.
-        case whole(HashedBlob, sha256: String, statistics: TensorStatistics, stagedFile: URL)
+        /// A whole tensor: its blob, SHA-256, statistics and fingerprint (when the repository
+        /// keeps them), and its work-tree copy.
+        case whole(HashedBlob, sha256: String, statistics: TensorStatistics, fingerprint: String?, stagedFile: URL)
         /// One chunk: its blob when new (nil when it equals the previous version's chunk,
         /// whose id is `id`), and the tensor's work-tree copy the chunk was written into, or
         /// (a tensor patched in place) the file holding this chunk alone when it changed.
@@ -158,10 +159,13 @@ final class UnitQueue: @unchecked Sendable {
     /// Chunked tensors whose work-tree file is patched in place: only changed chunks are
     /// written, each to a file of its own.
     private let patchedInPlace: Set<Int>
+    /// The repository's fingerprint key, when it keeps fingerprints of whole tensors.
+    private let fingerprintKey: FingerprintKey?
 
     init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
-         patchedInPlace: Set<Int> = []) throws {
+         patchedInPlace: Set<Int> = [], fingerprintKey: FingerprintKey? = nil) throws {
         self.patchedInPlace = patchedInPlace
+        self.fingerprintKey = fingerprintKey
         self.units = units
         self.plans = plans
         self.previous = previous
@@ -371,6 +375,7 @@ final class UnitQueue: @unchecked Sendable {
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
             statistics.add(raw: UnsafeRawBufferPointer(rebasing: body[..<(body.count - body.count % plan.dtype.itemSize)]), dtype: plan.dtype)
+            let fingerprint = fingerprintKey.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0) }
             let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
             let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
@@ -378,7 +383,7 @@ final class UnitQueue: @unchecked Sendable {
                 defer { close(fd) }
                 try Self.writeBypassingCache(bytes, to: url.path, at: 0, fd: fd)
             }
-            return (finished(.whole(blob, sha256: sha256, statistics: statistics.result, stagedFile: url), cost: cost(unit) + holding(blob)),
+            return (finished(.whole(blob, sha256: sha256, statistics: statistics.result, fingerprint: fingerprint, stagedFile: url), cost: cost(unit) + holding(blob)),
                     write)
         } catch {
             if let buffer {

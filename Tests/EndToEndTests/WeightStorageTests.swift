@@ -548,17 +548,7 @@ final class WeightStorageTests: GitTestCase {
     /// first 64 KiB, one at the very start and unchanged tensors must all come out right.
     func testChangesAnywhereInATensorAreFoundAndOnlyThoseStored() throws {
         func write(_ name: String, edits: String) throws -> URL {
-            let url = root.appendingPathComponent(name)
-            let made = try Self.run(["python3", "-c", """
-                import sys, numpy as np
-                from safetensors.numpy import save_file
-                rng = np.random.default_rng(3)
-                t = {f'w{i}': rng.standard_normal((300, 300)).astype('<f4') for i in range(4)}
-                \(edits)
-                save_file(t, sys.argv[1])
-                """, url.path], in: root)
-            XCTAssertEqual(made.status, 0, made.stderr)
-            return url
+            try writeSquareTensors(name, count: 4, side: 300, seed: 3, edits: edits)
         }
         XCTAssertEqual(try add(try write("v1.safetensors", edits: "pass")).status, 0)
         let before = try objectBytes()
@@ -610,5 +600,23 @@ final class WeightStorageTests: GitTestCase {
             print('same' if a.shape == b.shape and (a == b).all() else 'different')
             """, weights.path], in: folder ?? root)
         XCTAssertEqual(check.stdout, "same\n", check.stderr, file: file, line: line)
+    }
+}
+
+extension GitTestCase {
+    /// A safetensors file of `count` float32 tensors `w0`… of `side`×`side` random values,
+    /// after `edits` (Python on the dict `t`).
+    func writeSquareTensors(_ name: String, count: Int, side: Int, seed: Int, edits: String = "pass") throws -> URL {
+        let url = root.appendingPathComponent(name)
+        let made = try Self.run(["python3", "-c", """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            rng = np.random.default_rng(\(seed))
+            t = {f'w{i}': rng.standard_normal((\(side), \(side))).astype('<f4') for i in range(\(count))}
+            \(edits)
+            save_file(t, sys.argv[1])
+            """, url.path], in: root)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        return url
     }
 }

@@ -14,4 +14,8 @@ uint32_t mv_adler32(uint32_t adler, const void *bytes, size_t count);
 int mv_crc32_is_accelerated(void);
 int mv_adler32_is_accelerated(void);
 
+/* Keyed polynomial hashing for tensor fingerprints; included here so that module builds
+ * which predate it notice the new header. */
+#include "mv_polyhash.h"
+
 #endif
