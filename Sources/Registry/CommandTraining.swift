@@ -117,6 +117,7 @@ extension Registry {
             candidates += names.sorted().map { directory.appendingPathComponent($0) }.filter { ["npy", "safetensors"].contains($0.pathExtension) }
         }
         let weights = try stageWeights(candidates, model: model, staging: staging, trustWorkTree: trustWorkTree)
+        _ = weights.cacheWrites.wait()
         guard !weights.tensors.isEmpty else {
             throw MVError("training command '\(executable)' wrote no parameters; nothing was committed",
                           hint: "write .npy files to $\(CommandContract.outputVariable)/params/ or a .safetensors file to $\(CommandContract.outputVariable)/")

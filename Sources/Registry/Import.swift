@@ -60,6 +60,7 @@ extension Registry {
         let staging = try makeStagingFolder()
         defer { try? fileManager.removeItem(at: staging) }
         let weights = try stageWeights(inputs, planning: planning, model: model, staging: staging, trustWorkTree: !request.force)
+        defer { _ = weights.cacheWrites.wait() }
         PhaseTrace.mark("add: weights staged")
         let tensors = weights.tensors
         let dataFiles = weights.dataFiles
@@ -113,7 +114,8 @@ extension Registry {
     /// record so it can be written back exactly.
     func stageWeights(_ inputs: [URL], planning: Background<WeightPlanner.Planned>? = nil, model: ModelName, staging: URL,
                       trustWorkTree: Bool)
-        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile]) {
+        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile],
+                   cacheWrites: Background<Void>) {
         let folder = self.folder(of: model)
         // What mv read before is loaded meanwhile: neither needs the repository.
         let cache = Background { [gitDirectory = repository.gitDirectory] in InputCache(gitDirectory: gitDirectory) }
@@ -168,7 +170,7 @@ extension Registry {
             assembled.patches = tensor.patches
             return StagedTensor(record: record, files: chunks, assembled: assembled)
         }
-        return (tensors, extraFiles, source, [])
+        return (tensors, extraFiles, source, [], outcome.cacheWrites)
     }
 
     /// The tensors of the model folder as last committed on HEAD, with their work-tree files

@@ -68,6 +68,10 @@ struct WeightIngest {
     struct Outcome {
         var tensors: [IngestedTensor]
         var storedBytes: UInt64
+        /// The caches of what was read (input cache, verified tensors, fingerprints), written
+        /// meanwhile: they are not needed for the commit, so it need not wait for them (~3 ms);
+        /// wait before the command ends.
+        var cacheWrites: Background<Void>
     }
 
     func run() throws -> Outcome {
@@ -154,12 +158,14 @@ struct WeightIngest {
             for (plan, tensor) in zip(plans, tensors) {
                 cache.remember(plan, stamp: stamps[plan.source.path] ?? nil, record: tensor.record, blobs: tensor.blobs)
             }
-            cache.save()
-            VerifiedTensors.remember(tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) }, gitDirectory: gitDirectory)
-            if let key = knownFingerprints?.key {
-                TensorFingerprints.remember(newFingerprints, key: key, gitDirectory: gitDirectory)
+            let (inputs, verified, key, fingerprinted, gitDirectory) = (cache, tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) },
+                                                                       knownFingerprints?.key, newFingerprints, gitDirectory)
+            let writes = Background {
+                inputs.save()
+                VerifiedTensors.remember(verified, gitDirectory: gitDirectory)
+                if let key { TensorFingerprints.remember(fingerprinted, key: key, gitDirectory: gitDirectory) }
             }
-            return Outcome(tensors: tensors, storedBytes: storedBytes)
+            return Outcome(tensors: tensors, storedBytes: storedBytes, cacheWrites: writes)
         }
 
         // 2. Everything else, read once: workers hash and summarise, this thread packs.
