@@ -39,12 +39,10 @@ struct StoredChecksums: Sendable {
 }
 
 extension ObjectDatabase {
-    /// The blob id of `bytes`, for bytes whose integrity another digest vouches for (a
-    /// tensor's SHA-256 in its manifest): plain SHA-1 with the CPU's SHA instructions, ~4×
-    /// the rate of libgit2's collision-detecting sha1dc (see ARCHITECTURE.md, "Blob ids of
-    /// tensors"). Needs no repository, so any thread may call it.
+    /// The blob id of `bytes` with git's collision-detecting SHA-1 (libgit2's `git_odb_hash`).
+    /// Needs no repository, so any thread may call it; a crafted SHA-1 collision is refused.
     public static func hash(blob bytes: UnsafeRawBufferPointer) throws -> HashedBlob {
-        let id = plainBlobID(of: bytes)
+        let id = try blobID(of: bytes)
         let checksums = StoredChecksums(of: bytes)
         var deflated: (stream: [UInt8], crc32: UInt32)?
         if PackWriter.compresses(bytes), let stream = SegmentedDeflate.stream(of: bytes, adler32: checksums.adler32) {

@@ -1,5 +1,4 @@
 import CGit2
-import Crypto
 import Foundation
 
 /// Blobs in and out of the repository's object store. Files are streamed in fixed-size
@@ -96,15 +95,6 @@ public struct ObjectDatabase {
         try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
                   "hashing a blob of \(bytes.count) bytes")
         return ObjectID(oid)
-    }
-
-    /// The same id as `blobID(of:)` for any bytes but a crafted SHA-1 collision, which this
-    /// does not detect: BoringSSL's SHA-1 (SHA-NI where the CPU has it).
-    public static func plainBlobID(of bytes: UnsafeRawBufferPointer) -> ObjectID {
-        var hasher = Insecure.SHA1()
-        Array("blob \(bytes.count)\0".utf8).withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        if bytes.count > 0 { hasher.update(bufferPointer: bytes) }
-        return ObjectID(digest: hasher.finalize())
     }
 
     public func blobSize(_ id: ObjectID) throws -> Int {

@@ -8,15 +8,6 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
 
     init(_ pointer: UnsafePointer<git_oid>) { self.raw = pointer.pointee }
 
-    /// From the 20 raw bytes of a SHA-1 digest.
-    init<Digest: Sequence>(digest: Digest) where Digest.Element == UInt8 {
-        var oid = git_oid()
-        withUnsafeMutableBytes(of: &oid) { raw in
-            for (index, byte) in digest.prefix(raw.count).enumerated() { raw[index] = byte }
-        }
-        self.raw = oid
-    }
-
     public init?(hex: String) {
         guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else { return nil }
         var oid = git_oid()

@@ -37,10 +37,10 @@ struct IngestedTensor: Sendable {
 /// Stores tensors in one pass over their bytes, on every core.
 ///
 /// Each tensor (or chunk of a huge one) is read once into memory; two worker threads compute
-/// its blob id (plain SHA-1: the SHA-256 beside it anchors integrity), SHA-256 and statistics
-/// and write its work-tree copy, while this thread appends new blobs to a single pack in
-/// order. Tensors whose bytes equal the previous version's (by fingerprint, or compared with
-/// the stored blob) keep their blobs and records without being hashed at all. Memory in flight is
+/// its blob id (collision-detecting SHA-1), SHA-256 and statistics and write its work-tree
+/// copy, while this thread appends new blobs to a single pack in order. Tensors whose bytes
+/// equal the previous version's (compared with the work-tree file, which is much faster than
+/// hashing) keep their blobs and records without being hashed at all. Memory in flight is
 /// bounded (`budget`), whatever the model size.
 struct WeightIngest {
     let plans: [TensorPlan]

@@ -72,29 +72,6 @@ final class PackWriterTests: GitTestCase {
         XCTAssertGreaterThan(try packedSize("weights.f32"), 3 * 1024 * 1024)
     }
 
-    /// Tensor blob ids are plain SHA-1 (not sha1dc): they must still be git's ids for every
-    /// length, around SHA-1's 64-byte blocks and its 56-byte padding limit (the "blob <n>\0"
-    /// header shifts both), and for a multi-MiB buffer; `git hash-object` judges a sample.
-    func testPlainBlobIDsAreGitsIDs() throws {
-        var generator = SystemRandomNumberGenerator()
-        let data = (0..<(3 << 20) + 77).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let lengths = Array(0...300) + [4_095, 4_096, 65_535, 65_536, 1 << 20, data.count]
-        try data.withUnsafeBytes { all in
-            for length in lengths {
-                let bytes = UnsafeRawBufferPointer(rebasing: all[..<length])
-                XCTAssertEqual(ObjectDatabase.plainBlobID(of: bytes), try ObjectDatabase.blobID(of: bytes), "\(length) bytes")
-                XCTAssertEqual(try ObjectDatabase.hash(blob: bytes).id, try ObjectDatabase.blobID(of: bytes), "\(length) bytes")
-            }
-        }
-        for length in [0, 55, 56, 57, 119, data.count] {
-            let url = root.appendingPathComponent("sample-\(length)")
-            try Data(data[..<length]).write(to: url)
-            try Data(data[..<length]).withUnsafeBytes { bytes in
-                XCTAssertEqual(ObjectDatabase.plainBlobID(of: bytes).description, try git("hash-object", url.path), "\(length) bytes")
-            }
-        }
-    }
-
     /// Blobs from memory (`BlobPack`): ids from `ObjectDatabase.hash(blob:)` equal git's, a
     /// tensor whose first rows compress is deflated only there, repeats and stored blobs are
     /// skipped, and git accepts the pack.
