@@ -174,14 +174,30 @@ public indirect enum YAMLValue: Sendable, Equatable {
 
     private static let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n", ""]
 
-    static func scalarText(_ string: String) -> String {
-        let plainSafe = string.unicodeScalars.allSatisfy { scalar in
-            CharacterSet.alphanumerics.contains(scalar) || "_-./@+ ".unicodeScalars.contains(scalar)
+    /// ASCII letters, digits and `_-./@+ `: the bytes a plain scalar may hold here.
+    private static let plainBytes: [Bool] = (0..<256).map { byte in
+        let scalar = Unicode.Scalar(UInt8(byte))
+        return scalar.properties.isASCIIHexDigit || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+            || "_-./@+ ".unicodeScalars.contains(scalar)
+    }
+
+    /// Whether `string` can be written unquoted and still read back as this string (not a
+    /// number, boolean or null, in YAML 1.1 or 1.2). Checked byte by byte: a manifest has a
+    /// few hundred scalars, and Foundation's character sets made this most of its emission.
+    private static func isPlainSafe(_ string: String) -> Bool {
+        let utf8 = string.utf8
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        for byte in utf8 where !plainBytes[Int(byte)] { return false }
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: " ") || last == UInt8(ascii: " ")
+            || first == UInt8(ascii: "@") || first == UInt8(ascii: ".") {
+            return false
         }
-        let first = string.first
-        let looksLikeOther = Int(string) != nil || Double(string) != nil || reserved.contains(string.lowercased())
-            || first == "-" || first == " " || string.last == " " || first == "@" || string.hasPrefix(".")
-        if plainSafe && !looksLikeOther && string.allSatisfy({ $0.isASCII }) { return string }
+        if utf8.count <= 5 && reserved.contains(string.lowercased()) { return false }
+        return Int(string) == nil && Double(string) == nil
+    }
+
+    static func scalarText(_ string: String) -> String {
+        if isPlainSafe(string) { return string }
         var escaped = "\""
         for scalar in string.unicodeScalars {
             switch scalar {

@@ -102,8 +102,10 @@ struct HistoryWriter {
         for attempt in 1...maxAttempts {
             let head = try repository.head()
             var proposal = try propose(head)
+            PhaseTrace.mark("commit: proposal")
             let baseTree = try head.target.map { try repository.commit($0).treeID }
             let tree = try buildTree(base: baseTree, proposal: proposal)
+            PhaseTrace.mark("commit: tree")
             proposal.message = try runCommitHooks(hooks, tree: tree, message: proposal.message)
             let commit = try repository.createCommit(tree: tree, parents: head.target.map { [$0] } ?? [],
                                                      message: proposal.message, author: signature, committer: signature)
@@ -118,6 +120,7 @@ struct HistoryWriter {
                 transaction += "\(Self.zeroID) \(object) refs/tags/\(tag.name)\n"
             }
             transaction += "\(head.target?.description ?? Self.zeroID) \(commit) \(head.referenceName)\n"
+            PhaseTrace.mark("commit: objects")
             let transactionInput = Data(transaction.utf8)
             do {
                 try hooks.require("reference-transaction", arguments: ["prepared"], input: transactionInput,
@@ -153,6 +156,7 @@ struct HistoryWriter {
                 }
                 throw error
             }
+            PhaseTrace.mark("commit: refs")
             try hooks.run("reference-transaction", arguments: ["committed"], input: transactionInput)
             // Like git, the status of post-commit does not matter: the commit has landed.
             try hooks.run("post-commit")

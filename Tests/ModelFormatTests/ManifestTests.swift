@@ -99,6 +99,34 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(YAMLValue.format(0.1), "0.1")
     }
 
+    /// Strings are written plain only where every YAML reader gets the same string back;
+    /// anything that would read as a number, boolean or null, or holds other bytes, is quoted.
+    func testStringsReadBackAsTheSameStrings() throws {
+        let expected: [(String, String)] = [
+            ("layer.0.weight", "layer.0.weight"), ("params/coef.npy", "params/coef.npy"), ("a b", "a b"),
+            ("F32", "F32"), ("v1.0.0", "v1.0.0"), ("user@host", "user@host"), ("x+y", "x+y"),
+            ("", "\"\""), ("12", "\"12\""), ("1.5", "\"1.5\""), ("1e5", "\"1e5\""), ("inf", "\"inf\""), ("NaN", "\"NaN\""),
+            ("0x1F", "\"0x1F\""), ("Yes", "\"Yes\""), ("off", "\"off\""), ("N", "\"N\""), ("NULL", "\"NULL\""), ("~", "\"~\""),
+            ("-x", "\"-x\""), (" x", "\" x\""), ("x ", "\"x \""), ("@x", "\"@x\""), (".x", "\".x\""),
+            ("a:b", "\"a:b\""), ("a#b", "\"a#b\""), ("é", "\"é\""), ("a\"b\\c", "\"a\\\"b\\\\c\""), ("t\tn\n", "\"t\\tn\\n\""),
+            ("\u{7}", "\"\\x07\""),
+        ]
+        for (string, text) in expected {
+            XCTAssertEqual(YAMLValue.scalarText(string), text, string)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09_-./@+ :#\"'\\\t\nyYnNeE~[]{},&*!|>%`éü€😀")
+        var strings = expected.map(\.0) + ["true", "false", "null", "yes", "no", "on", "y", "-1", "+1", "1_000", ".5", "0o17", "Infinity"]
+        for _ in 0..<2_000 {
+            strings.append(String((0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "a" }))
+        }
+        for string in strings {
+            let document = YAMLValue.map([("key", .string(string)), ("list", .list([.string(string), .int(1)]))]).yamlDocument()
+            XCTAssertEqual(try YAMLValue.parse(document, source: "x"),
+                           .map([("key", .string(string)), ("list", .list([.string(string), .int(1)]))]), document)
+        }
+    }
+
     func testEvaluationReportRoundTrip() throws {
         let report = EvaluationReport(metrics: [("rmse", 0.5), ("r2", 0.99)], model: "churn", version: "v1.0.0",
                                       dataset: .init(path: "d.csv", role: "evaluation", sha256: "abc", rows: 20),
