@@ -211,7 +211,7 @@ struct WeightIngest {
             return unit.tensor
         })
         let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
-                                  patchedInPlace: patchedInPlace, fingerprintKey: knownFingerprints?.key)
+                                  patchedInPlace: patchedInPlace, fingerprints: knownFingerprints)
         queue.start(workers: Self.workers(for: units.count))
         defer { queue.stopAndDrain() }
 
@@ -240,9 +240,12 @@ struct WeightIngest {
                 results[unit.tensor] = IngestedTensor(
                     record: Self.record(plan, sha256: sha256, statistics: statistics),
                     blobs: [blob.id], stagedFile: stagedFile, hashedFromBlobs: true)
-            case let .chunk(blob, reusedID, stagedFile, patch):
+            case let .chunk(blob, reusedID, fingerprint, stagedFile, patch):
                 var state = chunked[unit.tensor] ?? ChunkedTensor(dtype: plan.dtype, bodyStart: plan.header.headerLength)
-                if let blob { try pack.add(blob) }
+                if let blob {
+                    try pack.add(blob)
+                    if let fingerprint { fingerprints.append((blob.id, fingerprint)) }
+                }
                 state.add(done.bytes, at: unit.range.lowerBound, id: blob?.id ?? reusedID)
                 if let patch { state.patches.append(AssembledFile.Patch(offset: unit.range.lowerBound, source: patch)) }
                 if unit.isLastPiece {

@@ -16,9 +16,10 @@ struct DoneUnit: @unchecked Sendable {
         /// keeps them), and its work-tree copy.
         case whole(HashedBlob, sha256: String, statistics: TensorStatistics, fingerprint: String?, stagedFile: URL)
         /// One chunk: its blob when new (nil when it equals the previous version's chunk,
-        /// whose id is `id`), and the tensor's work-tree copy the chunk was written into, or
-        /// (a tensor patched in place) the file holding this chunk alone when it changed.
-        case chunk(HashedBlob?, id: ObjectID, stagedFile: URL?, patch: URL?)
+        /// whose id is `id`) with its fingerprint, and the tensor's work-tree copy the chunk
+        /// was written into, or (a tensor patched in place) the file holding this chunk alone
+        /// when it changed.
+        case chunk(HashedBlob?, id: ObjectID, fingerprint: String?, stagedFile: URL?, patch: URL?)
     }
 
     let kind: Kind
@@ -159,13 +160,13 @@ final class UnitQueue: @unchecked Sendable {
     /// Chunked tensors whose work-tree file is patched in place: only changed chunks are
     /// written, each to a file of its own.
     private let patchedInPlace: Set<Int>
-    /// The repository's fingerprint key, when it keeps fingerprints of whole tensors.
-    private let fingerprintKey: FingerprintKey?
+    /// The repository's fingerprints of stored blobs, when it keeps them.
+    private let fingerprints: TensorFingerprints?
 
     init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
-         patchedInPlace: Set<Int> = [], fingerprintKey: FingerprintKey? = nil) throws {
+         patchedInPlace: Set<Int> = [], fingerprints: TensorFingerprints? = nil) throws {
         self.patchedInPlace = patchedInPlace
-        self.fingerprintKey = fingerprintKey
+        self.fingerprints = fingerprints
         self.units = units
         self.plans = plans
         self.previous = previous
@@ -344,8 +345,9 @@ final class UnitQueue: @unchecked Sendable {
             if plan.prefix.isEmpty && unit.range.lowerBound == 0 { try checkHeader(bytes, plan) }
 
             if let chunk = unit.chunk, patchedInPlace.contains(unit.tensor) {
-                if let id = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes) {
-                    return (finished(.chunk(nil, id: id, stagedFile: nil, patch: nil), cost: cost(unit)), nil)
+                let (reused, fingerprint) = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes)
+                if let id = reused {
+                    return (finished(.chunk(nil, id: id, fingerprint: nil, stagedFile: nil, patch: nil), cost: cost(unit)), nil)
                 }
                 let blob = try ObjectDatabase.hash(blob: bytes)
                 let url = staging.appendingPathComponent("\(UUID().uuidString).chunk")
@@ -353,15 +355,18 @@ final class UnitQueue: @unchecked Sendable {
                 guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
                 defer { close(fd) }
                 try Self.writeBypassingCache(bytes, to: url.path, at: 0, fd: fd)
-                return (finished(.chunk(blob, id: blob.id, stagedFile: nil, patch: url), cost: cost(unit) + holding(blob)), nil)
+                return (finished(.chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: nil, patch: url),
+                                 cost: cost(unit) + holding(blob)), nil)
             }
             if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
                 try Self.writeBypassingCache(bytes, to: staged.url.path, at: unit.range.lowerBound, fd: staged.fd)
-                if let id = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes) {
-                    return (finished(.chunk(nil, id: id, stagedFile: staged.url, patch: nil), cost: cost(unit)), nil)
+                let (reused, fingerprint) = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes)
+                if let id = reused {
+                    return (finished(.chunk(nil, id: id, fingerprint: nil, stagedFile: staged.url, patch: nil), cost: cost(unit)), nil)
                 }
                 let blob = try ObjectDatabase.hash(blob: bytes)
-                return (finished(.chunk(blob, id: blob.id, stagedFile: staged.url, patch: nil), cost: cost(unit) + holding(blob)), nil)
+                return (finished(.chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: staged.url, patch: nil),
+                                 cost: cost(unit) + holding(blob)), nil)
             }
 
             // The same bytes: the source is checked unchanged once everything is read.
@@ -375,7 +380,7 @@ final class UnitQueue: @unchecked Sendable {
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
             statistics.add(raw: UnsafeRawBufferPointer(rebasing: body[..<(body.count - body.count % plan.dtype.itemSize)]), dtype: plan.dtype)
-            let fingerprint = fingerprintKey.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0) }
+            let fingerprint = fingerprints.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0.key) }
             let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
             let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw MVError("cannot create '\(url.path)': \(String(cString: strerror(errno)))") }
@@ -483,13 +488,25 @@ final class UnitQueue: @unchecked Sendable {
         }
     }
 
-    /// The previous version's id for this chunk when it holds exactly these bytes.
-    private func reusableChunk(_ plan: TensorPlan, chunk: Int, range: Range<Int>, bytes: UnsafeRawBufferPointer) throws -> ObjectID? {
-        guard let before = previous[plan.name], let work = before.workFile,
-              let size = before.record.chunkBytes, size == plan.chunkBytes, chunk < before.blobs.count,
-              chunk * size == range.lowerBound, min((chunk + 1) * size, before.record.bytes) == range.upperBound,
-              try ByteComparison.equal(bytes, file: work, offset: range.lowerBound) else { return nil }
-        return before.blobs[chunk]
+    /// The previous version's id for this chunk when it holds exactly these bytes, and the
+    /// bytes' fingerprint when the repository keeps fingerprints. The bytes are in memory
+    /// already (the tensor's SHA-256 needs them), so where the old chunk has a fingerprint on
+    /// record that settles it at memory speed; otherwise they are compared with the trusted
+    /// work-tree file, which mv wrote around the page cache (a read from disk).
+    private func reusableChunk(_ plan: TensorPlan, chunk: Int, range: Range<Int>,
+                               bytes: UnsafeRawBufferPointer) throws -> (id: ObjectID?, fingerprint: String?) {
+        let fingerprint = fingerprints.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0.key) }
+        guard let before = previous[plan.name], let size = before.record.chunkBytes, size == plan.chunkBytes,
+              chunk < before.blobs.count, chunk * size == range.lowerBound,
+              min((chunk + 1) * size, before.record.bytes) == range.upperBound else { return (nil, fingerprint) }
+        let old = before.blobs[chunk]
+        if let fingerprint, let recorded = fingerprints?.fingerprint(of: old) {
+            return (fingerprint == recorded ? old : nil, fingerprint)
+        }
+        guard let work = before.workFile, try ByteComparison.equal(bytes, file: work, offset: range.lowerBound) else {
+            return (nil, fingerprint)
+        }
+        return (old, fingerprint)
     }
 
     /// Writes the page-aligned bulk of `bytes` with O_DIRECT and the rest through `fd`.

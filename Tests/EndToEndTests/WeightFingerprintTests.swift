@@ -149,6 +149,53 @@ final class WeightFingerprintTests: GitTestCase {
         try git("fsck", "--strict")
     }
 
+    /// Chunks of a big tensor get fingerprints too, and a chunk whose new bytes have the
+    /// fingerprint on record for the previous version's chunk keeps that chunk, without the
+    /// work-tree file (which mv wrote around the page cache) being read.
+    func testChunksAreFingerprintedAndMatchedByFingerprint() throws {
+        let environment = WeightStorageTests.chunkEnvironment
+        func add(_ file: URL, force: Bool = false) throws {
+            let result = try mv(["add", "m", "--weights", file.path, "--quiet"] + (force ? ["--force"] : []), environment: environment)
+            XCTAssertEqual(result.status, 0, result.stderr)
+        }
+        func chunks(_ revision: String, _ tensor: String) throws -> [String] {
+            try git("ls-tree", "--object-only", "\(revision):models/m/params/\(tensor).npy.chunks").split(separator: "\n").map(String.init)
+        }
+        try add(try writeWeights("v1.safetensors"))
+        let w1 = try chunks("m@v1.0.0", "w1")
+        XCTAssertGreaterThan(w1.count, 10, "300×300 float32 in 16 KiB chunks")
+        let all = try (0..<4).flatMap { try chunks("m@v1.0.0", "w\($0)") }
+        XCTAssertEqual(try records().filter { Set(all).contains($0.key) }.count, Set(all).count, "every chunk on record")
+        XCTAssertEqual(try w1.map { try records()[$0] ?? "" }, try pythonFingerprints(w1))
+
+        // A planted record for w1's last chunk matching the changed bytes of v2 decides.
+        let value: Float = 12.5
+        let last = try XCTUnwrap(w1.last)
+        let planted = try XCTUnwrap(try pythonFingerprints([last], lastFloat: value).first)
+        let handle = try FileHandle(forWritingTo: recordFile)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\(last) \(planted)\n".utf8))
+        try handle.close()
+        try add(try writeWeights("v2.safetensors", edits: "t['w1'][-1, -1] = \(value)"))
+        XCTAssertEqual(try chunks("m@v2.0.0", "w1"), w1, "the planted fingerprint kept the old chunk")
+        // The manifest's SHA-256 is of the bytes given, so verification notices.
+        let verify = try mv("verify", "m@v2")
+        XCTAssertNotEqual(verify.status, 0)
+        XCTAssertTrue(verify.stdout.contains("w1") || verify.stderr.contains("w1"), verify.stdout + verify.stderr)
+
+        // Without a work-tree copy to compare with, unchanged chunks are still found by
+        // fingerprint: only w0's changed last chunk is new.
+        try add(try writeWeights("v3.safetensors", edits: "t['w0'][-1, -1] += 1"), force: true)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("models/m/params/w2.npy"))
+        try add(try writeWeights("v4.safetensors", edits: "t['w0'][-1, -1] += 2"), force: true)
+        let (w0v3, w0v4) = (try chunks("m@v3.0.0", "w0"), try chunks("m@v4.0.0", "w0"))
+        XCTAssertEqual(w0v4.dropLast(), w0v3.dropLast())
+        XCTAssertNotEqual(w0v4.last, w0v3.last)
+        XCTAssertEqual(try chunks("m@v4.0.0", "w2"), try chunks("m@v3.0.0", "w2"))
+        XCTAssertEqual(try mv("verify", "m@v4").status, 0)
+        try git("fsck", "--strict")
+    }
+
     func testANewKeyDiscardsTheOldFingerprints() throws {
         try add(try writeWeights("v1.safetensors"))
         let oldKey = try Data(contentsOf: keyFile)
