@@ -1,11 +1,21 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Targets depend only downward: CGit2, CGit2Setup, CZlib, CChecksum <- Git <- Registry <- mv, with ModelFormat
-// (over CChecksum) and Learning beside Git as leaves the Registry (domain) layer combines.
+// mv builds on Linux with glibc only (CLinux refuses anything else): it relies on O_DIRECT,
+// preadv2, sync_file_range, mincore and glibc's mallopt. Hence no `platforms:` entry — the
+// Apple platforms SwiftPM can name are not ones mv runs on.
+//
+// Targets depend only downward; docs/ARCHITECTURE.md draws the map:
+//   C:          CGit2, CZlib (system libraries), CLinux, CMbedTLSStandIns, CPackChecksums, CPolyHash
+//   SystemIO    <- CLinux                      the only target that makes file system calls
+//   Git         <- SystemIO, CGit2, CZlib, …   libgit2 wrapper + mv's own packs (Git/Pack)
+//   ModelFormat <- CPolyHash                   .npy, safetensors, manifest, reports, YAML
+//   Learning                                   CSV, datasets, trainers, metrics
+//   TensorStore <- Git, ModelFormat, SystemIO  tensor bytes to stored objects and back
+//   Registry    <- TensorStore, Learning, …    the domain: versions, stages, gates, diffs, training
+//   mv          <- Registry                    the CLI: parse, call the domain, render
 let package = Package(
     name: "mv",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mv", targets: ["mv"]),
         // For the fuzzers in Tests/Fuzz (a package of their own, built with -sanitize=fuzzer).
@@ -17,34 +27,53 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        .systemLibrary(name: "CGit2", path: "Sources/CGit2"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        // zlib-compatible CRC-32 / Adler-32 with PCLMULQDQ and AVX2 for the pack writer; the
-        // carry-less polynomial hash under tensor fingerprints.
-        .target(name: "CChecksum", linkerSettings: [.linkedLibrary("z")]),
-        // Keeps libgit2's initialisation from parsing the CA bundle mv never uses.
-        .target(name: "CGit2Setup", linkerSettings: [.linkedLibrary("dl")]),
+        // Debian's libgit2 1.5; only its variadic option call needs a C wrapper.
+        .systemLibrary(name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // zlib, for deflating compressible blobs into packs.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux constants and calls Swift's Glibc module hides (O_DIRECT, preadv2, …), by name.
+        .target(name: "CLinux"),
+        // Stands in for two mbedTLS functions while libgit2 initialises, so it skips the CA
+        // bundle mv never uses (~5 ms of every command).
+        .target(name: "CMbedTLSStandIns", linkerSettings: [.linkedLibrary("dl")]),
+        // zlib-compatible CRC-32 and Adler-32 with PCLMULQDQ/AVX2, for the pack writer.
+        .target(name: "CPackChecksums", linkerSettings: [.linkedLibrary("z")]),
+        // The carry-less polynomial hash under tensor fingerprints.
+        .target(name: "CPolyHash"),
+        .target(name: "SystemIO", dependencies: ["CLinux"]),
         // Crypto: plain SHA-1 for pack and index trailers (object ids stay on libgit2's sha1dc).
         .target(name: "Git", dependencies: [
-            "CGit2", "CGit2Setup", "CZlib", "CChecksum",
+            "SystemIO", "CGit2", "CMbedTLSStandIns", "CZlib", "CPackChecksums",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ModelFormat", dependencies: [
-            "Yams", "CChecksum",
+            "Yams", "CPolyHash",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Learning"),
-        .target(name: "Registry", dependencies: ["Git", "ModelFormat", "Learning"]),
+        .target(name: "TensorStore", dependencies: [
+            "Git", "ModelFormat", "SystemIO",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Registry", dependencies: [
+            "TensorStore", "Git", "ModelFormat", "Learning", "SystemIO",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "mv", dependencies: [
-            "Registry", "ModelFormat", "Learning",
+            "Registry", "ModelFormat", "Learning", "SystemIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "GitTests", dependencies: ["Git", "TestSupport", "CChecksum", "CZlib", "CGit2Setup", "CGit2"]),
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CChecksum"]),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"]),
+        .testTarget(name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ModelFormat", "TestSupport"]),
+        .testTarget(name: "TensorStoreTests", dependencies: [
+            "TensorStore", "Git", "ModelFormat", "SystemIO", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

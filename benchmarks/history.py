@@ -6,7 +6,10 @@ stage tags (assign and unassign, GTO grammar) over --models models, then times t
 queries with mv and GTO on it, in one run, and prints the ratio.
 
     python3 benchmarks/history.py --mv .build/release/mv
+    python3 benchmarks/history.py --mv .build/release/mv --baseline /path/to/older/mv
 
+With --baseline, another mv binary answers the same queries in the same run, its runs
+alternating with the first one's (the machine's speed drifts between runs minutes apart).
 Requires git and gto (pip install gto) on PATH.
 """
 import argparse
@@ -75,15 +78,21 @@ def build(repo, models, versions, stages, seed):
     return names
 
 
-def timed(cmd, cwd, repeat):
-    runs = []
+def run_once(cmd, cwd):
+    start = time.perf_counter()
+    result = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed: {result.stderr.decode()[:500]}")
+    return time.perf_counter() - start
+
+
+def timed(commands, cwd, repeat):
+    """Median wall time of each command over `repeat` rounds, the commands taking turns."""
+    runs = [[] for _ in commands]
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        runs.append(time.perf_counter() - start)
-        if result.returncode != 0:
-            sys.exit(f"{' '.join(cmd)} failed: {result.stderr.decode()[:500]}")
-    return statistics.median(runs)
+        for index, cmd in enumerate(commands):
+            runs[index].append(run_once(cmd, cwd))
+    return [statistics.median(r) for r in runs]
 
 
 def main():
@@ -96,10 +105,13 @@ def main():
     parser.add_argument("--gto-repeat", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--packed", action="store_true", help="git pack-refs --all before timing")
+    parser.add_argument("--baseline", help="another mv binary (say, the last release build) timed in the same rounds")
     args = parser.parse_args()
     mv = os.path.abspath(args.mv)
-    if not os.access(mv, os.X_OK):
-        sys.exit(f"no mv binary at {mv}: run 'swift build -c release' first")
+    baseline = os.path.abspath(args.baseline) if args.baseline else None
+    for binary in [mv] + ([baseline] if baseline else []):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"no mv binary at {binary}: run 'make release' first")
     if not shutil.which("gto"):
         sys.exit("gto is not installed: pip install gto")
     repo = tempfile.mkdtemp(prefix="mv-history-bench-")
@@ -113,16 +125,20 @@ def main():
               f"{'packed' if args.packed else 'loose'} refs, built in {time.perf_counter() - start:.1f} s")
         model = names[0]
         rows = [
-            ("list", [mv, "list"], ["gto", "show"]),
-            ("list --json", [mv, "list", "--json"], ["gto", "show", "--json"]),
-            (f"history {model}", [mv, "history", model], ["gto", "history", model]),
-            (f"history {model} --json", [mv, "history", model, "--json"], ["gto", "history", model, "--json"]),
+            ("list", ["list"], ["gto", "show"]),
+            ("list --json", ["list", "--json"], ["gto", "show", "--json"]),
+            (f"history {model}", ["history", model], ["gto", "history", model]),
+            (f"history {model} --json", ["history", model, "--json"], ["gto", "history", model, "--json"]),
         ]
-        print(f"{'query':<26}{'mv (s)':>10}{'gto (s)':>10}{'gto/mv':>10}")
-        for label, mine, theirs in rows:
-            a = timed(mine, repo, args.repeat)
-            b = timed(theirs, repo, args.gto_repeat)
-            print(f"{label:<26}{a:>10.3f}{b:>10.3f}{b / a:>9.0f}x")
+        header = f"{'query':<26}{'mv (s)':>10}" + (f"{'baseline':>10}{'base/mv':>9}" if baseline else "") + f"{'gto (s)':>10}{'gto/mv':>10}"
+        print(header)
+        for label, arguments, theirs in rows:
+            times = timed([[mv] + arguments] + ([[baseline] + arguments] if baseline else []), repo, args.repeat)
+            gto = timed([theirs], repo, args.gto_repeat)[0]
+            line = f"{label:<26}{times[0]:>10.3f}"
+            if baseline:
+                line += f"{times[1]:>10.3f}{times[1] / times[0]:>8.2f}x"
+            print(line + f"{gto:>10.3f}{gto / times[0]:>9.0f}x")
     finally:
         shutil.rmtree(repo, ignore_errors=True)
 

@@ -49,7 +49,7 @@ def run(cmd, cwd, env=None):
 
 
 def settle(path):
-    """Same start for every tool: no dirty pages waiting for the disk (on these VMs the kernel
+    """Same start for every tool: no dirty pages waiting for the disk (on the measured VM the kernel
     throttles writers to the disk's speed once a few hundred MiB are dirty, so whoever runs
     after a big write would pay for it), and the input in the page cache."""
     os.sync()
@@ -173,7 +173,7 @@ def main():
     parser.add_argument("--skip-real", action="store_true", help="skip workload (c)")
     parser.add_argument("--runs", type=int, default=1, help="rounds; the median is printed")
     parser.add_argument("--baseline", help="another mv binary (say, the last release build) run in the same rounds "
-                                           "as tool 'mv-baseline': on these VMs only interleaved runs compare fairly")
+                                           "as tool 'mv-baseline': timings drift by ±20% between runs an hour apart, so only interleaved runs compare fairly")
     args = parser.parse_args()
     mv = os.path.abspath(args.mv)
     tools = [t for t in args.tools.split(",") if t == "mv" or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]

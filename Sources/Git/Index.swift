@@ -1,5 +1,6 @@
 import CGit2
 import Foundation
+import SystemIO
 
 /// The repository's index (staging area), edited entry by entry so the user's own staged
 /// changes to other paths are left exactly as they were.
@@ -42,20 +43,18 @@ public final class Index {
     /// Stages blob `id` at `path`, taking size and times from the work-tree file at
     /// `file` so that `git status` sees the file as unchanged without rehashing it.
     public func add(path: String, id: ObjectID, mode: FileMode, statFrom file: URL) throws {
-        var info = stat()
-        guard stat(file.path, &info) == 0 else {
-            throw GitError(code: .notFound, message: String(cString: strerror(errno)), context: "reading '\(file.path)'")
-        }
+        let stamp = try FileStamp.of(file.path)
         var entry = git_index_entry()
-        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_ctim.tv_sec),
-                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_ctim.tv_nsec))
-        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: info.st_mtim.tv_sec),
-                                     nanoseconds: UInt32(truncatingIfNeeded: info.st_mtim.tv_nsec))
-        entry.dev = UInt32(truncatingIfNeeded: info.st_dev)
-        entry.ino = UInt32(truncatingIfNeeded: info.st_ino)
-        entry.uid = UInt32(truncatingIfNeeded: info.st_uid)
-        entry.gid = UInt32(truncatingIfNeeded: info.st_gid)
-        entry.file_size = UInt32(truncatingIfNeeded: info.st_size)
+        // git keeps 32 bits of each, truncated the same way.
+        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: stamp.changedSeconds),
+                                     nanoseconds: UInt32(truncatingIfNeeded: stamp.changedNanoseconds))
+        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: stamp.modifiedSeconds),
+                                     nanoseconds: UInt32(truncatingIfNeeded: stamp.modifiedNanoseconds))
+        entry.dev = UInt32(truncatingIfNeeded: stamp.device)
+        entry.ino = UInt32(truncatingIfNeeded: stamp.inode)
+        entry.uid = stamp.user
+        entry.gid = stamp.group
+        entry.file_size = UInt32(truncatingIfNeeded: stamp.size)
         entry.mode = mode.rawValue
         entry.id = id.raw
         // The path pointer must stay valid for the duration of git_index_add.

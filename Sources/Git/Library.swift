@@ -1,11 +1,12 @@
 import CGit2
-import CGit2Setup
+import CMbedTLSStandIns
 import Foundation
+import SystemIO
 
 /// libgit2's global state, initialised once per process before the first repository opens.
 enum Library {
     static let initialized: Bool = {
-        // ~5 ms of parsing the system's CA bundle for HTTPS, which mv never uses (CGit2Setup).
+        // ~5 ms of parsing the system's CA bundle for HTTPS, which mv never uses (CMbedTLSStandIns).
         mv_skip_certificate_bundle(1)
         _ = git_libgit2_init()
         mv_skip_certificate_bundle(0)
@@ -22,10 +23,10 @@ enum Library {
         _ = mv_git_set_mwindow_size(32 << 20)
         _ = mv_git_set_mwindow_mapped_limit(128 << 20)
         // libgit2 reads each packed blob into a fresh malloc'd buffer. Above glibc's default
-        // threshold each is a new mmap, i.e. pages zeroed and (on these VMs) handed out by the
+        // threshold each is a new mmap, i.e. pages zeroed and (on a VM) handed out by the
         // hypervisor on first touch: most of the time of reading a 4 GiB tensor back. Served
         // from the heap, the same memory is reused blob after blob (at most a few chunks).
-        mv_malloc_reuse_large_blocks(96 << 20, 256 << 20)
+        Heap.reuseLargeBlocks(mmapThreshold: 96 << 20, trimThreshold: 256 << 20)
         return true
     }()
 }

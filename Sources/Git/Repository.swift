@@ -1,3 +1,13 @@
+// Git: a small safe wrapper over libgit2 1.5 (CGit2) — one libgit2 concept per file
+// (Repository, ObjectDatabase, Tree, Commit, Tag, Reference, Index, Status, Config,
+// Signature), every handle freed in `deinit`, every failure a `GitError` carrying libgit2's
+// message — and, in `Pack/`, mv's own pack files: writing new blobs straight into a
+// `.pack` + `.idx` (PackWriter, BlobPack, SegmentedDeflate) and reading blobs stored as
+// uncompressed deflate blocks straight from packs (StoredBlobLocator). It exposes no
+// libgit2 type, knows nothing of models, tensors or mv's tags, and makes its file system
+// calls through SystemIO. libgit2 never runs hooks and libgit2 1.5 cannot fetch shallowly:
+// callers use the git CLI for those.
+
 import CGit2
 import Foundation
 

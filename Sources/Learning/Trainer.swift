@@ -1,5 +1,12 @@
+// Learning: the built-in machine learning — CSV parsing, datasets and preprocessing
+// (one-hot, imputation, standardisation), the deterministic train/test split, trainers
+// (linear and ridge regression, logistic regression, linear SVM, CART trees and random
+// forests, with gd/sgd/adam optimizers) and their metrics, matched against scikit-learn
+// in the tests. It depends on nothing of mv's: no Git, no files beyond the CSV text it is
+// given, no printing.
+
 /// What a model predicts: a continuous value or a class label.
-public enum Task: String, Sendable, Codable {
+public enum Task: String, Sendable, Codable, CaseIterable {
     case regression
     case classification
 }

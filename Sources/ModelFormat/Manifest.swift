@@ -1,3 +1,10 @@
+// ModelFormat: the files of a model folder and the tensor formats mv reads and writes —
+// `.npy` (headers, values, statistics), safetensors, `model.yaml` (the manifest), evaluation
+// reports, the model card, the YAML subset mv emits, and the keyed tensor fingerprint
+// (over CPolyHash). Pure formats: it parses and writes bytes and files it is handed and
+// knows nothing of Git, repositories or where a version's files are stored. Its parsers of
+// untrusted input are fuzzed (Tests/Fuzz).
+
 import Foundation
 
 /// `model.yaml`: what a model version is, how it was made, and a fingerprint of every

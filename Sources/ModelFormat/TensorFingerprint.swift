@@ -1,4 +1,4 @@
-import CChecksum
+import CPolyHash
 import Crypto
 import Foundation
 
@@ -57,10 +57,8 @@ public final class TensorFingerprinter {
         state = .allocate(capacity: 1)
         self.key = key
         let path = implementation?.rawValue ?? mv_polyhash_best_path()
-        guard key.bytes.withUnsafeBufferPointer({ mv_polyhash_init(state, $0.baseAddress, path) }) == 0 else {
-            state.deallocate()
-            return nil
-        }
+        // Every stored property is set, so `deinit` runs (and frees `state`) on failure too.
+        guard key.bytes.withUnsafeBufferPointer({ mv_polyhash_init(state, $0.baseAddress, path) }) == 0 else { return nil }
     }
 
     deinit { state.deallocate() }

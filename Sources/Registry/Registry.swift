@@ -1,15 +1,39 @@
+// Registry: the domain. A model is a folder under `models_root` in an ordinary Git
+// repository; its versions, evaluations and stage holders are tags GTO reads too. Registry
+// resolves what users name (`churn@v3`, `churn#production`), trains and registers versions,
+// evaluates them, checks metric gates, promotes, demotes, deprecates and rolls back, diffs
+// two versions and answers queries — each operation a commit and tag written through
+// `HistoryWriter.publish`, the one place that moves refs. Tensor bytes go through the
+// `TensorStore` protocol, never straight to packs or files; below the CLI it prints nothing
+// (progress goes to a callback) and parses no command lines.
+//   Versions/   naming, resolving, reading, registering (`mv add`), checkout, export, verify
+//   Lifecycle/  stages and their tags, evaluations, the event journal, rollback
+//   Gates/      metric policy, its evaluation, git hooks
+//   Diff/       what changed between two versions
+//   Training/   built-in trainers, the user's own command, prediction, scoring
+//   History/    commits, tags, ref updates, hooks around them, the work tree afterwards
+//   Repository/ configuration, `mv init`, names, errors
+
 import Foundation
 import Git
 import ModelFormat
+import SystemIO
+import TensorStore
 
-/// mv's view of one Git repository: its configuration, where model folders live, and the
-/// writer every lifecycle operation commits through.
+/// mv's view of one Git repository: its configuration, where model folders live, the store
+/// its tensors go through and the writer every lifecycle operation commits through.
 public final class Registry {
     public static let mvVersion = "0.1.0"
 
     public let repository: Repository
     public let config: RegistryConfig
+    /// mv's own files in the git directory.
+    public let state: StateFiles
+    /// Where tensor bytes are kept.
+    public let tensors: any TensorStore
     var writer: HistoryWriter
+    /// Updates the work tree after each commit.
+    let workTree: WorkTreeSync
     /// Tag refs about to exist that the repository does not show yet: what a push brings,
     /// seen from a pre-push or pre-receive hook. Queries read them as if they had landed.
     var pendingTags: [(name: String, target: ObjectID)] = []
@@ -20,10 +44,12 @@ public final class Registry {
     init(repository: Repository, config: RegistryConfig) {
         self.repository = repository
         self.config = config
-        self.writer = HistoryWriter(repository: repository)
+        state = StateFiles(gitDirectory: repository.gitDirectory)
+        tensors = PackTensorStore(repository: repository)
+        writer = HistoryWriter(repository: repository, state: state)
+        workTree = WorkTreeSync(repository: repository, state: state, tensors: tensors)
     }
 
-    /// Opens the repository containing `path` and reads its `.mv.yaml` (defaults when absent).
     /// Starts the Git library's setup in the background; call first thing in a process.
     public static func prepareInBackground() {
         GitLibrary.prepareInBackground()
@@ -34,6 +60,7 @@ public final class Registry {
         GitLibrary.waitForBackgroundSetup()
     }
 
+    /// Opens the repository containing `path` and reads its `.mv.yaml` (defaults when absent).
     public static func open(at path: String) throws -> Registry {
         let repository: Repository
         PhaseTrace.mark("open: start")
@@ -94,7 +121,7 @@ public final class Registry {
         var changes = try repository.status(under: folder(of: model)).map(\.path)
         if let workdir = repository.workingDirectory {
             // Assembled tensor files are ignored by Git; mv checks them against what it wrote.
-            changes += AssembledFiles(gitDirectory: repository.gitDirectory).changedFiles(under: folder(of: model) + "/", workdir: workdir)
+            changes += AssembledFiles(state).changedFiles(under: folder(of: model) + "/", workdir: workdir)
         }
         guard let first = changes.first else { return }
         let more = changes.count > 1 ? " and \(changes.count - 1) more" : ""
@@ -110,98 +137,8 @@ public final class Registry {
         try ensureClean(model)
     }
 
-    /// A folder under `.git/mv/` for files being prepared; removed by the caller.
+    /// A folder under `.git/mv/staging/` for files being prepared; removed by the caller.
     func makeStagingFolder() throws -> URL {
-        let url = repository.gitDirectory.appendingPathComponent("mv/staging/\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    // MARK: init
-
-    /// What `mv init` did.
-    public struct InitOutcome: Sendable, Equatable {
-        /// Chunked tensors whose work-tree .npy was (re)built.
-        public var reassembled: [String] = []
-        /// A repository was created.
-        public var createdRepository = false
-        /// The commit that added `.mv.yaml` and/or the `.gitattributes` line, if any.
-        public var commit: String?
-        public var committedFiles: [String] = []
-        /// The textconv command now configured for `*.npy`, if one was given.
-        public var diffDriver: String?
-    }
-
-    /// The diff driver that renders tensors as text in `git diff`, `git log -p`, `git show`.
-    public static let diffDriverName = "mv-npy"
-    static let attributesLine = "*.npy diff=\(diffDriverName)"
-
-    /// Creates the repository if needed, commits `.mv.yaml` and the `.gitattributes` line
-    /// for tensor diffs, and points git's `diff.mv-npy.textconv` at `textconvCommand`.
-    /// Running it again changes nothing, except to refresh the local git config (which a
-    /// fresh clone lacks).
-    public static func initialize(at path: String, textconvCommand: String? = nil) throws -> (Registry, InitOutcome) {
-        var outcome = InitOutcome()
-        let repository: Repository
-        if let existing = try? Repository.discover(from: path) {
-            repository = existing
-        } else {
-            repository = try Repository.create(at: path)
-            outcome.createdRepository = true
-        }
-        guard let workdir = repository.workingDirectory else {
-            throw MVError("'\(path)' is a bare repository; run 'mv init' in a clone with a work tree")
-        }
-        let configURL = workdir.appendingPathComponent(RegistryConfig.fileName)
-        let existingText = FileManager.default.contents(atPath: configURL.path).map { String(decoding: $0, as: UTF8.self) }
-        let config = try existingText.map(RegistryConfig.parse) ?? RegistryConfig()
-        let registry = Registry(repository: repository, config: config)
-        let headTree = try repository.head().target.map { try repository.tree(repository.commit($0).treeID) }
-
-        var contents: [(path: String, text: String)] = []
-        if try headTree?.entry(atPath: RegistryConfig.fileName) == nil {
-            contents.append((RegistryConfig.fileName, existingText ?? config.yaml()))
-        }
-        let committedAttributes = try headTree?.entry(atPath: ".gitattributes").map {
-            String(decoding: try repository.objects.readBlob($0.id), as: UTF8.self)
-        }
-        if !(committedAttributes ?? "").split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == attributesLine }) {
-            if !(try repository.status(under: ".gitattributes")).isEmpty {
-                throw MVError("'.gitattributes' has uncommitted changes; mv init adds a line to it",
-                              hint: "commit or stash your change to .gitattributes, then run 'mv init' again")
-            }
-            var text = committedAttributes ?? ""
-            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
-            text += "# tensors render as text in git diff/log -p/show (run 'mv init' in a clone to enable)\n\(attributesLine)\n"
-            contents.append((".gitattributes", text))
-        }
-
-        if !contents.isEmpty {
-            let staging = try registry.makeStagingFolder()
-            defer { try? FileManager.default.removeItem(at: staging) }
-            let files = try contents.map { item -> StagedFile in
-                let source = staging.appendingPathComponent(UUID().uuidString)
-                try Data(item.text.utf8).writeUnsynced(to: source)
-                return StagedFile(path: item.path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
-            }
-            let listing = contents.map(\.path).joined(separator: " and ")
-            let proposal = Proposal(files: files, replacedFolders: [],
-                                    message: "mv: track models in this repository\n\nAdds \(listing) (models under \(config.modelsRoot)/).\n",
-                                    tag: nil)
-            let signature = try repository.defaultSignature()
-            let lock = try registry.writer.lock()
-            let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }
-            try registry.writer.syncWorkTree(published.proposal)
-            withExtendedLifetime(lock) {}
-            outcome.commit = published.commit.description
-            outcome.committedFiles = contents.map(\.path)
-        }
-        if let textconvCommand {
-            try repository.setConfigString("diff.\(diffDriverName).textconv", textconvCommand)
-            outcome.diffDriver = textconvCommand
-        }
-        // A fresh clone has chunk files where numpy wants the assembled .npy.
-        outcome.reassembled = try registry.reassembleWorkTree()
-        return (registry, outcome)
+        try state.makeStagingFolder()
     }
 }

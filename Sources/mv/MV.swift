@@ -1,6 +1,13 @@
+// mv: the command line. Each subcommand (Commands/<group>/<Command>.swift) parses its
+// arguments with swift-argument-parser, calls the domain (Registry) once, and hands the
+// result to the rendering layer (Rendering/), which alone formats text, Markdown and JSON.
+// Shared option groups live in Options/. No logic lives here that a test could not reach
+// through the library: a command only translates between the command line and Registry.
+
 import ArgumentParser
 import Foundation
 import Registry
+import SystemIO
 
 /// The `mv` command: model versioning on Git history.
 @main
@@ -10,9 +17,15 @@ struct MV: ParsableCommand {
         abstract: "Version, evaluate and promote ML models as Git history.",
         discussion: "Installed as 'git-model' (so 'git model …' works) to keep coreutils' mv usable.",
         version: Registry.mvVersion,
-        subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self, Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self,
-                      List.self, Show.self, Log.self, History.self, Diff.self, Checkout.self, Export.self, Verify.self,
-                      Algorithms.self, ExampleDataCommand.self, Hooks.self, Hook.self, TextConv.self])
+        subcommands: [Hook.self, TextConv.self],
+        groupedSubcommands: [
+            CommandGroup(name: "Versions", subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self]),
+            CommandGroup(name: "Lifecycle", subcommands: [Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self]),
+            CommandGroup(name: "Inspect", subcommands: [List.self, Show.self, Log.self, History.self, Diff.self]),
+            CommandGroup(name: "Weights", subcommands: [Checkout.self, Export.self, Verify.self]),
+            CommandGroup(name: "Hooks", subcommands: [Hooks.self]),
+            CommandGroup(name: "Built-ins", subcommands: [Algorithms.self, ExampleDataCommand.self]),
+        ])
 
     /// Usage errors keep argument-parser's format and exit 64; failures while running are
     /// one `mv: error:` line, an optional `hint:` line, and the operation's exit status.
@@ -34,8 +47,10 @@ struct MV: ParsableCommand {
             try command.run()
             PhaseTrace.mark("done")
             Registry.finishBackgroundSetup()
-        } catch let error as MVError {
-            if let details = error.details { FileHandle.standardError.write(Data(details.utf8)) }
+        } catch let error as UserError {
+            if let failure = error as? MVError {
+                for report in failure.gateReports { FileHandle.standardError.write(Data(report.text.utf8)) }
+            }
             Terminal.error(error.message, hint: error.hint)
             Registry.finishBackgroundSetup()
             Foundation.exit(error.exitCode)
@@ -46,32 +61,5 @@ struct MV: ParsableCommand {
             Terminal.error(String(describing: error).replacingOccurrences(of: "\n", with: " "), hint: nil)
             Foundation.exit(1)
         }
-    }
-}
-
-/// Options every subcommand shares.
-struct RepositoryOptions: ParsableArguments {
-    @Option(name: [.customShort("C"), .customLong("repo")], help: "Run as if mv was started in this folder.")
-    var repo: String = FileManager.default.currentDirectoryPath
-
-    @Flag(help: "Print machine-readable JSON on stdout.")
-    var json = false
-
-    @Flag(name: [.short, .long], help: "No progress line on long operations.")
-    var quiet = false
-
-    func open() throws -> Registry { try Registry.open(at: repo) }
-
-    /// Opens the registry with a progress line for long operations.
-    func openWithProgress() throws -> (Registry, ProgressLine) {
-        let registry = try open()
-        let line = ProgressLine(quiet: quiet || json)
-        registry.progress = { done, total, label in line.update(done: done, total: total, label: label) }
-        return (registry, line)
-    }
-
-    /// A path the user typed, relative to where mv runs (or to -C).
-    func url(_ path: String) -> URL {
-        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: repo, isDirectory: true)).standardizedFileURL
     }
 }

@@ -30,7 +30,8 @@ final class GateHookScriptTests: GateTestBase {
     func testUnknownHookNameIsAUsageError() throws {
         let result = try mv("hooks", "print", "post-rewrite")
         XCTAssertEqual(result.status, 64, result.stderr)
-        XCTAssertTrue(result.stderr.contains("unknown hook 'post-rewrite'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("The value 'post-rewrite' is invalid for '<hook>'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("- pre-commit\n"), "the valid names are listed: \(result.stderr)")
         XCTAssertEqual(result.stdout, "")
     }
 

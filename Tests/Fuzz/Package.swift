@@ -7,9 +7,10 @@ let package = Package(
     name: "MVFuzz",
     dependencies: [.package(name: "mv", path: "../..")],
     targets: [
-        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "ModelFormat", package: "mv")]),
-        .executableTarget(name: "FuzzNpy", dependencies: [.product(name: "ModelFormat", package: "mv")]),
-        .executableTarget(name: "FuzzManifest", dependencies: [.product(name: "ModelFormat", package: "mv")]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "ModelFormat", package: "mv")]),
+        .executableTarget(name: "FuzzNpy", dependencies: ["FuzzSupport", .product(name: "ModelFormat", package: "mv")]),
+        .executableTarget(name: "FuzzManifest", dependencies: ["FuzzSupport", .product(name: "ModelFormat", package: "mv")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
-import CChecksum
+import CPackChecksums
 import CZlib
 import Foundation
 import XCTest

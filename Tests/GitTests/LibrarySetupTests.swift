@@ -1,5 +1,5 @@
 import CGit2
-import CGit2Setup
+import CMbedTLSStandIns
 import Foundation
 import XCTest
 @testable import Git

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Git
+import SystemIO
 import TestSupport
 
 /// `StoredBlobLocator` reads packs itself: the ranges it returns must be exactly the blob's

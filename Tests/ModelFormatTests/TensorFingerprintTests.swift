@@ -1,4 +1,4 @@
-import CChecksum
+import CPolyHash
 import XCTest
 @testable import ModelFormat
 

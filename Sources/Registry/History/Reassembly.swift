@@ -1,0 +1,75 @@
+import Foundation
+import Git
+import ModelFormat
+import SystemIO
+import TensorStore
+
+extension Registry {
+    /// Brings the work tree's chunked tensors in line with HEAD after Git itself changed it
+    /// (`git checkout`, `git switch`, `git merge`, a fresh clone): each assembled `.npy` is
+    /// rebuilt from its chunks unless it is intact, chunk files Git wrote out are removed and
+    /// their index entries get the skip-worktree bit, assembled files of tensors HEAD no
+    /// longer has are deleted. Returns the paths rebuilt. Run by the post-checkout and
+    /// post-merge hooks and by `mv init`.
+    @discardableResult
+    public func reassembleWorkTree() throws -> [String] {
+        guard let workdir = repository.workingDirectory, let head = try repository.head().target else { return [] }
+        let lock = try writer.lock()
+        defer { withExtendedLifetime(lock) {} }
+        let tree = try repository.tree(repository.commit(head).treeID)
+        var assembled = AssembledFiles(state)
+        let reader = tensors.reader()
+        let index = try repository.index()
+        try index.reload()
+        var wanted = Set<String>()
+        var rebuilt: [String] = []
+        var indexChanged = false
+        if let root = try tree.entry(atPath: config.modelsRoot), root.isTree {
+            for folderEntry in try repository.tree(root.id).entries where folderEntry.isTree {
+                let folder = "\(config.modelsRoot)/\(folderEntry.name)"
+                guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
+                      let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self))
+                else { continue }
+                for record in manifest.params where record.chunkBytes != nil {
+                    guard let chunkTree = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), chunkTree.isTree else { continue }
+                    let chunks = try repository.tree(chunkTree.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }
+                    let path = "\(folder)/\(record.file)"
+                    wanted.insert(path)
+                    for chunk in chunks {
+                        let chunkPath = "\(folder)/\(record.chunkFolder)/\(chunk.name)"
+                        // Only entries that match HEAD: a chunk the user staged is theirs.
+                        guard index.entry(atPath: chunkPath)?.id == chunk.id else { continue }
+                        let file = workdir.appendingPathComponent(chunkPath)
+                        if FileManager.default.fileExists(atPath: file.path) { try? FileManager.default.removeItem(at: file) }
+                        if !index.skipsWorktree(chunkPath) {
+                            try index.addSkippingWorktree(path: chunkPath, id: chunk.id, mode: chunk.mode)
+                            indexChanged = true
+                        }
+                    }
+                    try? FileManager.default.removeItem(at: workdir.appendingPathComponent("\(folder)/\(record.chunkFolder)"))
+                    let ids = chunks.map(\.id)
+                    if assembled.isIntact(path, workdir: workdir, chunks: ids) { continue }
+                    let destination = workdir.appendingPathComponent(path)
+                    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
+                    try reader.write(ids, to: temporary, checked: false)
+                    do {
+                        try FileSystem.rename(temporary, to: destination)
+                    } catch {
+                        try? FileManager.default.removeItem(at: temporary)
+                        throw error
+                    }
+                    try assembled.record(path, workdir: workdir, chunks: ids)
+                    rebuilt.append(path)
+                }
+            }
+        }
+        for stale in assembled.paths(under: "") where !wanted.contains(stale) {
+            try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
+            assembled.forget(stale)
+        }
+        if indexChanged { try index.write() }
+        try assembled.save()
+        return rebuilt
+    }
+}

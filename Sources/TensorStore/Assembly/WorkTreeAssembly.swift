@@ -1,0 +1,78 @@
+import Foundation
+import Git
+import SystemIO
+
+/// Keeps the work-tree `.npy` files of chunked tensors in line with what was committed: each
+/// is kept when still intact, patched in place when only some chunks changed, or written
+/// whole (from mv's staging copy, else from the chunks), and recorded in `AssembledFiles`.
+public struct WorkTreeAssembly {
+    public private(set) var record: AssembledFiles
+    private let workdir: URL
+    private let reader: any TensorReader
+
+    public init(_ state: StateFiles, workdir: URL, reader: any TensorReader) {
+        record = AssembledFiles(state)
+        self.workdir = workdir
+        self.reader = reader
+    }
+
+    /// Moves to `trash` the assembled files under `folders` that `keeping` does not list.
+    /// Run before the folders' other files are written: a tensor no longer chunked has a
+    /// committed file at the same path.
+    public mutating func removeStale(under folders: [String], keeping: Set<String>, trash: inout Trash) {
+        for folder in folders {
+            for stale in record.paths(under: folder + "/") where !keeping.contains(stale) {
+                let file = workdir.appendingPathComponent(stale)
+                if !trash.take(file) { try? FileManager.default.removeItem(at: file) }
+                record.forget(stale)
+            }
+        }
+    }
+
+    /// Writes, patches or keeps each file, then saves the record.
+    public mutating func place(_ files: [AssembledFile], trash: inout Trash) throws {
+        for file in files {
+            let destination = workdir.appendingPathComponent(file.path)
+            if file.source == nil, record.isIntact(file.path, workdir: workdir, chunks: file.chunks) { continue }
+            if let base = file.base, record.isIntact(file.path, workdir: workdir, chunks: base) {
+                try Self.patch(destination, with: file.patches)
+                try record.record(file.path, workdir: workdir, chunks: file.chunks)
+                continue
+            }
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
+            if let source = file.source, (try? FileSystem.rename(source, to: temporary)) != nil {
+                // Moved from staging.
+            } else {
+                try reader.write(file.chunks, to: temporary, checked: false)
+            }
+            trash.holdBeforeReplacing(destination)
+            do {
+                try FileSystem.rename(temporary, to: destination)
+            } catch {
+                try? FileManager.default.removeItem(at: temporary)
+                throw error
+            }
+            try record.record(file.path, workdir: workdir, chunks: file.chunks)
+        }
+        try record.save()
+    }
+
+    /// Writes each patch's bytes over `file` at its offset, in place. Readers of the file
+    /// meanwhile may see old and new chunks mixed (the price of not rewriting gigabytes); a
+    /// crash half-way leaves a file mv no longer finds intact, which the next `mv init` or
+    /// checkout assembles again from the committed chunks.
+    static func patch(_ file: URL, with patches: [AssembledFile.Patch]) throws {
+        guard !patches.isEmpty else { return }
+        let target = try OpenFile(file.path, flags: O_WRONLY)
+        for patch in patches {
+            let source = try OpenFile(patch.source.path)
+            let count = try source.size()
+            guard count > 0 else { continue }
+            try MappedRegion.reading(source, offset: 0, count: count) { bytes in
+                try target.writeInPieces(UnsafeRawBufferPointer(start: bytes, count: count), at: patch.offset)
+            }
+        }
+        try target.close()
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Learning
+import Registry
+
+struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Register externally trained weights as a new version.",
+        discussion: """
+            mv add bert --weights model.safetensors [--metrics eval/holdout.yaml] [--params params.yaml]
+            Each tensor becomes its own .npy file (BF16 as uint16 bits). A single .safetensors file is
+            kept reproducible: 'mv export <ref> --format safetensors' writes it back byte for byte.
+            """)
+
+    @Argument(help: "Model name.")
+    var model: String
+
+    @Option(help: "A .safetensors file, a .npy file, or a folder of them.")
+    var weights: String
+
+    @Option(help: "Metrics (YAML/JSON: name → number), stored as eval/<file name>.yaml.")
+    var metrics: String?
+
+    @Option(name: .customLong("params"), help: "Hyperparameters (YAML/JSON mapping), stored in the manifest.")
+    var hyperparameters: String?
+
+    @Option(help: "The model's task.")
+    var task: Task?
+
+    @Option(help: "Version to create (default: the next major version).")
+    var version: String?
+
+    @Flag(help: "Replace uncommitted changes in the model folder.")
+    var force = false
+
+    @OptionGroup var options: RepositoryOptions
+
+    func run() throws {
+        let (registry, progress) = try options.openWithProgress()
+        var request = AddRequest(model: model, weights: options.url(weights))
+        request.metrics = metrics.map(options.url)
+        request.hyperparameters = hyperparameters.map(options.url)
+        request.task = task
+        request.version = version
+        request.force = force
+        request.commandLine = ["mv"] + Array(CommandLine.arguments.dropFirst())
+        let result = try registry.add(request)
+        progress.finish()
+        try options.output.emit(LandedVersion(result: result, weights: weights))
+    }
+}

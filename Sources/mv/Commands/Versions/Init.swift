@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Registry
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Start tracking models in a Git repository (created if needed).",
+        discussion: """
+            Commits .mv.yaml (mv's configuration) and a .gitattributes line that makes git render
+            .npy tensors as text, and points this clone's git config at mv for that. Running it
+            again changes nothing; run it once in a fresh clone to get readable tensor diffs.
+            """)
+
+    @Argument(help: "The folder to initialise (default: the current one).")
+    var path: String?
+
+    @Flag(help: "Print machine-readable JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let target = path ?? FileManager.default.currentDirectoryPath
+        let (registry, outcome) = try Registry.initialize(at: target, textconvCommand: Executable.command("textconv"))
+        try Output(json: json).emit(Initialized(outcome: outcome, root: registry.workingDirectory?.path ?? target,
+                                                modelsRoot: registry.config.modelsRoot))
+    }
+}
