@@ -5,7 +5,7 @@ SWIFT   ?= swift
 PREFIX  ?= /usr/local
 BIN     := .build/debug/mv
 
-.PHONY: all build release deps test-deps demo test install uninstall clean
+.PHONY: all build release deps test-deps demo test lint format install uninstall clean
 
 all: build
 
@@ -24,6 +24,16 @@ release: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# Style is checked, not discussed: .swift-format (swift format ships with the Swift 6
+# toolchain). `make format` rewrites the tree to it; `make lint` fails on any difference.
+FORMAT_PATHS := Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
 # Three versions of a model trained on y = 3x + 2 + noise (the seed article's example),
 # in a fresh temporary repository that is left in place for you to explore.

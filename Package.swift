@@ -42,37 +42,50 @@ let package = Package(
         .target(name: "CPolyHash"),
         .target(name: "SystemIO", dependencies: ["CLinux"]),
         // Crypto: plain SHA-1 for pack and index trailers (object ids stay on libgit2's sha1dc).
-        .target(name: "Git", dependencies: [
-            "SystemIO", "CGit2", "CMbedTLSStandIns", "CZlib", "CPackChecksums",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "ModelFormat", dependencies: [
-            "Yams", "CPolyHash",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "Git",
+            dependencies: [
+                "SystemIO", "CGit2", "CMbedTLSStandIns", "CZlib", "CPackChecksums",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "ModelFormat",
+            dependencies: [
+                "Yams", "CPolyHash",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(name: "Learning"),
-        .target(name: "TensorStore", dependencies: [
-            "Git", "ModelFormat", "SystemIO",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .target(name: "Registry", dependencies: [
-            "TensorStore", "Git", "ModelFormat", "Learning", "SystemIO",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .executableTarget(name: "mv", dependencies: [
-            "Registry", "ModelFormat", "Learning", "SystemIO",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "TensorStore",
+            dependencies: [
+                "Git", "ModelFormat", "SystemIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "Registry",
+            dependencies: [
+                "TensorStore", "Git", "ModelFormat", "Learning", "SystemIO",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .executableTarget(
+            name: "mv",
+            dependencies: [
+                "Registry", "ModelFormat", "Learning", "SystemIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "TestSupport"]),
-        .testTarget(name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
+        .testTarget(
+            name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
-        .testTarget(name: "TensorStoreTests", dependencies: [
-            "TensorStore", "Git", "ModelFormat", "SystemIO", "TestSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .testTarget(
+            name: "TensorStoreTests",
+            dependencies: [
+                "TensorStore", "Git", "ModelFormat", "SystemIO", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
     ],

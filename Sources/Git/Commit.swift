@@ -35,15 +35,17 @@ extension Repository {
 
     /// Writes a commit object without moving any reference: the caller publishes it with a
     /// compare-and-swap ref update, so a concurrent writer can never be overwritten.
-    public func createCommit(tree: ObjectID, parents: [ObjectID], message: String,
-                             author: Signature, committer: Signature) throws -> ObjectID {
+    public func createCommit(
+        tree: ObjectID, parents: [ObjectID], message: String,
+        author: Signature, committer: Signature
+    ) throws -> ObjectID {
         var treeOid = tree.raw
         var treePointer: OpaquePointer?
         try check(git_tree_lookup(&treePointer, pointer, &treeOid), "reading tree \(tree.short)")
         defer { git_tree_free(treePointer) }
 
         var parentPointers: [OpaquePointer?] = []
-        defer { parentPointers.forEach { git_commit_free($0) } }
+        defer { for parentPointer in parentPointers { git_commit_free(parentPointer) } }
         for parent in parents {
             var oid = parent.raw
             var commit: OpaquePointer?
@@ -55,9 +57,11 @@ extension Repository {
         try author.withGitSignature { authorSig in
             try committer.withGitSignature { committerSig in
                 try parentPointers.withUnsafeMutableBufferPointer { parentsBuffer in
-                    try check(git_commit_create(&oid, pointer, nil, authorSig, committerSig, "UTF-8", message, treePointer,
-                                                parentsBuffer.count, parentsBuffer.baseAddress),
-                              "creating a commit")
+                    try check(
+                        git_commit_create(
+                            &oid, pointer, nil, authorSig, committerSig, "UTF-8", message, treePointer,
+                            parentsBuffer.count, parentsBuffer.baseAddress),
+                        "creating a commit")
                 }
             }
         }

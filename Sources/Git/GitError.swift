@@ -1,10 +1,12 @@
 import CGit2
+import Foundation
 
 /// A failed libgit2 call: what mv was doing, libgit2's own message, and the error class
 /// callers branch on (a missing object, an existing ref, a lost compare-and-swap, a lock).
 public struct GitError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
-        case notFound, exists, modified, locked, ambiguous, unbornBranch, invalidSpec, other(Int32)
+        case notFound, exists, modified, locked, ambiguous, unbornBranch, invalidSpec
+        case other(Int32)
 
         init(_ rc: Int32) {
             switch rc {
@@ -44,5 +46,3 @@ func lastErrorMessage() -> String {
     guard let error = git_error_last(), let message = error.pointee.message else { return "" }
     return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
 }
-
-import Foundation

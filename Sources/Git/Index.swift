@@ -46,10 +46,12 @@ public final class Index {
         let stamp = try FileStamp.of(file.path)
         var entry = git_index_entry()
         // git keeps 32 bits of each, truncated the same way.
-        entry.ctime = git_index_time(seconds: Int32(truncatingIfNeeded: stamp.changedSeconds),
-                                     nanoseconds: UInt32(truncatingIfNeeded: stamp.changedNanoseconds))
-        entry.mtime = git_index_time(seconds: Int32(truncatingIfNeeded: stamp.modifiedSeconds),
-                                     nanoseconds: UInt32(truncatingIfNeeded: stamp.modifiedNanoseconds))
+        entry.ctime = git_index_time(
+            seconds: Int32(truncatingIfNeeded: stamp.changedSeconds),
+            nanoseconds: UInt32(truncatingIfNeeded: stamp.changedNanoseconds))
+        entry.mtime = git_index_time(
+            seconds: Int32(truncatingIfNeeded: stamp.modifiedSeconds),
+            nanoseconds: UInt32(truncatingIfNeeded: stamp.modifiedNanoseconds))
         entry.dev = UInt32(truncatingIfNeeded: stamp.device)
         entry.ino = UInt32(truncatingIfNeeded: stamp.inode)
         entry.uid = stamp.user

@@ -36,8 +36,9 @@ public struct ObjectDatabase {
             let chunk = try handle.read(upToCount: Self.chunkSize) ?? Data()
             if chunk.isEmpty { break }
             try chunk.withUnsafeBytes { buffer in
-                try check(git_odb_stream_write(stream, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count),
-                          "storing '\(url.lastPathComponent)'")
+                try check(
+                    git_odb_stream_write(stream, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), buffer.count),
+                    "storing '\(url.lastPathComponent)'")
             }
             written += UInt64(chunk.count)
         }
@@ -92,8 +93,9 @@ public struct ObjectDatabase {
     /// The id git gives a blob of `bytes` (collision-detecting SHA-1); any thread may call it.
     public static func blobID(of bytes: UnsafeRawBufferPointer) throws -> ObjectID {
         var oid = git_oid()
-        try check(git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
-                  "hashing a blob of \(bytes.count) bytes")
+        try check(
+            git_odb_hash(&oid, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), bytes.count, GIT_OBJECT_BLOB),
+            "hashing a blob of \(bytes.count) bytes")
         return ObjectID(oid)
     }
 

@@ -42,8 +42,9 @@ public final class Repository {
         if workTree != nil { unsetenv("GIT_WORK_TREE") }
         defer { if let workTree { setenv("GIT_WORK_TREE", workTree, 1) } }
         var repo: OpaquePointer?
-        try check(git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
-                  "cannot open the repository described by GIT_DIR from '\(path)'")
+        try check(
+            git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
+            "cannot open the repository described by GIT_DIR from '\(path)'")
         guard let repo else { throw GitError(code: .notFound, message: "", context: "cannot open repository") }
         let repository = Repository(pointer: repo)
         if let workTree, !workTree.isEmpty {
@@ -98,8 +99,10 @@ public final class Repository {
         var sig: UnsafeMutablePointer<git_signature>?
         let rc = git_signature_default(&sig, pointer)
         if rc < 0 || sig == nil {
-            throw GitError(code: .notFound, message: "", context:
-                "no git identity: set one with 'git config user.name \"Your Name\"' and 'git config user.email you@example.com'")
+            throw GitError(
+                code: .notFound, message: "",
+                context:
+                    "no git identity: set one with 'git config user.name \"Your Name\"' and 'git config user.email you@example.com'")
         }
         defer { git_signature_free(sig) }
         guard let sig else { throw GitError(code: .notFound, message: "", context: "no git identity") }

@@ -27,8 +27,9 @@ public struct Signature: Sendable, Equatable {
     /// Calls `body` with a libgit2 signature that lives only for the call.
     func withGitSignature<T>(_ body: (UnsafeMutablePointer<git_signature>) throws -> T) throws -> T {
         var sig: UnsafeMutablePointer<git_signature>?
-        try check(git_signature_new(&sig, name, email, git_time_t(time.timeIntervalSince1970.rounded(.down)), Int32(offsetMinutes)),
-                  "invalid identity '\(name) <\(email)>'")
+        try check(
+            git_signature_new(&sig, name, email, git_time_t(time.timeIntervalSince1970.rounded(.down)), Int32(offsetMinutes)),
+            "invalid identity '\(name) <\(email)>'")
         guard let sig else { throw GitError(code: .other(-1), message: "", context: "creating a signature") }
         defer { git_signature_free(sig) }
         return try body(sig)

@@ -38,7 +38,8 @@ extension Repository {
 
         // libgit2 1.5 ignores the skip-worktree bit: git itself treats such paths as unchanged.
         let repositoryIndex = try self.index()
-        let staged = GIT_STATUS_INDEX_NEW.rawValue | GIT_STATUS_INDEX_MODIFIED.rawValue | GIT_STATUS_INDEX_DELETED.rawValue
+        let staged =
+            GIT_STATUS_INDEX_NEW.rawValue | GIT_STATUS_INDEX_MODIFIED.rawValue | GIT_STATUS_INDEX_DELETED.rawValue
             | GIT_STATUS_INDEX_RENAMED.rawValue | GIT_STATUS_INDEX_TYPECHANGE.rawValue
         return (0..<git_status_list_entrycount(list)).compactMap { index -> StatusEntry? in
             guard let entry = git_status_byindex(list, index)?.pointee else { return nil }
@@ -46,12 +47,16 @@ extension Repository {
             guard let delta, let cPath = delta.pointee.new_file.path ?? delta.pointee.old_file.path else { return nil }
             let path = String(cString: cPath)
             if let prefix, !(path == prefix || path.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")) { return nil }
-            let workTree = GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_DELETED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue
+            let workTree =
+                GIT_STATUS_WT_MODIFIED.rawValue | GIT_STATUS_WT_DELETED.rawValue | GIT_STATUS_WT_TYPECHANGE.rawValue
                 | GIT_STATUS_WT_RENAMED.rawValue
-            if entry.status.rawValue & staged == 0 && entry.status.rawValue & workTree != 0 && repositoryIndex.skipsWorktree(path) { return nil }
-            return StatusEntry(path: path, isStaged: entry.status.rawValue & staged != 0,
-                               isUntracked: entry.status == GIT_STATUS_WT_NEW,
-                               isChangedInWorkTree: entry.status.rawValue & workTree != 0)
+            if entry.status.rawValue & staged == 0 && entry.status.rawValue & workTree != 0 && repositoryIndex.skipsWorktree(path) {
+                return nil
+            }
+            return StatusEntry(
+                path: path, isStaged: entry.status.rawValue & staged != 0,
+                isUntracked: entry.status == GIT_STATUS_WT_NEW,
+                isChangedInWorkTree: entry.status.rawValue & workTree != 0)
         }
     }
 }

@@ -78,7 +78,8 @@ struct TreeData: Sendable {
             columnsCopy.withUnsafeBufferPointer { c in
                 let base = f * n
                 order.sort { a, b in
-                    let va = c[base + Int(a)], vb = c[base + Int(b)]
+                    let va = c[base + Int(a)]
+                    let vb = c[base + Int(b)]
                     return va < vb || (va == vb && a < b)
                 }
             }
@@ -233,7 +234,8 @@ struct TreeGrower {
             order.withUnsafeBufferPointer { ord in
                 values.withUnsafeBufferPointer { vals in
                     while remaining > totalConstants
-                        && (visited < settings.maxFeatures || visited <= foundConstants + drawnConstants) {
+                        && (visited < settings.maxFeatures || visited <= foundConstants + drawnConstants)
+                    {
                         visited += 1
                         var j = random.int(drawnConstants, remaining - foundConstants)
                         if j < knownConstants {
@@ -314,7 +316,8 @@ struct TreeGrower {
                                 var leftImpurity = 0.0
                                 var rightImpurity = 0.0
                                 if settings.criterion == .gini {
-                                    var sqLeft = 0.0, sqRight = 0.0
+                                    var sqLeft = 0.0
+                                    var sqRight = 0.0
                                     for k in 0..<outputs {
                                         sqLeft += leftCounts[k] * leftCounts[k]
                                         let r = totalCounts[k] - leftCounts[k]
@@ -325,9 +328,15 @@ struct TreeGrower {
                                 } else {
                                     for k in 0..<outputs {
                                         let l = leftCounts[k]
-                                        if l > 0 { let q = l / leftWeight; leftImpurity -= q * Foundation.log(q) / ln2 }
+                                        if l > 0 {
+                                            let q = l / leftWeight
+                                            leftImpurity -= q * Foundation.log(q) / ln2
+                                        }
                                         let r = totalCounts[k] - l
-                                        if r > 0 { let q = r / rightWeight; rightImpurity -= q * Foundation.log(q) / ln2 }
+                                        if r > 0 {
+                                            let q = r / rightWeight
+                                            rightImpurity -= q * Foundation.log(q) / ln2
+                                        }
                                     }
                                 }
                                 proxy = -rightWeight * rightImpurity - leftWeight * leftImpurity
@@ -399,8 +408,10 @@ struct TreeGrower {
             tree.feature[id] = Int32(bestFeature)
             tree.threshold[id] = bestThreshold
             // Right pushed first so the left child is numbered next (depth-first, left first).
-            stack.append(Pending(start: bestPosition, end: job.end, depth: job.depth + 1, parent: id, isLeft: false, constants: totalConstants))
-            stack.append(Pending(start: job.start, end: bestPosition, depth: job.depth + 1, parent: id, isLeft: true, constants: totalConstants))
+            stack.append(
+                Pending(start: bestPosition, end: job.end, depth: job.depth + 1, parent: id, isLeft: false, constants: totalConstants))
+            stack.append(
+                Pending(start: job.start, end: bestPosition, depth: job.depth + 1, parent: id, isLeft: true, constants: totalConstants))
         }
         return tree
     }
@@ -450,7 +461,11 @@ enum TreeModels {
     static func tensors(_ trees: [TreeArrays], forest: Bool) -> [NamedTensor] {
         let nodes = trees.reduce(0) { $0 + $1.nodeCount }
         let outputs = trees.first?.outputs ?? 1
-        var feature: [Double] = [], threshold: [Double] = [], left: [Double] = [], right: [Double] = [], value: [Double] = []
+        var feature: [Double] = []
+        var threshold: [Double] = []
+        var left: [Double] = []
+        var right: [Double] = []
+        var value: [Double] = []
         var offsets: [Double] = []
         feature.reserveCapacity(nodes)
         threshold.reserveCapacity(nodes)
@@ -479,7 +494,9 @@ enum TreeModels {
     }
 
     /// Rebuilds trees from tensors, checking every index so a damaged file cannot crash prediction.
-    static func trees(from parameters: [NamedTensor], outputs: Int, featureCount: Int, forest: Bool, algorithm: String) throws -> [TreeArrays] {
+    static func trees(from parameters: [NamedTensor], outputs: Int, featureCount: Int, forest: Bool, algorithm: String) throws
+        -> [TreeArrays]
+    {
         let feature = try TrainingChecks.tensor(parameters, "feature", algorithm: algorithm)
         let threshold = try TrainingChecks.tensor(parameters, "threshold", algorithm: algorithm)
         let left = try TrainingChecks.tensor(parameters, "left", algorithm: algorithm)
@@ -487,10 +504,12 @@ enum TreeModels {
         let value = try TrainingChecks.tensor(parameters, "value", algorithm: algorithm)
         let nodes = feature.values.count
         for t in [threshold, left, right] where t.values.count != nodes {
-            throw LearningError.invalidStoredModel(algorithm: algorithm, reason: "tensor '\(t.name)' has \(t.values.count) values for \(nodes) nodes")
+            throw LearningError.invalidStoredModel(
+                algorithm: algorithm, reason: "tensor '\(t.name)' has \(t.values.count) values for \(nodes) nodes")
         }
         guard value.values.count == nodes * outputs else {
-            throw LearningError.invalidStoredModel(algorithm: algorithm, reason: "tensor 'value' has \(value.values.count) values, expected \(nodes * outputs)")
+            throw LearningError.invalidStoredModel(
+                algorithm: algorithm, reason: "tensor 'value' has \(value.values.count) values, expected \(nodes * outputs)")
         }
         var offsets = [0]
         if forest {
@@ -504,16 +523,20 @@ enum TreeModels {
         for (t, start) in offsets.enumerated() {
             let end = t + 1 < offsets.count ? offsets[t + 1] : nodes
             guard start >= 0, start < end, end <= nodes else {
-                throw LearningError.invalidStoredModel(algorithm: algorithm, reason: "tensor 'tree_offsets' is not increasing within \(nodes) nodes")
+                throw LearningError.invalidStoredModel(
+                    algorithm: algorithm, reason: "tensor 'tree_offsets' is not increasing within \(nodes) nodes")
             }
             let size = end - start
             var tree = TreeArrays(outputs: outputs)
             for i in start..<end {
-                let f = Int(feature.values[i]), l = Int(left.values[i]), r = Int(right.values[i])
+                let f = Int(feature.values[i])
+                let l = Int(left.values[i])
+                let r = Int(right.values[i])
                 let isLeaf = l == -1 && r == -1
                 // Children must come after their parent, which also rules out cycles.
                 guard isLeaf ? f == -1 : (f >= 0 && f < featureCount && l > i - start && l < size && r > i - start && r < size) else {
-                    throw LearningError.invalidStoredModel(algorithm: algorithm, reason: "node \(i - start) of tree \(t) has invalid feature or child indices")
+                    throw LearningError.invalidStoredModel(
+                        algorithm: algorithm, reason: "node \(i - start) of tree \(t) has invalid feature or child indices")
                 }
                 tree.feature.append(Int32(f))
                 tree.threshold.append(threshold.values[i])
@@ -601,12 +624,18 @@ enum SklearnSort {
     }
 
     private static func swap(_ v: UnsafeMutablePointer<Double>, _ ix: UnsafeMutablePointer<Int32>, _ i: Int, _ j: Int) {
-        let tv = v[i]; v[i] = v[j]; v[j] = tv
-        let ti = ix[i]; ix[i] = ix[j]; ix[j] = ti
+        let tv = v[i]
+        v[i] = v[j]
+        v[j] = tv
+        let ti = ix[i]
+        ix[i] = ix[j]
+        ix[j] = ti
     }
 
     private static func median3(_ v: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        let a = v[0], b = v[n / 2], c = v[n - 1]
+        let a = v[0]
+        let b = v[n / 2]
+        let c = v[n - 1]
         if a < b {
             if b < c { return b } else if a < c { return c } else { return a }
         } else if b < c {
@@ -616,7 +645,9 @@ enum SklearnSort {
         }
     }
 
-    private static func introsort3way(_ values: UnsafeMutablePointer<Double>, _ indices: UnsafeMutablePointer<Int32>, _ count: Int, _ depth: Int) {
+    private static func introsort3way(
+        _ values: UnsafeMutablePointer<Double>, _ indices: UnsafeMutablePointer<Int32>, _ count: Int, _ depth: Int
+    ) {
         var v = values
         var ix = indices
         var n = count
@@ -628,7 +659,9 @@ enum SklearnSort {
             }
             maxd -= 1
             let pivot = median3(v, n)
-            var i = 0, l = 0, r = n
+            var i = 0
+            var l = 0
+            var r = n
             while i < r {
                 if v[i] < pivot {
                     swap(v, ix, i, l)
@@ -647,7 +680,8 @@ enum SklearnSort {
             n -= r
         }
         for i in 1..<max(n, 1) {
-            let tv = v[i], ti = ix[i]
+            let tv = v[i]
+            let ti = ix[i]
             var j = i
             while j > 0 && v[j - 1] > tv {
                 v[j] = v[j - 1]

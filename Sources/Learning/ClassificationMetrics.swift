@@ -23,15 +23,18 @@ extension Metrics {
         precondition(predicted.count == actual.count, "predicted and actual must have the same length")
         precondition(classCount >= 2, "classification needs at least two classes")
         if let probabilities {
-            precondition(probabilities.rows == actual.count && probabilities.columns == classCount,
-                         "probabilities must be rows × classCount")
+            precondition(
+                probabilities.rows == actual.count && probabilities.columns == classCount,
+                "probabilities must be rows × classCount")
         }
         var names: [String]
         if classCount == 2 {
             names = ["accuracy", "precision", "recall", "f1"]
         } else {
-            names = ["accuracy", "precision_macro", "recall_macro", "f1_macro",
-                     "precision_weighted", "recall_weighted", "f1_weighted"]
+            names = [
+                "accuracy", "precision_macro", "recall_macro", "f1_macro",
+                "precision_weighted", "recall_weighted", "f1_weighted",
+            ]
         }
         if probabilities != nil {
             names += ["roc_auc", "log_loss"]
@@ -60,9 +63,11 @@ extension Metrics {
     }
 
     /// Same as the integer form, for labels as `TrainedModel.predict` returns them (class indices as Doubles).
-    public static func classification(predicted: [Double], actual: [Double], classCount: Int, probabilities: Matrix? = nil) -> [MetricValue] {
-        classification(predicted: predicted.map { Int($0) }, actual: actual.map { Int($0) },
-                       classCount: classCount, probabilities: probabilities)
+    public static func classification(predicted: [Double], actual: [Double], classCount: Int, probabilities: Matrix? = nil) -> [MetricValue]
+    {
+        classification(
+            predicted: predicted.map { Int($0) }, actual: actual.map { Int($0) },
+            classCount: classCount, probabilities: probabilities)
     }
 
     /// Fraction of predictions equal to the actual label.
@@ -86,8 +91,11 @@ extension Metrics {
 
     /// Precision, recall and F1 of one class; 0 where a ratio has a zero denominator,
     /// as scikit-learn's zero_division default reports.
-    public static func precisionRecallF1(predicted: [Int], actual: [Int], positive: Int) -> (precision: Double, recall: Double, f1: Double) {
-        var tp = 0, fp = 0, fn = 0
+    public static func precisionRecallF1(predicted: [Int], actual: [Int], positive: Int) -> (precision: Double, recall: Double, f1: Double)
+    {
+        var tp = 0
+        var fp = 0
+        var fn = 0
         for i in actual.indices {
             let p = predicted[i] == positive
             let a = actual[i] == positive
@@ -98,9 +106,14 @@ extension Metrics {
 
     /// Precision, recall and F1 averaged over classes. Macro averages the classes that occur in
     /// `actual` or `predicted` (scikit-learn's unique_labels); weighted uses actual counts as weights.
-    public static func precisionRecallF1(predicted: [Int], actual: [Int], classCount: Int, average: MetricAverage) -> (precision: Double, recall: Double, f1: Double) {
+    public static func precisionRecallF1(predicted: [Int], actual: [Int], classCount: Int, average: MetricAverage) -> (
+        precision: Double, recall: Double, f1: Double
+    ) {
         let confusion = confusionMatrix(predicted: predicted, actual: actual, classCount: classCount)
-        var precision = 0.0, recall = 0.0, f1 = 0.0, totalWeight = 0.0
+        var precision = 0.0
+        var recall = 0.0
+        var f1 = 0.0
+        var totalWeight = 0.0
         for k in 0..<classCount {
             let support = confusion[k].reduce(0, +)
             let predictedCount = confusion.reduce(0) { $0 + $1[k] }

@@ -11,7 +11,8 @@ public enum ExampleData {
         for _ in 0..<rows {
             let xs = (0..<features).map { _ in generator.nextDouble() * 10 }
             // Slopes 3, -1.5, 0.75, …: the first feature carries the article's y = 3x + 2.
-            let y = xs.enumerated().reduce(2.0) { sum, pair in sum + 3 * pow(-0.5, Double(pair.offset)) * pair.element }
+            let y =
+                xs.enumerated().reduce(2.0) { sum, pair in sum + 3 * pow(-0.5, Double(pair.offset)) * pair.element }
                 + noise * generator.nextGaussian()
             lines.append((xs + [y]).map { String(format: "%.6f", $0) }.joined(separator: ","))
         }

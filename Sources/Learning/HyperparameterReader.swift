@@ -33,8 +33,12 @@ struct HyperparameterReader {
 
     mutating func bool(_ key: String) throws -> Bool {
         switch (values[key] ?? "").lowercased() {
-        case "true", "1", "yes": record(key, "true"); return true
-        case "false", "0", "no": record(key, "false"); return false
+        case "true", "1", "yes":
+            record(key, "true")
+            return true
+        case "false", "0", "no":
+            record(key, "false")
+            return false
         default: throw invalid(key, "true or false")
         }
     }

@@ -56,7 +56,8 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
         case .unterminatedQuote(let source, let line):
             return "'\(source)' line \(line): a quoted field is never closed; add the missing '\"'"
         case .textAfterClosingQuote(let source, let line):
-            return "'\(source)' line \(line): unexpected text after a closing quote; quote the whole field and write quotes inside it as \"\""
+            return
+                "'\(source)' line \(line): unexpected text after a closing quote; quote the whole field and write quotes inside it as \"\""
         case .fieldCountMismatch(let source, let line, let expected, let actual):
             if actual == 1 && expected > 1 {
                 return "'\(source)' line \(line) has 1 field but the header has \(expected) (a blank line or a missing separator?)"
@@ -69,7 +70,8 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
         case .missingTargetColumn(let source, let target, let columns):
             return "no column '\(target)' in '\(source)' (columns: \(columns.joined(separator: ", "))); pass the target with --target"
         case .missingFeatureColumn(let source, let name, let columns):
-            return "no feature column '\(name)' in '\(source)' (columns: \(columns.joined(separator: ", "))); the model needs every feature it was trained on"
+            return
+                "no feature column '\(name)' in '\(source)' (columns: \(columns.joined(separator: ", "))); the model needs every feature it was trained on"
         case .noFeatureColumns(let source, let target):
             return "'\(source)' has only the target column '\(target)': add at least one feature column"
         case .notANumber(let row, let column, let value):
@@ -81,7 +83,8 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
         case .invalidTestFraction(let fraction):
             return "test fraction \(fraction) is out of range; use a value at least 0 and below 1"
         case .emptyTrainingSet(let rows, let fraction):
-            return "splitting \(rows) row\(rows == 1 ? "" : "s") with test fraction \(fraction) leaves no training rows; add data or lower the test fraction"
+            return
+                "splitting \(rows) row\(rows == 1 ? "" : "s") with test fraction \(fraction) leaves no training rows; add data or lower the test fraction"
         case .unknownAlgorithm(let name, let known):
             return "unknown algorithm '\(name)' (known: \(known.joined(separator: ", ")))"
         case .unknownHyperparameter(let algorithm, let key, let valid):
@@ -94,19 +97,24 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
         case .nonFiniteTrainingData(let algorithm):
             return "cannot train \(algorithm): the training data contains nan or infinite values"
         case .tooFewRows(let algorithm, let rows, let parameters):
-            return "\(algorithm) needs at least \(parameters) rows to fit \(parameters) parameters but got \(rows); add rows or drop feature columns"
+            return
+                "\(algorithm) needs at least \(parameters) rows to fit \(parameters) parameters but got \(rows); add rows or drop feature columns"
         case .linearlyDependentColumn(let algorithm, let column):
-            return "feature column '\(column)' is constant or a linear combination of the columns before it, so \(algorithm) has no unique solution; drop '\(column)' and train again"
+            return
+                "feature column '\(column)' is constant or a linear combination of the columns before it, so \(algorithm) has no unique solution; drop '\(column)' and train again"
         case .invalidStoredModel(let algorithm, let reason):
             return "stored \(algorithm) model is unusable: \(reason)"
         case .featureCountMismatch(let expected, let actual):
             return "the model expects \(expected) feature column\(expected == 1 ? "" : "s") but got \(actual)"
         case .nonNumericRegressionTarget(let row, let column, let value):
-            return "row \(row), target '\(column)': '\(value)' is not a number, but regression needs a numeric target; choose a classification algorithm or a numeric target column"
+            return
+                "row \(row), target '\(column)': '\(value)' is not a number, but regression needs a numeric target; choose a classification algorithm or a numeric target column"
         case .singleClass(let algorithm, let label):
-            return "cannot train \(algorithm): the target has only one class ('\(label)'); classification needs at least two classes in the training rows"
+            return
+                "cannot train \(algorithm): the target has only one class ('\(label)'); classification needs at least two classes in the training rows"
         case .unseenClass(let row, let column, let value, let known):
-            return "row \(row), target '\(column)': class '\(value)' was not seen in training (known: \(known.joined(separator: ", "))); remove the row or retrain with it"
+            return
+                "row \(row), target '\(column)': class '\(value)' was not seen in training (known: \(known.joined(separator: ", "))); remove the row or retrain with it"
         case .classOutOfRange(let label, let classCount):
             return "class label \(label) is not a class index below \(classCount); encode the target with TargetSchema"
         case .missingValueWithoutImpute(let row, let column):
@@ -115,11 +123,13 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
             return "column '\(column)' has no values at all; drop it or fill it in"
         case .unknownCategory(let row, let column, let value, let known):
             let list = known.count > 10 ? known.prefix(10).joined(separator: ", ") + ", …" : known.joined(separator: ", ")
-            return "row \(row), column '\(column)': category '\(value)' was not seen in training (known: \(list)); fix the value or allow unknown categories"
+            return
+                "row \(row), column '\(column)': category '\(value)' was not seen in training (known: \(list)); fix the value or allow unknown categories"
         case .unexpectedColumn(let source, let name):
             return "'\(source)' has column '\(name)' that the model was not trained on; drop the column"
         case .textInNumericColumn(let row, let column, let value):
-            return "row \(row), column '\(column)': '\(value)' is not a number, but the model was trained with '\(column)' numeric; fix the value"
+            return
+                "row \(row), column '\(column)': '\(value)' is not a number, but the model was trained with '\(column)' numeric; fix the value"
         case .didNotConverge(let algorithm, let iterations, let hint):
             return "\(algorithm) did not converge in \(iterations) iterations; \(hint)"
         }

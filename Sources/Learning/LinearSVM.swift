@@ -19,7 +19,9 @@ public struct LinearSVM: Trainer {
 
     public init() {}
 
-    private func read(_ given: [String: String]) throws -> (c: Double, intercept: Bool, maxIter: Int, tol: Double, seed: UInt64, resolved: [Hyperparameter]) {
+    private func read(_ given: [String: String]) throws -> (
+        c: Double, intercept: Bool, maxIter: Int, tol: Double, seed: UInt64, resolved: [Hyperparameter]
+    ) {
         var r = try HyperparameterReader(self, given)
         let c = try r.double("C", positive: true)
         let intercept = try r.bool("fit_intercept")
@@ -44,8 +46,11 @@ public struct LinearSVM: Trainer {
         DispatchQueue.concurrentPerform(iterations: problems.count) { p in
             let positive = Int32(problems[p])
             let signs = encoded.map { $0 == positive ? 1.0 : -1.0 }
-            slots.set(p, Self.dualCoordinateDescent(features, signs, c: s.c, intercept: s.intercept,
-                                                    maxIter: s.maxIter, tol: s.tol, seed: s.seed &+ UInt64(p)))
+            slots.set(
+                p,
+                Self.dualCoordinateDescent(
+                    features, signs, c: s.c, intercept: s.intercept,
+                    maxIter: s.maxIter, tol: s.tol, seed: s.seed &+ UInt64(p)))
         }
         for p in problems.indices {
             guard let (w, history) = slots.get(p) else { continue }
@@ -56,8 +61,9 @@ public struct LinearSVM: Trainer {
                 if e < losses.count { losses[e] += value } else { losses.append(value) }
             }
         }
-        return makeModel(coef: coef, intercept: intercept, classes: classes, features: d,
-                         hyperparameters: s.resolved, trainingLoss: losses)
+        return makeModel(
+            coef: coef, intercept: intercept, classes: classes, features: d,
+            hyperparameters: s.resolved, trainingLoss: losses)
     }
 
     public func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel {
@@ -71,8 +77,9 @@ public struct LinearSVM: Trainer {
         let intercept = try TrainingChecks.tensor(parameters, "intercept", algorithm: algorithm)
         try TrainingChecks.expectShape(coef, [rows, featureCount], algorithm: algorithm)
         try TrainingChecks.expectShape(intercept, [rows], algorithm: algorithm)
-        return makeModel(coef: coef.values, intercept: intercept.values, classes: classes.values, features: featureCount,
-                         hyperparameters: s.resolved, trainingLoss: [])
+        return makeModel(
+            coef: coef.values, intercept: intercept.values, classes: classes.values, features: featureCount,
+            hyperparameters: s.resolved, trainingLoss: [])
     }
 
     private func makeModel(

@@ -15,7 +15,9 @@ public struct LogisticRegression: Trainer {
         HyperparameterSpec(name: "fit_intercept", defaultValue: "true", summary: "learn unpenalised intercepts"),
         HyperparameterSpec(name: "solver", defaultValue: "newton", summary: "newton, gd, sgd or adam"),
         HyperparameterSpec(name: "max_iter", defaultValue: "100", summary: "Newton iterations, or epochs for gd/sgd/adam"),
-        HyperparameterSpec(name: "tol", defaultValue: "1e-4", summary: "stop when the mean gradient (Newton) or the loss change (gd/sgd/adam) is below this"),
+        HyperparameterSpec(
+            name: "tol", defaultValue: "1e-4",
+            summary: "stop when the mean gradient (Newton) or the loss change (gd/sgd/adam) is below this"),
         HyperparameterSpec(name: "learning_rate", defaultValue: "0.1", summary: "step size for gd, sgd, adam"),
         HyperparameterSpec(name: "batch_size", defaultValue: "32", summary: "rows per step for sgd and adam"),
         HyperparameterSpec(name: "seed", defaultValue: "0", summary: "shuffling seed for sgd and adam"),
@@ -79,8 +81,9 @@ public struct LogisticRegression: Trainer {
             let mean = intercept.reduce(0, +) / Double(rows)
             intercept = intercept.map { $0 - mean }
         }
-        return makeModel(coef: coef, intercept: intercept, classes: classes, features: d,
-                         hyperparameters: resolved, trainingLoss: losses)
+        return makeModel(
+            coef: coef, intercept: intercept, classes: classes, features: d,
+            hyperparameters: resolved, trainingLoss: losses)
     }
 
     public func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel {
@@ -95,8 +98,9 @@ public struct LogisticRegression: Trainer {
         let intercept = try TrainingChecks.tensor(parameters, "intercept", algorithm: algorithm)
         try TrainingChecks.expectShape(coef, [rows, featureCount], algorithm: algorithm)
         try TrainingChecks.expectShape(intercept, [rows], algorithm: algorithm)
-        return makeModel(coef: coef.values, intercept: intercept.values, classes: classes.values,
-                         features: featureCount, hyperparameters: resolved, trainingLoss: [])
+        return makeModel(
+            coef: coef.values, intercept: intercept.values, classes: classes.values,
+            features: featureCount, hyperparameters: resolved, trainingLoss: [])
     }
 
     private func makeModel(
@@ -259,7 +263,10 @@ public struct LogisticRegression: Trainer {
                                     var top = z[0]
                                     for c in 1..<rows { top = max(top, z[c]) }
                                     var sum = 0.0
-                                    for c in 0..<rows { p[c] = exp(z[c] - top); sum += p[c] }
+                                    for c in 0..<rows {
+                                        p[c] = exp(z[c] - top)
+                                        sum += p[c]
+                                    }
                                     let label = Int(y[i])
                                     value += log(sum) + top - z[label]
                                     for c in 0..<rows { p[c] /= sum }

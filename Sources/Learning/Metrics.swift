@@ -60,8 +60,9 @@ public enum Metrics {
         switch name.lowercased() {
         case "mse", "rmse", "mae", "loss", "log_loss": return .lowerIsBetter
         case "r2", "accuracy", "precision", "recall", "f1", "auc", "roc_auc",
-             "precision_macro", "recall_macro", "f1_macro",
-             "precision_weighted", "recall_weighted", "f1_weighted": return .higherIsBetter
+            "precision_macro", "recall_macro", "f1_macro",
+            "precision_weighted", "recall_weighted", "f1_weighted":
+            return .higherIsBetter
         default: return nil
         }
     }

@@ -155,7 +155,10 @@ enum IterativeSolver {
                             // log-sum-exp on the shifted logits: exp of a very negative logit may
                             // underflow to 0, and log(0) would turn a fine loss infinite.
                             let shiftedLabel = z[label] - top
-                            for c in 0..<k { z[c] = exp(z[c] - top); sum += z[c] }
+                            for c in 0..<k {
+                                z[c] = exp(z[c] - top)
+                                sum += z[c]
+                            }
                             total += log(sum) - shiftedLabel
                             for c in 0..<k { z[c] = z[c] / sum - (c == label ? 1 : 0) }
                         }

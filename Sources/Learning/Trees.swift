@@ -33,15 +33,19 @@ public struct DecisionTree: Trainer {
         HyperparameterSpec(name: "max_depth", defaultValue: "none", summary: "deepest level, or none to grow until leaves are pure"),
         HyperparameterSpec(name: "min_samples_split", defaultValue: "2", summary: "fewest rows a node needs to be split"),
         HyperparameterSpec(name: "min_samples_leaf", defaultValue: "1", summary: "fewest rows in each child of a split"),
-        HyperparameterSpec(name: "max_features", defaultValue: "none", summary: "features tried per split: none (all), sqrt, log2, a count or a fraction"),
-        HyperparameterSpec(name: "seed", defaultValue: "0", summary: "scikit-learn random_state: the order features are tried in, which settles ties between equally good splits"),
+        HyperparameterSpec(
+            name: "max_features", defaultValue: "none", summary: "features tried per split: none (all), sqrt, log2, a count or a fraction"),
+        HyperparameterSpec(
+            name: "seed", defaultValue: "0",
+            summary: "scikit-learn random_state: the order features are tried in, which settles ties between equally good splits"),
     ]
 
     public init() {}
 
     public func task(for hyperparameters: [String: String]) throws -> Task {
         var reader = try HyperparameterReader(self, hyperparameters)
-        return (SplitCriterion(rawValue: try reader.choice("criterion", ["gini", "entropy", "mse"], aliases: criterionAliases)) ?? .gini).task
+        return (SplitCriterion(rawValue: try reader.choice("criterion", ["gini", "entropy", "mse"], aliases: criterionAliases)) ?? .gini)
+            .task
     }
 
     private func read(_ given: [String: String], features d: Int) throws -> (TreeOptions, [Hyperparameter]) {
@@ -52,13 +56,15 @@ public struct DecisionTree: Trainer {
         let minLeaf = try r.int("min_samples_leaf", atLeast: 1)
         let text = r.raw("max_features").lowercased()
         guard let maxFeatures = maxFeatureCount(text, features: d) else {
-            throw LearningError.invalidHyperparameter(algorithm: algorithm, key: "max_features", value: text,
-                                                      expected: "none, sqrt, log2, a whole number or a fraction in (0, 1]")
+            throw LearningError.invalidHyperparameter(
+                algorithm: algorithm, key: "max_features", value: text,
+                expected: "none, sqrt, log2, a whole number or a fraction in (0, 1]")
         }
         r.set("max_features", text)
         let seed = try r.seed("seed")
-        let settings = TreeSettings(criterion: criterion, maxDepth: maxDepth, minSamplesSplit: minSplit,
-                                    minSamplesLeaf: minLeaf, maxFeatures: maxFeatures)
+        let settings = TreeSettings(
+            criterion: criterion, maxDepth: maxDepth, minSamplesSplit: minSplit,
+            minSamplesLeaf: minLeaf, maxFeatures: maxFeatures)
         return (TreeOptions(settings: settings, seed: seed), r.resolved)
     }
 
@@ -71,19 +77,22 @@ public struct DecisionTree: Trainer {
             let (classes, encoded) = try TrainingChecks.classes(data, algorithm: algorithm)
             let treeData = TreeData(data.features, labels: encoded, classCount: classes.count, target: nil)
             let tree = TreeGrower.grow(treeData, weights: nil, settings: options.settings, randomState: randomState)
-            return TreeModels.model(algorithm: algorithm, trees: [tree], forest: false, classes: classes,
-                                    features: data.features.columns, hyperparameters: resolved)
+            return TreeModels.model(
+                algorithm: algorithm, trees: [tree], forest: false, classes: classes,
+                features: data.features.columns, hyperparameters: resolved)
         }
         let treeData = TreeData(data.features, labels: nil, classCount: 0, target: data.target)
         let tree = TreeGrower.grow(treeData, weights: nil, settings: options.settings, randomState: randomState, sklearnOrder: true)
-        return TreeModels.model(algorithm: algorithm, trees: [tree], forest: false, classes: nil,
-                                features: data.features.columns, hyperparameters: resolved)
+        return TreeModels.model(
+            algorithm: algorithm, trees: [tree], forest: false, classes: nil,
+            features: data.features.columns, hyperparameters: resolved)
     }
 
     public func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel {
         let (options, resolved) = try read(hyperparameters, features: featureCount)
-        return try TreeModels.load(algorithm: algorithm, parameters: parameters, task: options.settings.criterion.task,
-                                   forest: false, featureCount: featureCount, hyperparameters: resolved)
+        return try TreeModels.load(
+            algorithm: algorithm, parameters: parameters, task: options.settings.criterion.task,
+            forest: false, featureCount: featureCount, hyperparameters: resolved)
     }
 }
 
@@ -102,7 +111,10 @@ public struct RandomForest: Trainer {
         HyperparameterSpec(name: "max_depth", defaultValue: "none", summary: "deepest level, or none"),
         HyperparameterSpec(name: "min_samples_split", defaultValue: "2", summary: "fewest rows a node needs to be split"),
         HyperparameterSpec(name: "min_samples_leaf", defaultValue: "1", summary: "fewest rows in each child of a split"),
-        HyperparameterSpec(name: "max_features", defaultValue: "auto", summary: "features tried per split: auto (sqrt for classification, 1.0 for regression), none, sqrt, log2, a count or a fraction"),
+        HyperparameterSpec(
+            name: "max_features", defaultValue: "auto",
+            summary: "features tried per split: auto (sqrt for classification, 1.0 for regression), none, sqrt, log2, a count or a fraction"
+        ),
         HyperparameterSpec(name: "bootstrap", defaultValue: "true", summary: "train each tree on a bootstrap sample"),
         HyperparameterSpec(name: "seed", defaultValue: "0", summary: "seed for bootstrap samples and feature draws"),
     ]
@@ -111,7 +123,8 @@ public struct RandomForest: Trainer {
 
     public func task(for hyperparameters: [String: String]) throws -> Task {
         var reader = try HyperparameterReader(self, hyperparameters)
-        return (SplitCriterion(rawValue: try reader.choice("criterion", ["gini", "entropy", "mse"], aliases: criterionAliases)) ?? .gini).task
+        return (SplitCriterion(rawValue: try reader.choice("criterion", ["gini", "entropy", "mse"], aliases: criterionAliases)) ?? .gini)
+            .task
     }
 
     private func read(_ given: [String: String], features d: Int) throws -> (TreeOptions, Int, Bool, [Hyperparameter]) {
@@ -127,14 +140,16 @@ public struct RandomForest: Trainer {
             text = criterion.task == .classification ? "sqrt" : "1.0"
         }
         guard let maxFeatures = maxFeatureCount(text, features: d) else {
-            throw LearningError.invalidHyperparameter(algorithm: algorithm, key: "max_features", value: text,
-                                                      expected: "auto, none, sqrt, log2, a whole number or a fraction in (0, 1]")
+            throw LearningError.invalidHyperparameter(
+                algorithm: algorithm, key: "max_features", value: text,
+                expected: "auto, none, sqrt, log2, a whole number or a fraction in (0, 1]")
         }
         r.set("max_features", text)
         let bootstrap = try r.bool("bootstrap")
         let seed = try r.seed("seed")
-        let settings = TreeSettings(criterion: criterion, maxDepth: maxDepth, minSamplesSplit: minSplit,
-                                    minSamplesLeaf: minLeaf, maxFeatures: maxFeatures)
+        let settings = TreeSettings(
+            criterion: criterion, maxDepth: maxDepth, minSamplesSplit: minSplit,
+            minSamplesLeaf: minLeaf, maxFeatures: maxFeatures)
         return (TreeOptions(settings: settings, seed: seed), trees, bootstrap, r.resolved)
     }
 
@@ -167,14 +182,16 @@ public struct RandomForest: Trainer {
             slots.set(t, TreeGrower.grow(treeData, weights: weights, settings: settings, randomState: state))
         }
         let trees = (0..<count).compactMap { slots.get($0) }
-        return TreeModels.model(algorithm: algorithm, trees: trees, forest: true, classes: classes,
-                                features: data.features.columns, hyperparameters: resolved)
+        return TreeModels.model(
+            algorithm: algorithm, trees: trees, forest: true, classes: classes,
+            features: data.features.columns, hyperparameters: resolved)
     }
 
     public func load(parameters: [NamedTensor], hyperparameters: [String: String], featureCount: Int) throws -> TrainedModel {
         let (options, _, _, resolved) = try read(hyperparameters, features: featureCount)
-        return try TreeModels.load(algorithm: algorithm, parameters: parameters, task: options.settings.criterion.task,
-                                   forest: true, featureCount: featureCount, hyperparameters: resolved)
+        return try TreeModels.load(
+            algorithm: algorithm, parameters: parameters, task: options.settings.criterion.task,
+            forest: true, featureCount: featureCount, hyperparameters: resolved)
     }
 }
 
@@ -213,7 +230,8 @@ extension TreeModels {
             outputs = stored.values.count
         }
         let trees = try self.trees(from: parameters, outputs: outputs, featureCount: featureCount, forest: forest, algorithm: algorithm)
-        return model(algorithm: algorithm, trees: trees, forest: forest, classes: classes, features: featureCount,
-                     hyperparameters: hyperparameters)
+        return model(
+            algorithm: algorithm, trees: trees, forest: forest, classes: classes, features: featureCount,
+            hyperparameters: hyperparameters)
     }
 }

@@ -13,8 +13,10 @@ public struct EvaluationReport: Sendable, Equatable {
     /// Classification: counts of (true class, predicted class), rows in `classes` order.
     public var confusion: (classes: [String], counts: [[Int]])?
 
-    public init(metrics: [(name: String, value: Double)], model: String, version: String,
-                dataset: Manifest.DataFile, selection: String?, evaluatedAt: String) {
+    public init(
+        metrics: [(name: String, value: Double)], model: String, version: String,
+        dataset: Manifest.DataFile, selection: String?, evaluatedAt: String
+    ) {
         self.metrics = metrics
         self.model = model
         self.version = version
@@ -43,10 +45,14 @@ public struct EvaluationReport: Sendable, Equatable {
         ]
         if let confusion {
             // Rows: the true class; columns: the predicted class, both in `classes` order.
-            root.append(("confusion_matrix", .map([
-                ("classes", .list(confusion.classes.map(YAMLValue.string))),
-                ("counts", .list(confusion.counts.map { .list($0.map(YAMLValue.int)) })),
-            ])))
+            root.append(
+                (
+                    "confusion_matrix",
+                    .map([
+                        ("classes", .list(confusion.classes.map(YAMLValue.string))),
+                        ("counts", .list(confusion.counts.map { .list($0.map(YAMLValue.int)) })),
+                    ])
+                ))
         }
         return YAMLValue.map(root).yamlDocument()
     }
@@ -54,7 +60,7 @@ public struct EvaluationReport: Sendable, Equatable {
     public static func parse(_ text: String, source: String) throws -> EvaluationReport {
         let root = try YAMLValue.parse(text, source: source)
         let fields = FieldReader(value: root, file: source, path: "")
-        guard case let .map(pairs)? = root["metrics"] else { throw ModelFormatError.missingField(file: source, field: "metrics") }
+        guard case .map(let pairs)? = root["metrics"] else { throw ModelFormatError.missingField(file: source, field: "metrics") }
         let metrics = try pairs.map { name, value in
             guard let number = value.doubleValue else {
                 throw ModelFormatError.invalidField(file: source, field: "metrics.\(name)", problem: "must be a number")
@@ -63,16 +69,20 @@ public struct EvaluationReport: Sendable, Equatable {
         }
         let dataset = try fields.child("dataset")
         var confusion: (classes: [String], counts: [[Int]])?
-        if let matrix = root["confusion_matrix"], case let .list(classes)? = matrix["classes"], case let .list(rows)? = matrix["counts"] {
-            confusion = (classes.compactMap(\.stringValue), rows.map { row in
-                if case let .list(cells) = row { return cells.compactMap(\.intValue) }
-                return []
-            })
+        if let matrix = root["confusion_matrix"], case .list(let classes)? = matrix["classes"], case .list(let rows)? = matrix["counts"] {
+            confusion = (
+                classes.compactMap(\.stringValue),
+                rows.map { row in
+                    if case .list(let cells) = row { return cells.compactMap(\.intValue) }
+                    return []
+                }
+            )
         }
         var report = EvaluationReport(
             metrics: metrics, model: try fields.string("model"), version: try fields.string("version"),
-            dataset: Manifest.DataFile(path: try dataset.string("path"), role: "evaluation", sha256: try dataset.string("sha256"),
-                                       rows: try dataset.optionalInt("rows")),
+            dataset: Manifest.DataFile(
+                path: try dataset.string("path"), role: "evaluation", sha256: try dataset.string("sha256"),
+                rows: try dataset.optionalInt("rows")),
             selection: try dataset.optionalString("selection"), evaluatedAt: try fields.string("evaluated_at"))
         report.confusion = confusion
         return report

@@ -31,8 +31,10 @@ public struct Manifest: Sendable, Equatable {
     public var schema: YAMLValue?
     public var params: [TensorRecord]
 
-    public init(name: String, version: String, task: String, algorithm: String, hyperparameters: YAMLValue,
-                features: [Column], target: Column?, lineage: Lineage, params: [TensorRecord]) {
+    public init(
+        name: String, version: String, task: String, algorithm: String, hyperparameters: YAMLValue,
+        features: [Column], target: Column?, lineage: Lineage, params: [TensorRecord]
+    ) {
         self.name = name
         self.version = version
         self.task = task
@@ -48,7 +50,10 @@ public struct Manifest: Sendable, Equatable {
     public struct Column: Sendable, Equatable {
         public var name: String
         public var type: String
-        public init(name: String, type: String) { self.name = name; self.type = type }
+        public init(name: String, type: String) {
+            self.name = name
+            self.type = type
+        }
     }
 
     /// Where a version came from: data, code, command and machine.
@@ -65,8 +70,10 @@ public struct Manifest: Sendable, Equatable {
         public var durationSeconds: Double
         public var host: String
 
-        public init(data: [DataFile], split: YAMLValue?, codeCommit: String?, codeBranch: String?, codeDirty: Bool,
-                    command: String, seed: UInt64?, mvVersion: String, startedAt: String, durationSeconds: Double, host: String) {
+        public init(
+            data: [DataFile], split: YAMLValue?, codeCommit: String?, codeBranch: String?, codeDirty: Bool,
+            command: String, seed: UInt64?, mvVersion: String, startedAt: String, durationSeconds: Double, host: String
+        ) {
             self.data = data
             self.split = split
             self.codeCommit = codeCommit
@@ -112,8 +119,10 @@ public struct Manifest: Sendable, Equatable {
         /// (their concatenation is the file) instead of one blob at `file`.
         public var chunkBytes: Int?
 
-        public init(name: String, file: String, dtype: String, shape: [Int], bytes: Int, sha256: String,
-                    min: Double, max: Double, mean: Double, std: Double, l2Norm: Double, chunkBytes: Int? = nil) {
+        public init(
+            name: String, file: String, dtype: String, shape: [Int], bytes: Int, sha256: String,
+            min: Double, max: Double, mean: Double, std: Double, l2Norm: Double, chunkBytes: Int? = nil
+        ) {
             self.name = name
             self.file = file
             self.dtype = dtype
@@ -148,12 +157,18 @@ public struct Manifest: Sendable, Equatable {
 
     public func yaml() -> String {
         var lineageMap: [(String, YAMLValue)] = [
-            ("data", .list(lineage.data.map { file in
-                var map: [(String, YAMLValue)] = [("path", .string(file.path)), ("role", .string(file.role)),
-                                                  ("sha256", .string(file.sha256))]
-                if let rows = file.rows { map.append(("rows", .int(rows))) }
-                return .map(map)
-            })),
+            (
+                "data",
+                .list(
+                    lineage.data.map { file in
+                        var map: [(String, YAMLValue)] = [
+                            ("path", .string(file.path)), ("role", .string(file.role)),
+                            ("sha256", .string(file.sha256)),
+                        ]
+                        if let rows = file.rows { map.append(("rows", .int(rows))) }
+                        return .map(map)
+                    })
+            )
         ]
         if let split = lineage.split { lineageMap.append(("split", split)) }
         var code: [(String, YAMLValue)] = [("commit", lineage.codeCommit.map(YAMLValue.string) ?? .null)]
@@ -181,16 +196,21 @@ public struct Manifest: Sendable, Equatable {
         root.append(("lineage", .map(lineageMap)))
         if let source { root.append(("source", source)) }
         if let schema { root.append(("schema", schema)) }
-        root.append(("params", .list(params.map { record in
-            var fields: [(String, YAMLValue)] = [
-                ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
-                ("shape", .list(record.shape.map { .int($0) })), ("bytes", .int(record.bytes)),
-                ("sha256", .string(record.sha256)), ("min", .double(record.min)), ("max", .double(record.max)),
-                ("mean", .double(record.mean)), ("std", .double(record.std)), ("l2_norm", .double(record.l2Norm)),
-            ]
-            if let chunkBytes = record.chunkBytes { fields.append(("chunk_bytes", .int(chunkBytes))) }
-            return .map(fields)
-        })))
+        root.append(
+            (
+                "params",
+                .list(
+                    params.map { record in
+                        var fields: [(String, YAMLValue)] = [
+                            ("name", .string(record.name)), ("file", .string(record.file)), ("dtype", .string(record.dtype)),
+                            ("shape", .list(record.shape.map { .int($0) })), ("bytes", .int(record.bytes)),
+                            ("sha256", .string(record.sha256)), ("min", .double(record.min)), ("max", .double(record.max)),
+                            ("mean", .double(record.mean)), ("std", .double(record.std)), ("l2_norm", .double(record.l2Norm)),
+                        ]
+                        if let chunkBytes = record.chunkBytes { fields.append(("chunk_bytes", .int(chunkBytes))) }
+                        return .map(fields)
+                    })
+            ))
         return "# mv model manifest: written by mv, edit with care (see docs/FORMAT.md)\n" + YAMLValue.map(root).yamlDocument()
     }
 
@@ -216,8 +236,9 @@ public struct Manifest: Sendable, Equatable {
             features: features, target: target,
             lineage: Lineage(
                 data: try lineage.list("data").map {
-                    DataFile(path: try $0.string("path"), role: try $0.string("role"), sha256: try $0.string("sha256"),
-                             rows: try $0.optionalInt("rows"))
+                    DataFile(
+                        path: try $0.string("path"), role: try $0.string("role"), sha256: try $0.string("sha256"),
+                        rows: try $0.optionalInt("rows"))
                 },
                 split: lineage.value["split"],
                 codeCommit: try code.optionalString("commit"),
@@ -232,11 +253,12 @@ public struct Manifest: Sendable, Equatable {
             params: try fields.list("params").enumerated().map { position, item in
                 try checkTensorFile(try item.string("file"), field: "params[\(position)].file", source: source)
                 let record = item
-                return TensorRecord(name: try record.string("name"), file: try record.string("file"), dtype: try record.string("dtype"),
-                                    shape: try record.intList("shape"), bytes: try record.int("bytes"), sha256: try record.string("sha256"),
-                                    min: try record.double("min"), max: try record.double("max"), mean: try record.double("mean"),
-                                    std: try record.double("std"), l2Norm: try record.double("l2_norm"),
-                                    chunkBytes: try record.optionalPositiveInt("chunk_bytes"))
+                return TensorRecord(
+                    name: try record.string("name"), file: try record.string("file"), dtype: try record.string("dtype"),
+                    shape: try record.intList("shape"), bytes: try record.int("bytes"), sha256: try record.string("sha256"),
+                    min: try record.double("min"), max: try record.double("max"), mean: try record.double("mean"),
+                    std: try record.double("std"), l2Norm: try record.double("l2_norm"),
+                    chunkBytes: try record.optionalPositiveInt("chunk_bytes"))
             })
         manifest.format = format
         manifest.source = root["source"]
@@ -250,7 +272,8 @@ public struct Manifest: Sendable, Equatable {
 private func checkTensorFile(_ path: String, field: String, source: String) throws {
     let name = path.hasPrefix("params/") ? String(path.dropFirst("params/".count)) : ""
     guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\\"), name.hasSuffix(".npy") else {
-        throw ModelFormatError.invalidField(file: source, field: field, problem: "must be params/<name>.npy, a file directly inside params/")
+        throw ModelFormatError.invalidField(
+            file: source, field: field, problem: "must be params/<name>.npy, a file directly inside params/")
     }
 }
 
@@ -289,7 +312,9 @@ struct FieldReader {
 
     func optionalPositiveInt(_ key: String) throws -> Int? {
         guard let value = try optionalInt(key) else { return nil }
-        guard value > 0 else { throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a positive number of bytes") }
+        guard value > 0 else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a positive number of bytes")
+        }
         return value
     }
 
@@ -306,14 +331,14 @@ struct FieldReader {
     }
 
     func bool(_ key: String) throws -> Bool {
-        guard case let .bool(flag) = try required(key) else {
+        guard case .bool(let flag) = try required(key) else {
             throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be true or false")
         }
         return flag
     }
 
     func intList(_ key: String) throws -> [Int] {
-        guard case let .list(items) = try required(key) else {
+        guard case .list(let items) = try required(key) else {
             throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list of integers")
         }
         return try items.map { item in
@@ -335,7 +360,7 @@ struct FieldReader {
 
     func list(_ key: String) throws -> [FieldReader] {
         guard let item = value[key], item != .null else { return [] }
-        guard case let .list(items) = item else {
+        guard case .list(let items) = item else {
             throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list")
         }
         return items.enumerated().map { FieldReader(value: $1, file: file, path: "\(name(key))[\($0)]") }

@@ -21,21 +21,25 @@ public enum ModelCard {
             "| Code | \(manifest.lineage.codeCommit.map { "`\($0.prefix(12))`" } ?? "—")\(manifest.lineage.codeDirty ? " (work tree had uncommitted changes)" : "") |",
             "",
         ]
-        if case let .map(pairs) = manifest.hyperparameters, !pairs.isEmpty {
+        if case .map(let pairs) = manifest.hyperparameters, !pairs.isEmpty {
             lines += ["## Hyperparameters", "", "| name | value |", "|---|---|"]
             lines += pairs.map { "| \($0.0) | \($0.1.stringValue ?? "…") |" }
             lines.append("")
         }
         for (name, report) in reports {
-            lines += ["## Evaluation: \(name)", "",
-                      "Data: `\(report.dataset.path)` (sha256 `\(report.dataset.sha256.prefix(12))`\(report.dataset.rows.map { ", \($0) rows" } ?? "")\(report.selection.map { ", \($0)" } ?? ""))",
-                      "", "| metric | value |", "|---|---|"]
+            lines += [
+                "## Evaluation: \(name)", "",
+                "Data: `\(report.dataset.path)` (sha256 `\(report.dataset.sha256.prefix(12))`\(report.dataset.rows.map { ", \($0) rows" } ?? "")\(report.selection.map { ", \($0)" } ?? ""))",
+                "", "| metric | value |", "|---|---|",
+            ]
             lines += report.metrics.map { "| \($0.name) | \(YAMLValue.format($0.value)) |" }
             lines.append("")
         }
         if !manifest.lineage.data.isEmpty {
             lines += ["## Data", "", "| file | role | rows | sha256 |", "|---|---|---|---|"]
-            lines += manifest.lineage.data.map { "| `\($0.path)` | \($0.role) | \($0.rows.map(String.init) ?? "—") | `\($0.sha256.prefix(12))` |" }
+            lines += manifest.lineage.data.map {
+                "| `\($0.path)` | \($0.role) | \($0.rows.map(String.init) ?? "—") | `\($0.sha256.prefix(12))` |"
+            }
             lines.append("")
         }
         lines += ["## Parameters", "", "| tensor | dtype | shape | mean | std | sha256 |", "|---|---|---|---|---|---|"]

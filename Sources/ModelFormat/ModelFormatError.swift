@@ -11,11 +11,11 @@ public enum ModelFormatError: Error, CustomStringConvertible, LocalizedError, Eq
 
     public var description: String {
         switch self {
-        case let .malformedYAML(file, detail): return "'\(file)' is not valid YAML (\(detail))"
-        case let .malformedJSON(file, detail): return "'\(file)' is not valid JSON (\(detail))"
-        case let .invalidField(file, field, problem): return "'\(file)': field '\(field)' \(problem)"
-        case let .missingField(file, field): return "'\(file)' has no '\(field)' field"
-        case let .unsupportedFormat(file, found, supported):
+        case .malformedYAML(let file, let detail): return "'\(file)' is not valid YAML (\(detail))"
+        case .malformedJSON(let file, let detail): return "'\(file)' is not valid JSON (\(detail))"
+        case .invalidField(let file, let field, let problem): return "'\(file)': field '\(field)' \(problem)"
+        case .missingField(let file, let field): return "'\(file)' has no '\(field)' field"
+        case .unsupportedFormat(let file, let found, let supported):
             return "'\(file)' uses manifest format \(found), but this mv reads format \(supported) or older; upgrade mv"
         }
     }

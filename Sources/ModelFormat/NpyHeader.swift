@@ -63,7 +63,8 @@ public struct NpyHeader: Sendable, Equatable {
         let probe = Array(bytes.prefix(magic.count))
         guard probe == Array(magic.prefix(probe.count)) else { throw TensorFormatError.npyBadMagic(file: fileName) }
         guard bytes.count >= 8 else { return nil }
-        let major = Int(bytes[6]), minor = Int(bytes[7])
+        let major = Int(bytes[6])
+        let minor = Int(bytes[7])
         guard (1...3).contains(major), minor == 0 else {
             throw TensorFormatError.npyUnsupportedVersion(file: fileName, major: major, minor: minor)
         }
@@ -104,8 +105,8 @@ public struct NpyHeader: Sendable, Equatable {
         }
         let (dtype, shape) = try interpret(text, fileName: fileName)
         guard let count = TensorFileIO.product(shape),
-              case let (dataLength, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize), !overflow,
-              !total.addingReportingOverflow(dataLength).overflow
+            case (let dataLength, let overflow) = count.multipliedReportingOverflow(by: dtype.itemSize), !overflow,
+            !total.addingReportingOverflow(dataLength).overflow
         else { throw TensorFormatError.sizeOverflow(file: fileName) }
         if let fileSize {
             let body = fileSize - total
@@ -129,10 +130,10 @@ public struct NpyHeader: Sendable, Equatable {
         } catch {
             throw malformed(error.message)
         }
-        guard case let .dict(entries) = literal else { throw malformed("header is not a dict") }
+        guard case .dict(let entries) = literal else { throw malformed("header is not a dict") }
         var fields: [String: NpyPythonLiteral] = [:]
         for entry in entries {
-            guard case let .string(key) = entry.key else { throw malformed("dict key is not a string") }
+            guard case .string(let key) = entry.key else { throw malformed("dict key is not a string") }
             guard fields[key] == nil else { throw malformed("key '\(key)' appears twice") }
             fields[key] = entry.value
         }
@@ -146,21 +147,21 @@ public struct NpyHeader: Sendable, Equatable {
             throw malformed("keys must be 'descr', 'fortran_order' and 'shape' (\(parts.joined(separator: "; ")))")
         }
 
-        guard case let .bool(fortran)? = fields["fortran_order"] else {
+        guard case .bool(let fortran)? = fields["fortran_order"] else {
             throw malformed("'fortran_order' is not True or False")
         }
 
         let descr: String
         switch fields["descr"] {
-        case let .string(value)?: descr = value
+        case .string(let value)?: descr = value
         case .list?, .tuple?: throw TensorFormatError.npyStructuredDType(file: fileName)
         default: throw malformed("'descr' is not a string")
         }
 
-        guard case let .tuple(dims)? = fields["shape"] else { throw malformed("'shape' is not a tuple") }
+        guard case .tuple(let dims)? = fields["shape"] else { throw malformed("'shape' is not a tuple") }
         var shape: [Int] = []
         for dim in dims {
-            guard case let .int(value) = dim else { throw malformed("'shape' holds a non-integer") }
+            guard case .int(let value) = dim else { throw malformed("'shape' holds a non-integer") }
             shape.append(value)
         }
 

@@ -14,12 +14,12 @@ indirect enum NpyPythonLiteral: Equatable {
 
     static func == (lhs: NpyPythonLiteral, rhs: NpyPythonLiteral) -> Bool {
         switch (lhs, rhs) {
-        case let (.string(a), .string(b)): return a == b
-        case let (.int(a), .int(b)): return a == b
-        case let (.bool(a), .bool(b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
         case (.none, .none): return true
-        case let (.tuple(a), .tuple(b)), let (.list(a), .list(b)): return a == b
-        case let (.dict(a), .dict(b)):
+        case (.tuple(let a), .tuple(let b)), (.list(let a), .list(let b)): return a == b
+        case (.dict(let a), .dict(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
@@ -81,7 +81,10 @@ private struct NpyLiteralParser {
         var entries: [(key: NpyPythonLiteral, value: NpyPythonLiteral)] = []
         while true {
             skipWhitespace()
-            if current == "}" { position += 1; return .dict(entries) }
+            if current == "}" {
+                position += 1
+                return .dict(entries)
+            }
             let key = try parseValue()
             skipWhitespace()
             guard current == ":" else { throw error("expected ':' after a dict key") }
@@ -89,8 +92,14 @@ private struct NpyLiteralParser {
             let value = try parseValue()
             entries.append((key, value))
             skipWhitespace()
-            if current == "," { position += 1; continue }
-            if current == "}" { position += 1; return .dict(entries) }
+            if current == "," {
+                position += 1
+                continue
+            }
+            if current == "}" {
+                position += 1
+                return .dict(entries)
+            }
             throw error("expected ',' or '}' in the dict")
         }
     }
@@ -108,11 +117,21 @@ private struct NpyLiteralParser {
         var sawComma = false
         while true {
             skipWhitespace()
-            if current == closing { position += 1; return (items, sawComma) }
+            if current == closing {
+                position += 1
+                return (items, sawComma)
+            }
             items.append(try parseValue())
             skipWhitespace()
-            if current == "," { position += 1; sawComma = true; continue }
-            if current == closing { position += 1; return (items, sawComma) }
+            if current == "," {
+                position += 1
+                sawComma = true
+                continue
+            }
+            if current == closing {
+                position += 1
+                return (items, sawComma)
+            }
             throw error("expected ',' or '\(closing)'")
         }
     }
@@ -151,7 +170,10 @@ private struct NpyLiteralParser {
         }
         var digits = 0
         while let c = current, ("0"..."9").contains(c) || c == "_" {
-            if c != "_" { text.unicodeScalars.append(c); digits += 1 }
+            if c != "_" {
+                text.unicodeScalars.append(c)
+                digits += 1
+            }
             position += 1
         }
         // Python 2 era numpy wrote long dimensions as `3L`.

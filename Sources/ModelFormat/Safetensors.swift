@@ -79,7 +79,7 @@ public struct SafetensorsFile: Sendable, Equatable {
         } catch {
             throw TensorFormatError.safetensorsHeaderNotJSON(file: name, detail: error.message)
         }
-        guard case let .object(members) = json else {
+        guard case .object(let members) = json else {
             throw invalid("the header is \(json.kindName), not a JSON object")
         }
 
@@ -89,9 +89,9 @@ public struct SafetensorsFile: Sendable, Equatable {
         for (key, value) in members {
             guard seen.insert(key).inserted else { throw TensorFormatError.duplicateTensorName(file: name, tensor: key) }
             if key == metadataKey {
-                guard case let .object(entries) = value else { throw invalid("'__metadata__' is \(value.kindName), not an object") }
+                guard case .object(let entries) = value else { throw invalid("'__metadata__' is \(value.kindName), not an object") }
                 for (metaKey, metaValue) in entries {
-                    guard case let .string(text) = metaValue else {
+                    guard case .string(let text) = metaValue else {
                         throw invalid("'__metadata__' entry '\(metaKey)' is \(metaValue.kindName), not a string")
                     }
                     metadata[metaKey] = text
@@ -110,12 +110,12 @@ public struct SafetensorsFile: Sendable, Equatable {
         func invalid(_ detail: String) -> TensorFormatError {
             .safetensorsInvalidHeader(file: fileName, detail: "tensor '\(tensorName)' \(detail)")
         }
-        guard case let .object(fields) = value else { throw invalid("is \(value.kindName), not an object") }
+        guard case .object(let fields) = value else { throw invalid("is \(value.kindName), not an object") }
         var byKey: [String: SafetensorsHeaderJSON] = [:]
         for (key, field) in fields { byKey[key] = field }
 
         guard let dtypeField = byKey["dtype"] else { throw invalid("has no 'dtype'") }
-        guard case let .string(dtypeName) = dtypeField else { throw invalid("has a 'dtype' that is not a string") }
+        guard case .string(let dtypeName) = dtypeField else { throw invalid("has a 'dtype' that is not a string") }
         guard let dtype = DType(safetensorsName: dtypeName) else {
             if DType.safetensorsOnlyNames.contains(dtypeName) {
                 throw TensorFormatError.dtypeNotRepresentable(file: fileName, tensor: tensorName, dtype: dtypeName)
@@ -124,7 +124,7 @@ public struct SafetensorsFile: Sendable, Equatable {
         }
 
         guard let shapeField = byKey["shape"] else { throw invalid("has no 'shape'") }
-        guard case let .array(dims) = shapeField else { throw invalid("has a 'shape' that is not an array") }
+        guard case .array(let dims) = shapeField else { throw invalid("has a 'shape' that is not an array") }
         var shape: [Int] = []
         for dim in dims {
             guard let size = dim.nonNegativeInt else { throw invalid("has a 'shape' entry that is not a non-negative integer") }
@@ -132,8 +132,8 @@ public struct SafetensorsFile: Sendable, Equatable {
         }
 
         guard let offsetsField = byKey["data_offsets"] else { throw invalid("has no 'data_offsets'") }
-        guard case let .array(offsets) = offsetsField, offsets.count == 2,
-              let begin = offsets[0].nonNegativeInt, let end = offsets[1].nonNegativeInt
+        guard case .array(let offsets) = offsetsField, offsets.count == 2,
+            let begin = offsets[0].nonNegativeInt, let end = offsets[1].nonNegativeInt
         else { throw invalid("has 'data_offsets' that are not two non-negative integers") }
 
         guard begin <= end, end <= dataLength else {
@@ -141,7 +141,7 @@ public struct SafetensorsFile: Sendable, Equatable {
                 file: fileName, tensor: tensorName, begin: begin, end: end, dataLength: dataLength)
         }
         guard let count = TensorFileIO.product(shape),
-              case let (expected, overflow) = count.multipliedReportingOverflow(by: dtype.itemSize), !overflow
+            case (let expected, let overflow) = count.multipliedReportingOverflow(by: dtype.itemSize), !overflow
         else { throw TensorFormatError.sizeOverflow(file: fileName) }
         guard expected == end - begin else {
             throw TensorFormatError.tensorByteLengthMismatch(
@@ -229,8 +229,10 @@ public enum SafetensorsWriter {
     /// JSON header padded with spaces to a multiple of 8 bytes, then streams each `.npy` body.
     /// `dtypes` names the real type of tensors whose .npy holds them as another type of the
     /// same size (bfloat16 stored as uint16).
-    public static func write(tensors: [(name: String, npyFile: URL)], metadata: [String: String],
-                             dtypes: [String: DType] = [:], to destination: URL) throws {
+    public static func write(
+        tensors: [(name: String, npyFile: URL)], metadata: [String: String],
+        dtypes: [String: DType] = [:], to destination: URL
+    ) throws {
         var headers: [String: (url: URL, header: NpyHeader)] = [:]
         var described: [(name: String, dtype: DType, shape: [Int])] = []
         for (name, npyFile) in tensors {
@@ -250,8 +252,10 @@ public enum SafetensorsWriter {
     /// The JSON header (padded with spaces to a multiple of 8 bytes, without the 8-byte length
     /// before it) and the order of the tensors' bytes after it, as the reference writer lays
     /// them out: largest item size first, then by name.
-    public static func layout(_ tensors: [(name: String, dtype: DType, shape: [Int])], metadata: [String: String],
-                              fileName: String) throws -> (header: Data, order: [String]) {
+    public static func layout(
+        _ tensors: [(name: String, dtype: DType, shape: [Int])], metadata: [String: String],
+        fileName: String
+    ) throws -> (header: Data, order: [String]) {
         var seen: Set<String> = []
         for tensor in tensors {
             guard !tensor.name.isEmpty, tensor.name != SafetensorsFile.metadataKey else {
@@ -279,7 +283,8 @@ public enum SafetensorsWriter {
         var offset = 0
         for entry in entries {
             guard let count = TensorFileIO.product(entry.shape),
-                  case let (length, overflow) = count.multipliedReportingOverflow(by: entry.dtype.itemSize), !overflow else {
+                case (let length, let overflow) = count.multipliedReportingOverflow(by: entry.dtype.itemSize), !overflow
+            else {
                 throw TensorFormatError.sizeOverflow(file: fileName)
             }
             let end = offset + length

@@ -13,11 +13,11 @@ indirect enum SafetensorsHeaderJSON: Equatable {
 
     static func == (lhs: SafetensorsHeaderJSON, rhs: SafetensorsHeaderJSON) -> Bool {
         switch (lhs, rhs) {
-        case let (.object(a), .object(b)):
+        case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        case let (.array(a), .array(b)): return a == b
-        case let (.string(a), .string(b)), let (.number(a), .number(b)): return a == b
-        case let (.bool(a), .bool(b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.string(let a), .string(let b)), (.number(let a), .number(let b)): return a == b
+        case (.bool(let a), .bool(let b)): return a == b
         case (.null, .null): return true
         default: return false
         }
@@ -25,7 +25,7 @@ indirect enum SafetensorsHeaderJSON: Equatable {
 
     /// A non-negative integer, or nil for anything else (fractions, exponents, negatives, overflow).
     var nonNegativeInt: Int? {
-        guard case let .number(text) = self, let value = Int(text), value >= 0 else { return nil }
+        guard case .number(let text) = self, let value = Int(text), value >= 0 else { return nil }
         return value
     }
 
@@ -109,9 +109,15 @@ private struct SafetensorsJSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default: throw error("unexpected character '\(Character(Unicode.Scalar(c)))'")
         }
@@ -121,7 +127,10 @@ private struct SafetensorsJSONParser {
         position += 1
         var members: [(key: String, value: SafetensorsHeaderJSON)] = []
         skipWhitespace()
-        if current == UInt8(ascii: "}") { position += 1; return .object(members) }
+        if current == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
@@ -132,8 +141,14 @@ private struct SafetensorsJSONParser {
             skipWhitespace()
             members.append((key, try parseValue(depth: depth + 1)))
             skipWhitespace()
-            if current == UInt8(ascii: ",") { position += 1; continue }
-            if current == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if current == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if current == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
             throw error("expected ',' or '}'")
         }
     }
@@ -142,13 +157,22 @@ private struct SafetensorsJSONParser {
         position += 1
         var items: [SafetensorsHeaderJSON] = []
         skipWhitespace()
-        if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+        if current == UInt8(ascii: "]") {
+            position += 1
+            return .array(items)
+        }
         while true {
             skipWhitespace()
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
-            if current == UInt8(ascii: ",") { position += 1; continue }
-            if current == UInt8(ascii: "]") { position += 1; return .array(items) }
+            if current == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            if current == UInt8(ascii: "]") {
+                position += 1
+                return .array(items)
+            }
             throw error("expected ',' or ']'")
         }
     }
@@ -204,7 +228,10 @@ private struct SafetensorsJSONParser {
                 return String(out)
             }
             if c < 0x20 { throw error("unescaped control character in string") }
-            if c != UInt8(ascii: "\\") { position += 1; continue }
+            if c != UInt8(ascii: "\\") {
+                position += 1
+                continue
+            }
             flush(position, into: &out)
             position += 1
             guard let escaped = current else { break }

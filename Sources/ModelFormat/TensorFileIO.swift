@@ -69,7 +69,8 @@ enum TensorFileIO {
         let temp = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-            throw TensorFormatError.cannotWrite(file: fileName(url), reason: "cannot create a file in \(url.deletingLastPathComponent().path)")
+            throw TensorFormatError.cannotWrite(
+                file: fileName(url), reason: "cannot create a file in \(url.deletingLastPathComponent().path)")
         }
         do {
             return (temp, try FileHandle(forWritingTo: temp))

@@ -28,7 +28,9 @@ public struct FingerprintKey: Sendable, Equatable {
 
 /// A keyed fingerprint of a byte string, computed in pieces: equal bytes give equal
 /// fingerprints; different bytes of the same length give equal ones with probability below
-/// 2^-100 for tensors up to 2^27 GiB, as long as whoever chose them did not know the key.
+/// (n − 1)/2^128 for n 16-byte blocks — below 2^-100 up to 4 GiB, below 2^-106 for the units mv
+/// fingerprints (whole tensors up to 64 MiB, chunks of 32 MiB) — as long as whoever chose them
+/// did not know the key.
 ///
 /// Why: to find that a tensor of a new version equals the previous one, mv compared it byte by
 /// byte with the stored blob: two streams through memory. The fingerprint needs only the new
@@ -39,7 +41,10 @@ public struct FingerprintKey: Sendable, Equatable {
 public final class TensorFingerprinter {
     /// How the polynomial is computed; all give the same fingerprints.
     public enum Implementation: Int32, CaseIterable, Sendable {
-        case portable = 0, pclmul = 1, avx2 = 2, avx512 = 4
+        case portable = 0
+        case pclmul = 1
+        case avx2 = 2
+        case avx512 = 4
     }
 
     private let state: UnsafeMutablePointer<mv_polyhash_state>

@@ -41,68 +41,69 @@ public enum TensorFormatError: Error, CustomStringConvertible, LocalizedError, E
 
     public var description: String {
         switch self {
-        case let .cannotRead(file, reason):
+        case .cannotRead(let file, let reason):
             return "cannot read '\(file)': \(reason)"
-        case let .cannotWrite(file, reason):
+        case .cannotWrite(let file, let reason):
             return "cannot write '\(file)': \(reason)"
-        case let .npyBadMagic(file):
+        case .npyBadMagic(let file):
             return "'\(file)' is not a .npy file (it does not start with \\x93NUMPY)"
-        case let .npyUnsupportedVersion(file, major, minor):
+        case .npyUnsupportedVersion(let file, let major, let minor):
             return "'\(file)' uses .npy format version \(major).\(minor); only 1.0, 2.0 and 3.0 are supported"
-        case let .npyTruncatedHeader(file):
+        case .npyTruncatedHeader(let file):
             return "'\(file)' ends inside its .npy header; the file is truncated"
-        case let .npyHeaderTooLarge(file, length):
+        case .npyHeaderTooLarge(let file, let length):
             return "'\(file)' declares a \(length)-byte .npy header, larger than any real array needs"
-        case let .npyMalformedHeader(file, detail):
+        case .npyMalformedHeader(let file, let detail):
             return "'\(file)' has a malformed .npy header: \(detail)"
-        case let .npyFortranOrder(file):
+        case .npyFortranOrder(let file):
             return "'\(file)' is stored in Fortran order; save it with numpy.ascontiguousarray first"
-        case let .npyBigEndian(file, descr):
+        case .npyBigEndian(let file, let descr):
             return "'\(file)' has big-endian dtype '\(descr)'; save it with a.astype(a.dtype.newbyteorder('<')) first"
-        case let .npyObjectDType(file):
+        case .npyObjectDType(let file):
             return "'\(file)' holds Python objects (dtype '|O'); save a numeric array instead"
-        case let .npyStructuredDType(file):
+        case .npyStructuredDType(let file):
             return "'\(file)' has a structured dtype; save each field as its own array"
-        case let .npyUnknownDType(file, descr):
+        case .npyUnknownDType(let file, let descr):
             let supported = DType.npyTypes.map(\.npyDescr).joined(separator: ", ")
             return "'\(file)' has unsupported dtype '\(descr)'; supported dtypes are \(supported)"
-        case let .npyNegativeDimension(file, shape):
+        case .npyNegativeDimension(let file, let shape):
             return "'\(file)' has a negative dimension in shape \(TensorFormatError.tupleText(shape))"
-        case let .sizeOverflow(file):
+        case .sizeOverflow(let file):
             return "'\(file)' declares a shape whose byte size does not fit in 64 bits"
-        case let .npyTruncatedBody(file, expected, actual):
+        case .npyTruncatedBody(let file, let expected, let actual):
             return "'\(file)' is truncated: its header promises \(expected) data bytes but only \(actual) follow"
-        case let .npyTrailingData(file, extra):
+        case .npyTrailingData(let file, let extra):
             return "'\(file)' has \(extra) unexpected bytes after the array data"
-        case let .safetensorsTooShort(file, size):
+        case .safetensorsTooShort(let file, let size):
             return "'\(file)' is \(size) bytes, too short to be a safetensors file (it needs an 8-byte header size)"
-        case let .safetensorsHeaderBeyondFile(file, declared, available):
-            return "'\(file)' declares a \(declared)-byte header but only \(available) bytes follow the size field; the file is truncated or not safetensors"
-        case let .safetensorsHeaderTooLarge(file, declared):
+        case .safetensorsHeaderBeyondFile(let file, let declared, let available):
+            return
+                "'\(file)' declares a \(declared)-byte header but only \(available) bytes follow the size field; the file is truncated or not safetensors"
+        case .safetensorsHeaderTooLarge(let file, let declared):
             return "'\(file)' declares a \(declared)-byte header, over the 100000000-byte safetensors limit"
-        case let .safetensorsHeaderNotUTF8(file):
+        case .safetensorsHeaderNotUTF8(let file):
             return "'\(file)' has a safetensors header that is not valid UTF-8"
-        case let .safetensorsHeaderNotJSON(file, detail):
+        case .safetensorsHeaderNotJSON(let file, let detail):
             return "'\(file)' has a safetensors header that is not valid JSON: \(detail)"
-        case let .safetensorsInvalidHeader(file, detail):
+        case .safetensorsInvalidHeader(let file, let detail):
             return "'\(file)' has an invalid safetensors header: \(detail)"
-        case let .safetensorsUnknownDType(file, tensor, dtype):
+        case .safetensorsUnknownDType(let file, let tensor, let dtype):
             return "tensor '\(tensor)' in '\(file)' has unknown dtype '\(dtype)'"
-        case let .dtypeNotRepresentable(file, tensor, dtype):
+        case .dtypeNotRepresentable(let file, let tensor, let dtype):
             return "tensor '\(tensor)' in '\(file)' has dtype \(dtype), which .npy cannot hold yet"
-        case let .tensorByteLengthMismatch(file, tensor, expected, actual):
+        case .tensorByteLengthMismatch(let file, let tensor, let expected, let actual):
             return "tensor '\(tensor)' in '\(file)' spans \(actual) bytes but its dtype and shape need \(expected)"
-        case let .tensorOffsetsOutOfRange(file, tensor, begin, end, dataLength):
+        case .tensorOffsetsOutOfRange(let file, let tensor, let begin, let end, let dataLength):
             return "tensor '\(tensor)' in '\(file)' has data_offsets [\(begin), \(end)] outside the \(dataLength)-byte data area"
-        case let .tensorsOverlap(file, first, second):
+        case .tensorsOverlap(let file, let first, let second):
             return "tensors '\(first)' and '\(second)' in '\(file)' overlap"
-        case let .safetensorsDataHole(file, begin, end):
+        case .safetensorsDataHole(let file, let begin, let end):
             return "'\(file)' has \(end - begin) bytes at data offsets \(begin)..<\(end) that belong to no tensor"
-        case let .duplicateTensorName(file, tensor):
+        case .duplicateTensorName(let file, let tensor):
             return "tensor name '\(tensor)' appears more than once in '\(file)'"
-        case let .invalidTensorName(file, tensor):
+        case .invalidTensorName(let file, let tensor):
             return "'\(tensor)' cannot be a tensor name in '\(file)'; it is reserved or empty"
-        case let .tensorNotFound(file, tensor):
+        case .tensorNotFound(let file, let tensor):
             return "'\(file)' has no tensor named '\(tensor)'"
         }
     }

@@ -86,7 +86,8 @@ public struct TensorStatistics: Sendable, Equatable {
             }
             let n = finiteScratch.count
             guard n > 0 else { return }
-            var chunkMin = Double.infinity, chunkMax = -Double.infinity
+            var chunkMin = Double.infinity
+            var chunkMax = -Double.infinity
             for value in finiteScratch {
                 if value < chunkMin { chunkMin = value }
                 if value > chunkMax { chunkMax = value }
@@ -97,8 +98,9 @@ public struct TensorStatistics: Sendable, Equatable {
                 let squares = Self.pairwiseSum(buffer) { $0 * $0 }
                 return (mean, m2, squares)
             }
-            record(Moments(count: n, base: chunkMean, m2: chunkM2, sumOfSquares: chunkSquares, weight: values.count),
-                   min: chunkMin, max: chunkMax)
+            record(
+                Moments(count: n, base: chunkMean, m2: chunkM2, sumOfSquares: chunkSquares, weight: values.count),
+                min: chunkMin, max: chunkMax)
         }
 
         private mutating func record(_ moments: Moments, min: Double, max: Double) {
@@ -156,8 +158,16 @@ private struct Moments {
 
     /// Chan, Golub and LeVeque's pairwise update.
     mutating func merge(_ other: Moments) {
-        guard other.count > 0 else { weight += other.weight; return }
-        guard count > 0 else { let w = weight; self = other; weight += w; return }
+        guard other.count > 0 else {
+            weight += other.weight
+            return
+        }
+        guard count > 0 else {
+            let w = weight
+            self = other
+            weight += w
+            return
+        }
         let combined = count + other.count
         // Nearby bases subtract exactly.
         let delta = (other.base - base) + (other.offset - offset)
@@ -290,8 +300,9 @@ private enum RawBlocks {
         let mean = shift + offset
         let m2 = Swift.max(0, squares - sum * offset)
         // Σx² = M2 + n·mean² exactly; both terms are non-negative, so nothing cancels.
-        return Summary(moments: Moments(count: n, base: shift, offset: offset, m2: m2, sumOfSquares: m2 + count * mean * mean, weight: n),
-                       min: min, max: max)
+        return Summary(
+            moments: Moments(count: n, base: shift, offset: offset, m2: m2, sumOfSquares: m2 + count * mean * mean, weight: n),
+            min: min, max: max)
     }
 
     /// `n` little-endian float32 values at any alignment.
@@ -301,8 +312,10 @@ private enum RawBlocks {
         guard first.isFinite else { return nil }
         let shift = Double(first)
         let shifts = SIMD4<Double>(repeating: shift)
-        var sums = SIMD4<Double>(), squareSums = SIMD4<Double>()
-        var lows = SIMD8<Float>(repeating: first), highs = lows
+        var sums = SIMD4<Double>()
+        var squareSums = SIMD4<Double>()
+        var lows = SIMD8<Float>(repeating: first)
+        var highs = lows
         var i = 0
         let vectorEnd = n & ~7
         while i < vectorEnd {
@@ -316,8 +329,10 @@ private enum RawBlocks {
             squareSums += a * a + b * b
             i &+= 8
         }
-        var sum = sums.sum(), squares = squareSums.sum()
-        var low = lows.min(), high = highs.max()
+        var sum = sums.sum()
+        var squares = squareSums.sum()
+        var low = lows.min()
+        var high = highs.max()
         while i < n {
             let x = p.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
             if x < low { low = x }
@@ -340,8 +355,10 @@ private enum RawBlocks {
         let first = p.loadUnaligned(as: Double.self)
         guard first.isFinite else { return nil }
         let shifts = SIMD4<Double>(repeating: first)
-        var sums = SIMD4<Double>(), squareSums = SIMD4<Double>()
-        var lows = SIMD4<Double>(repeating: first), highs = lows
+        var sums = SIMD4<Double>()
+        var squareSums = SIMD4<Double>()
+        var lows = SIMD4<Double>(repeating: first)
+        var highs = lows
         var i = 0
         let vectorEnd = n & ~3
         while i < vectorEnd {
@@ -353,8 +370,10 @@ private enum RawBlocks {
             squareSums += d * d
             i &+= 4
         }
-        var sum = sums.sum(), squares = squareSums.sum()
-        var low = lows.min(), high = highs.max()
+        var sum = sums.sum()
+        var squares = squareSums.sum()
+        var low = lows.min()
+        var high = highs.max()
         while i < n {
             let x = p.loadUnaligned(fromByteOffset: i &* 8, as: Double.self)
             if x < low { low = x }
@@ -382,7 +401,10 @@ private enum RawBlocks {
     /// Sums in Int32: at most 4096 · 255² < 2^31, so exact.
     @inline(__always)
     static func bytes(_ p: UnsafeRawPointer, count n: Int, _ value: (UInt8) -> Int32) -> Summary {
-        var sum: Int32 = 0, squares: Int32 = 0, low = Int32.max, high = Int32.min
+        var sum: Int32 = 0
+        var squares: Int32 = 0
+        var low = Int32.max
+        var high = Int32.min
         for i in 0..<n {
             let x = value(p.load(fromByteOffset: i, as: UInt8.self))
             sum &+= x
@@ -396,7 +418,10 @@ private enum RawBlocks {
     /// Sums of squares in Int64: up to 4096 · 65535² ≈ 2^44.
     @inline(__always)
     static func halfWords(_ p: UnsafeRawPointer, count n: Int, _ value: (UInt16) -> Int32) -> Summary {
-        var sum: Int32 = 0, squares: Int64 = 0, low = Int32.max, high = Int32.min
+        var sum: Int32 = 0
+        var squares: Int64 = 0
+        var low = Int32.max
+        var high = Int32.min
         for i in 0..<n {
             let x = value(p.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self))
             sum &+= x
@@ -412,7 +437,8 @@ private enum RawBlocks {
     static func exact(count n: Int, sum: Int64, squares: Int64, min: Int32, max: Int32) -> Summary {
         let count = Double(n)
         let m2 = Double(Int64(n) &* squares &- sum &* sum) / count
-        return Summary(moments: Moments(count: n, offset: Double(sum) / count, m2: m2, sumOfSquares: Double(squares), weight: n),
-                       min: Double(min), max: Double(max))
+        return Summary(
+            moments: Moments(count: n, offset: Double(sum) / count, m2: m2, sumOfSquares: Double(squares), weight: n),
+            min: Double(min), max: Double(max))
     }
 }

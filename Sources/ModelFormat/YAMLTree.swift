@@ -30,20 +30,21 @@ public struct YAMLTree: Sendable {
     private static func convert(_ node: Node) -> YAMLTree {
         let line = (node.mark?.line ?? 0)
         switch node {
-        case let .scalar(scalar):
+        case .scalar(let scalar):
             if scalar.style == .plain, NSNull.construct(from: scalar) != nil { return YAMLTree(line: line, kind: .null) }
             return YAMLTree(line: line, kind: .scalar(scalar.string, quoted: scalar.style != .plain))
-        case let .mapping(mapping):
-            return YAMLTree(line: line, kind: .map(mapping.map { key, value in (key.string ?? "\(key)", key.mark?.line ?? line, convert(value)) }))
-        case let .sequence(sequence):
+        case .mapping(let mapping):
+            return YAMLTree(
+                line: line, kind: .map(mapping.map { key, value in (key.string ?? "\(key)", key.mark?.line ?? line, convert(value)) }))
+        case .sequence(let sequence):
             return YAMLTree(line: line, kind: .list(sequence.map(convert)))
-        case let .alias(alias):
+        case .alias(let alias):
             return YAMLTree(line: line, kind: .scalar(alias.anchor.rawValue, quoted: false))
         }
     }
 
     public var scalar: String? {
-        if case let .scalar(text, _) = kind { return text }
+        if case .scalar(let text, _) = kind { return text }
         return nil
     }
 

@@ -14,55 +14,55 @@ public indirect enum YAMLValue: Sendable, Equatable {
 
     public static func == (lhs: YAMLValue, rhs: YAMLValue) -> Bool {
         switch (lhs, rhs) {
-        case let (.string(a), .string(b)): return a == b
-        case let (.int(a), .int(b)): return a == b
-        case let (.double(a), .double(b)): return a == b || (a.isNaN && b.isNaN)
-        case let (.bool(a), .bool(b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.int(let a), .int(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b || (a.isNaN && b.isNaN)
+        case (.bool(let a), .bool(let b)): return a == b
         case (.null, .null): return true
-        case let (.list(a), .list(b)): return a == b
-        case let (.map(a), .map(b)): return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.list(let a), .list(let b)): return a == b
+        case (.map(let a), .map(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
     }
 
     public subscript(key: String) -> YAMLValue? {
-        guard case let .map(pairs) = self else { return nil }
+        guard case .map(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
     public var stringValue: String? {
         switch self {
-        case let .string(s): return s
-        case let .int(i): return String(i)
-        case let .double(d): return YAMLValue.format(d)
-        case let .bool(b): return b ? "true" : "false"
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return YAMLValue.format(d)
+        case .bool(let b): return b ? "true" : "false"
         default: return nil
         }
     }
 
     public var doubleValue: Double? {
         switch self {
-        case let .double(d): return d
-        case let .int(i): return Double(i)
+        case .double(let d): return d
+        case .int(let i): return Double(i)
         default: return nil
         }
     }
 
     public var intValue: Int? {
-        if case let .int(i) = self { return i }
+        if case .int(let i) = self { return i }
         return nil
     }
 
     /// The value as Foundation JSON objects (for JSONSerialization and Codable).
     public var jsonObject: Any {
         switch self {
-        case let .string(s): return s
-        case let .int(i): return i
-        case let .double(d): return d.isFinite ? d : YAMLValue.format(d) as Any
-        case let .bool(b): return b
+        case .string(let s): return s
+        case .int(let i): return i
+        case .double(let d): return d.isFinite ? d : YAMLValue.format(d) as Any
+        case .bool(let b): return b
         case .null: return NSNull()
-        case let .list(items): return items.map(\.jsonObject)
-        case let .map(pairs): return Dictionary(pairs.map { ($0.0, $0.1.jsonObject) }, uniquingKeysWith: { $1 })
+        case .list(let items): return items.map(\.jsonObject)
+        case .map(let pairs): return Dictionary(pairs.map { ($0.0, $0.1.jsonObject) }, uniquingKeysWith: { $1 })
         }
     }
 
@@ -105,9 +105,9 @@ public indirect enum YAMLValue: Sendable, Equatable {
 
     static func describeError(_ error: YamlError) -> String {
         switch error {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
             return "line \(mark.line): \(problem)"
-        case let .composer(_, problem, mark, _):
+        case .composer(_, let problem, let mark, _):
             return "line \(mark.line): \(problem)"
         default:
             return "\(error)".replacingOccurrences(of: "\n", with: " ")
@@ -116,14 +116,14 @@ public indirect enum YAMLValue: Sendable, Equatable {
 
     private static func convert(_ node: Node) -> YAMLValue {
         switch node {
-        case let .scalar(scalar):
+        case .scalar(let scalar):
             if scalar.style != .plain { return .string(scalar.string) }
             return resolvePlain(scalar.string)
-        case let .mapping(mapping):
+        case .mapping(let mapping):
             return .map(mapping.map { key, value in (key.string ?? "\(key)", convert(value)) })
-        case let .sequence(sequence):
+        case .sequence(let sequence):
             return .list(sequence.map(convert))
-        case let .alias(alias):
+        case .alias(let alias):
             return .string(alias.anchor.rawValue)
         }
     }
@@ -189,7 +189,8 @@ public indirect enum YAMLValue: Sendable, Equatable {
         guard let first = utf8.first, let last = utf8.last else { return false }
         for byte in utf8 where !plainBytes[Int(byte)] { return false }
         if first == UInt8(ascii: "-") || first == UInt8(ascii: " ") || last == UInt8(ascii: " ")
-            || first == UInt8(ascii: "@") || first == UInt8(ascii: ".") {
+            || first == UInt8(ascii: "@") || first == UInt8(ascii: ".")
+        {
             return false
         }
         if utf8.count <= 5 && reserved.contains(string.lowercased()) { return false }
@@ -219,12 +220,12 @@ public indirect enum YAMLValue: Sendable, Equatable {
 
     private func inlineText() -> String? {
         switch self {
-        case let .string(s): return YAMLValue.scalarText(s)
-        case let .int(i): return String(i)
-        case let .double(d): return YAMLValue.format(d)
-        case let .bool(b): return b ? "true" : "false"
+        case .string(let s): return YAMLValue.scalarText(s)
+        case .int(let i): return String(i)
+        case .double(let d): return YAMLValue.format(d)
+        case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
-        case let .list(items):
+        case .list(let items):
             // Short lists of scalars (shapes) read best on one line.
             if items.isEmpty { return "[]" }
             let parts = items.compactMap { item -> String? in
@@ -233,7 +234,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
                 return item.inlineText()
             }
             return parts.count == items.count && items.count <= 16 ? "[" + parts.joined(separator: ", ") + "]" : nil
-        case let .map(pairs):
+        case .map(let pairs):
             return pairs.isEmpty ? "{}" : nil
         }
     }
@@ -241,7 +242,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
     private static func emit(_ value: YAMLValue, indent: Int, into out: inout String, inList: Bool) {
         let pad = String(repeating: " ", count: indent)
         switch value {
-        case let .map(pairs) where !pairs.isEmpty:
+        case .map(let pairs) where !pairs.isEmpty:
             for (index, (key, item)) in pairs.enumerated() {
                 let prefix = (inList && index == 0) ? "" : pad
                 let keyText = scalarText(key)
@@ -253,7 +254,7 @@ public indirect enum YAMLValue: Sendable, Equatable {
                     emit(item, indent: childIndent, into: &out, inList: false)
                 }
             }
-        case let .list(items) where value.inlineText() == nil:
+        case .list(let items) where value.inlineText() == nil:
             for item in items {
                 if let inline = item.inlineText() {
                     out += "\(pad)- \(inline)\n"

@@ -89,7 +89,9 @@ public final class Registry {
         var commit = try repository.head().target
         if commit == nil {
             let branches = try repository.references(matching: "refs/heads/*")
-            commit = (branches.first { $0.name == "refs/heads/main" } ?? branches.first { $0.name == "refs/heads/master" } ?? branches.first)?.target
+            commit =
+                (branches.first { $0.name == "refs/heads/main" } ?? branches.first { $0.name == "refs/heads/master" } ?? branches.first)?
+                .target
         }
         return try commit.map { try readConfig(repository, at: $0) } ?? RegistryConfig()
     }
@@ -125,8 +127,9 @@ public final class Registry {
         }
         guard let first = changes.first else { return }
         let more = changes.count > 1 ? " and \(changes.count - 1) more" : ""
-        throw MVError("'\(folder(of: model))' has uncommitted changes ('\(first)'\(more)); \(action)",
-                      hint: "commit or stash them, or pass --force to overwrite tracked files (untracked ones are left alone)")
+        throw MVError(
+            "'\(folder(of: model))' has uncommitted changes ('\(first)'\(more)); \(action)",
+            hint: "commit or stash them, or pass --force to overwrite tracked files (untracked ones are left alone)")
     }
 
     /// The early check before training: taken under the writers' lock so another mv's

@@ -42,8 +42,10 @@ public struct StoreRequest {
     /// (total, total).
     public var progress: ((_ done: Int64, _ total: Int64) -> Void)?
 
-    public init(plans: Background<PlannedWeights>, previous: @escaping () throws -> [String: PreviousTensor], staging: URL,
-                progress: ((_ done: Int64, _ total: Int64) -> Void)? = nil) {
+    public init(
+        plans: Background<PlannedWeights>, previous: @escaping () throws -> [String: PreviousTensor], staging: URL,
+        progress: ((_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) {
         self.plans = plans
         self.previous = previous
         self.staging = staging
@@ -130,8 +132,9 @@ public protocol TensorReader {
     /// Writes a safetensors file of `tensors` after `header` (a JSON header laid out for
     /// them, in this order), checking each tensor's SHA-256 and, when given, the whole
     /// file's; nothing appears at `url` unless every check passed.
-    func writeSafetensors(header: Data, tensors: [LabeledTensor], fileSHA256: String?, to url: URL,
-                          progress: ((Int64, Int64) -> Void)?) throws
+    func writeSafetensors(
+        header: Data, tensors: [LabeledTensor], fileSHA256: String?, to url: URL,
+        progress: ((Int64, Int64) -> Void)?) throws
 }
 
 /// A stored tensor with the names a message about it needs.

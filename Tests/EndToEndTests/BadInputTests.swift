@@ -12,21 +12,26 @@ final class BadInputTests: GitTestCase {
         XCTAssertEqual(try mv("train", "m", "--data", "good.csv", "--target", "y").status, 0)
     }
 
-    func assertRefused(_ arguments: [String], mentions expected: String, in folder: URL? = nil,
-                       file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertRefused(
+        _ arguments: [String], mentions expected: String, in folder: URL? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let before = try snapshot()
         let result = try mv(arguments, in: folder)
         XCTAssertNotEqual(result.status, 0, "\(arguments)", file: file, line: line)
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
         XCTAssertTrue(lines.first?.hasPrefix("mv: error: ") == true, "\(arguments): \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("hint: ")), "\(arguments): \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(
+            lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("hint: ")), "\(arguments): \(result.stderr)", file: file, line: line
+        )
         XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)", file: file, line: line)
         XCTAssertEqual(result.stdout, "", file: file, line: line)
         XCTAssertEqual(try snapshot(), before, "\(arguments) changed the repository", file: file, line: line)
     }
 
     func testMissingTargetColumn() throws {
-        try assertRefused(["train", "m", "--data", "good.csv", "--target", "price"], mentions: "no column 'price' in 'good.csv' (columns: x, y)")
+        try assertRefused(
+            ["train", "m", "--data", "good.csv", "--target", "price"], mentions: "no column 'price' in 'good.csv' (columns: x, y)")
     }
 
     func testNonNumericCell() throws {

@@ -10,7 +10,8 @@ final class CommandTrainingTests: GitTestCase {
     }
 
     func testNpyAndSafetensorsOutputsAreValidatedAndCommitted() throws {
-        _ = try write("""
+        _ = try write(
+            """
             import json, os, sys, numpy
             out = os.environ['MV_OUTPUT_DIR']
             os.makedirs(os.path.join(out, 'params'))
@@ -24,9 +25,11 @@ final class CommandTrainingTests: GitTestCase {
         let result = try mv("train", "net", "--data", "data.csv", "--seed", "5", "--", "python3", "train.py")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("trained net v1.0.0 5"), "the command's own output reaches the user: \(result.stdout)")
-        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", "HEAD", "models/net").split(separator: "\n"), [
-            "models/net/README.md", "models/net/eval/train.yaml", "models/net/model.yaml", "models/net/params/w.npy",
-        ])
+        XCTAssertEqual(
+            try git("ls-tree", "-r", "--name-only", "HEAD", "models/net").split(separator: "\n"),
+            [
+                "models/net/README.md", "models/net/eval/train.yaml", "models/net/model.yaml", "models/net/params/w.npy",
+            ])
         let manifest = try git("show", "HEAD:models/net/model.yaml")
         XCTAssertTrue(manifest.contains("algorithm: custom"), manifest)
         XCTAssertTrue(manifest.contains("command: python3 train.py"), manifest)
@@ -38,7 +41,8 @@ final class CommandTrainingTests: GitTestCase {
         XCTAssertEqual(try git("status", "--porcelain").split(separator: "\n"), ["?? data.csv", "?? train.py"])
 
         // A safetensors file becomes one .npy per tensor.
-        _ = try write("""
+        _ = try write(
+            """
             import os, struct, json, numpy
             out = os.environ['MV_OUTPUT_DIR']
             a = numpy.arange(4, dtype='<f4'); b = numpy.array([[1, 2], [3, 4]], dtype='<i8')
@@ -52,25 +56,32 @@ final class CommandTrainingTests: GitTestCase {
         try git("commit", "-q", "-m", "scripts")
         let second = try mv("train", "net", "--", "python3", "st.py")
         XCTAssertEqual(second.status, 0, second.stderr)
-        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", "HEAD", "models/net/params").split(separator: "\n"),
-                       ["models/net/params/a.npy", "models/net/params/b.npy"])
-        let check = try Self.run(["python3", "-c", """
-            import numpy
-            a = numpy.load('models/net/params/a.npy'); b = numpy.load('models/net/params/b.npy')
-            assert a.dtype == numpy.float32 and list(a) == [0, 1, 2, 3]
-            assert b.dtype == numpy.int64 and b.tolist() == [[1, 2], [3, 4]]
-            print('ok')
-            """], in: root)
+        XCTAssertEqual(
+            try git("ls-tree", "-r", "--name-only", "HEAD", "models/net/params").split(separator: "\n"),
+            ["models/net/params/a.npy", "models/net/params/b.npy"])
+        let check = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import numpy
+                a = numpy.load('models/net/params/a.npy'); b = numpy.load('models/net/params/b.npy')
+                assert a.dtype == numpy.float32 and list(a) == [0, 1, 2, 3]
+                assert b.dtype == numpy.int64 and b.tolist() == [[1, 2], [3, 4]]
+                print('ok')
+                """,
+            ], in: root)
         XCTAssertEqual(check.stdout, "ok\n", check.stderr)
         try git("fsck", "--strict")
     }
 
     func testFailingCommandCommitsNothingAndPassesItsStatusThrough() throws {
-        _ = try write("import os, numpy\nnumpy.save(os.environ['MV_OUTPUT_DIR'] + '/w.npy', numpy.zeros(3))\nraise SystemExit(3)\n", to: "fail.py")
+        _ = try write(
+            "import os, numpy\nnumpy.save(os.environ['MV_OUTPUT_DIR'] + '/w.npy', numpy.zeros(3))\nraise SystemExit(3)\n", to: "fail.py")
         let before = try snapshot()
         let result = try mv("train", "net", "--", "python3", "fail.py")
         XCTAssertEqual(result.status, 3)
-        XCTAssertEqual(result.stderr.split(separator: "\n").last, "mv: error: training command 'python3' exited with status 3; nothing was committed")
+        XCTAssertEqual(
+            result.stderr.split(separator: "\n").last, "mv: error: training command 'python3' exited with status 3; nothing was committed")
         XCTAssertEqual(try snapshot(), before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("models/net").path))
     }
@@ -80,7 +91,8 @@ final class CommandTrainingTests: GitTestCase {
         let before = try snapshot()
         let result = try mv("train", "net", "--", "python3", "noparams.py")
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.hasPrefix("mv: error: training command 'python3' wrote no parameters; nothing was committed\n"), result.stderr)
+        XCTAssertTrue(
+            result.stderr.hasPrefix("mv: error: training command 'python3' wrote no parameters; nothing was committed\n"), result.stderr)
         XCTAssertEqual(try snapshot(), before)
     }
 

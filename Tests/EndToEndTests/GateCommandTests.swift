@@ -20,8 +20,12 @@ final class GateCommandTests: GateTestBase {
         XCTAssertEqual(lines.count, 3, result.stdout)
         let rmse = try holdoutMetric("v1.0.0", "rmse")
         XCTAssertLessThan(rmse, 1)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("  pass  rmse <= 1.0  [actual ") && $0.contains(", bound 1]") && $0.hasSuffix("(.mv.yaml:7)") }, result.stdout)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("  pass  r2 >= 0.9  [actual ") && $0.contains(", bound 0.9]") && $0.hasSuffix("(.mv.yaml:8)") }, result.stdout)
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("  pass  rmse <= 1.0  [actual ") && $0.contains(", bound 1]") && $0.hasSuffix("(.mv.yaml:7)") },
+            result.stdout)
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("  pass  r2 >= 0.9  [actual ") && $0.contains(", bound 0.9]") && $0.hasSuffix("(.mv.yaml:8)") },
+            result.stdout)
         XCTAssertFalse(result.stdout.contains("FAIL"), result.stdout)
         // The default stage is production, and the model can be named.
         let byDefault = try mv("gate", "m@v1")
@@ -40,8 +44,10 @@ final class GateCommandTests: GateTestBase {
         XCTAssertLessThan(r2, 0.9)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "gate staging for m@v2.0.0: FAILED", result.stdout)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("  FAIL  rmse <= 1.0  [actual \(String(format: "%.6g", rmse)), bound 1]") }, result.stdout)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("  FAIL  r2 >= 0.9  [actual \(String(format: "%.6g", r2)), bound 0.9]") }, result.stdout)
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("  FAIL  rmse <= 1.0  [actual \(String(format: "%.6g", rmse)), bound 1]") }, result.stdout)
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("  FAIL  r2 >= 0.9  [actual \(String(format: "%.6g", r2)), bound 0.9]") }, result.stdout)
         XCTAssertEqual(try snapshot(), before, "mv gate only reads")
     }
 
@@ -72,7 +78,8 @@ final class GateCommandTests: GateTestBase {
     }
 
     func testRelativeRulePassesWithoutHolderAndFailsAgainstABetterHolder() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: production
                 rules:
@@ -90,7 +97,8 @@ final class GateCommandTests: GateTestBase {
         XCTAssertEqual(result.status, 1, result.stdout + result.stderr)
         let checks = try XCTUnwrap(try json(result)["checks"] as? [[String: Any]])
         XCTAssertEqual(checks.map { $0["passed"] as? Bool }, [false, false])
-        let v1rmse = try holdoutMetric("v1.0.0", "rmse"), v1r2 = try holdoutMetric("v1.0.0", "r2")
+        let v1rmse = try holdoutMetric("v1.0.0", "rmse")
+        let v1r2 = try holdoutMetric("v1.0.0", "r2")
         XCTAssertEqual(try XCTUnwrap(checks[0]["threshold"] as? Double), v1rmse * 1.1, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(checks[1]["threshold"] as? Double), v1r2 - 0.01, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(checks[0]["actual"] as? Double), try holdoutMetric("v2.0.0", "rmse"), accuracy: 1e-9)
@@ -104,7 +112,8 @@ final class GateCommandTests: GateTestBase {
     }
 
     func testRequireEvaluationsFailsUntilTheEvaluationExists() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: staging
                 require_evaluations: [test]
@@ -131,14 +140,16 @@ final class GateCommandTests: GateTestBase {
     }
 
     func testRequireFields() throws {
-        _ = try write("""
+        _ = try write(
+            """
             import os, numpy
             numpy.save(os.path.join(os.environ['MV_OUTPUT_DIR'], 'w.npy'), numpy.ones(2))
             """, to: "train.py")
         try git("add", "train.py")
         try git("commit", "-q", "-m", "script")
         XCTAssertEqual(try mv("train", "nodata", "--", "python3", "train.py").status, 0)
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: production
                 require_fields: [lineage.data, lineage.code.commit]
@@ -161,7 +172,8 @@ final class GateCommandTests: GateTestBase {
     }
 
     func testGateForAnotherModelDoesNotApply() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: production
                 model: other

@@ -44,7 +44,8 @@ final class GateHookScriptTests: GateTestBase {
         let installed = try FileManager.default.contentsOfDirectory(atPath: hooks.path).filter { !$0.hasSuffix(".sample") }
         XCTAssertEqual(installed, ["pre-receive"])
         let path = Self.mvBinary.resolvingSymlinksInPath().path
-        XCTAssertEqual(read(hooks.appendingPathComponent("pre-receive")),
-                       try mv("hooks", "print", "pre-receive").stdout.replacingOccurrences(of: "'git-model'", with: "'\(path)'"))
+        XCTAssertEqual(
+            read(hooks.appendingPathComponent("pre-receive")),
+            try mv("hooks", "print", "pre-receive").stdout.replacingOccurrences(of: "'git-model'", with: "'\(path)'"))
     }
 }

@@ -25,7 +25,8 @@ final class GateHookTests: GateTestBase {
             let url = hooksFolder.appendingPathComponent(name)
             XCTAssertTrue(isExecutable(url), name)
             let printed = try mv("hooks", "print", name).stdout
-            XCTAssertEqual(read(url), printed.replacingOccurrences(of: "MV_BIN=${MV_BIN:-'git-model'}", with: "MV_BIN=${MV_BIN:-'\(mvPath)'}"), name)
+            XCTAssertEqual(
+                read(url), printed.replacingOccurrences(of: "MV_BIN=${MV_BIN:-'git-model'}", with: "MV_BIN=${MV_BIN:-'\(mvPath)'}"), name)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: hooksFolder.appendingPathComponent("pre-receive").path))
         // Installing again replaces mv's own hooks without chaining them.
@@ -45,14 +46,16 @@ final class GateHookTests: GateTestBase {
         try trainGoodAndNoisy()
         try writeConfig(Self.standardPolicy)
         _ = try install()
-        let v1 = try commit(of: "m@v1.0.0"), v2 = try commit(of: "m@v2.0.0")
+        let v1 = try commit(of: "m@v1.0.0")
+        let v2 = try commit(of: "m@v2.0.0")
 
         let refused = try gitResult("tag", "-a", "m#production#9", "-m", "x", v2)
         XCTAssertNotEqual(refused.status, 0, refused.stdout)
         XCTAssertEqual(try tags("m#production#9"), [])
         XCTAssertTrue(refused.stderr.contains("gate production for m@v2.0.0: FAILED"), refused.stderr)
         XCTAssertTrue(refused.stderr.contains("  FAIL  rmse <= 1.0  [actual "), refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("'refs/tags/m#production#9' assigns production to m@v2.0.0, which fails the gate"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("'refs/tags/m#production#9' assigns production to m@v2.0.0, which fails the gate"), refused.stderr)
 
         let accepted = try gitResult("tag", "-a", "m#production#10", "-m", "x", v1)
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
@@ -109,7 +112,8 @@ final class GateHookTests: GateTestBase {
         try initRepository()
         _ = try write(Self.linearCSV(rows: 200), to: "good.csv")
         _ = try write(Self.linearCSV(rows: 300, noise: 8), to: "noisy.csv")
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: commit
                 rules: [rmse <= 1.0]
@@ -131,11 +135,15 @@ final class GateHookTests: GateTestBase {
         XCTAssertEqual(try mv("train", "m", "--data", "good.csv", "--target", "y").status, 0)
         _ = try install()
         let head = try git("rev-parse", "HEAD")
-        let edit = try Self.run(["python3", "-c", """
-            import numpy
-            p = 'models/m/params/coef.npy'
-            a = numpy.load(p); a[0] += 1.0; numpy.save(p, a)
-            """], in: root)
+        let edit = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import numpy
+                p = 'models/m/params/coef.npy'
+                a = numpy.load(p); a[0] += 1.0; numpy.save(p, a)
+                """,
+            ], in: root)
         XCTAssertEqual(edit.status, 0, edit.stderr)
         try git("add", "models/m/params/coef.npy")
         let result = try gitResult("commit", "-m", "tweak the slope")

@@ -21,7 +21,8 @@ final class GateMVRunsHooksTests: GateTestBase {
         let before = try snapshot()
         let result = try train()
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("policy: no models on Fridays"), "the hook's stdout reaches the user on stderr: \(result.stderr)")
+        XCTAssertTrue(
+            result.stderr.contains("policy: no models on Fridays"), "the hook's stdout reaches the user on stderr: \(result.stderr)")
         XCTAssertTrue(result.stderr.contains("and stderr too"), result.stderr)
         XCTAssertTrue(result.stderr.contains("mv: error: the pre-commit hook refused the commit (exit status 1)"), result.stderr)
         XCTAssertFalse(result.stdout.contains("Committed"), result.stdout)
@@ -55,7 +56,9 @@ final class GateMVRunsHooksTests: GateTestBase {
     func testReferenceTransactionHookRefusingPreparedBlocksMVPromote() throws {
         XCTAssertEqual(try train().status, 0)
         let log = root.appendingPathComponent(".git/transactions.log")
-        try writeHook("reference-transaction", """
+        try writeHook(
+            "reference-transaction",
+            """
             echo "phase $1" >> '\(log.path)'
             cat >> '\(log.path)'
             if [ "$1" = prepared ]; then echo 'no stage changes today' >&2; exit 1; fi
@@ -80,7 +83,9 @@ final class GateMVRunsHooksTests: GateTestBase {
     func testReferenceTransactionRefusalIsFollowedByAborted() throws {
         XCTAssertEqual(try train().status, 0)
         let log = root.appendingPathComponent(".git/transactions.log")
-        try writeHook("reference-transaction", """
+        try writeHook(
+            "reference-transaction",
+            """
             echo "$1" >> '\(log.path)'
             cat > /dev/null
             [ "$1" = prepared ] && exit 1
@@ -99,7 +104,8 @@ final class GateMVRunsHooksTests: GateTestBase {
         let log = root.appendingPathComponent(".git/transactions.log")
         try writeHook("reference-transaction", "echo \"phase $1\" >> '\(log.path)'\ncat >> '\(log.path)'")
         XCTAssertEqual(try train().status, 0)
-        let head = try git("rev-parse", "HEAD"), parent = try git("rev-parse", "HEAD~1")
+        let head = try git("rev-parse", "HEAD")
+        let parent = try git("rev-parse", "HEAD~1")
         let tagObject = try git("rev-parse", "refs/tags/m@v1.0.0")
         let body = "0000000000000000000000000000000000000000 \(tagObject) refs/tags/m@v1.0.0\n\(parent) \(head) refs/heads/main\n"
         XCTAssertEqual(read(log), "phase prepared\n" + body + "phase committed\n" + body)
@@ -110,8 +116,9 @@ final class GateMVRunsHooksTests: GateTestBase {
         try writeHook("post-commit", "git rev-parse HEAD > '\(marker.path)'\nexit 1")
         let result = try train()
         XCTAssertEqual(result.status, 0, "post-commit's status does not matter: \(result.stderr)")
-        XCTAssertEqual(read(marker)?.trimmingCharacters(in: .whitespacesAndNewlines), try git("rev-parse", "HEAD"),
-                       "post-commit runs once the commit has landed")
+        XCTAssertEqual(
+            read(marker)?.trimmingCharacters(in: .whitespacesAndNewlines), try git("rev-parse", "HEAD"),
+            "post-commit runs once the commit has landed")
         XCTAssertEqual(try tags("m@*"), ["m@v1.0.0"])
     }
 
@@ -121,8 +128,12 @@ final class GateMVRunsHooksTests: GateTestBase {
         let result = try train()
         XCTAssertEqual(result.status, 0, result.stderr)
         let seen = (read(out) ?? "").split(separator: "\n").map(String.init)
-        XCTAssertEqual(seen, ["models/m/README.md", "models/m/eval/holdout.yaml", "models/m/model.yaml",
-                              "models/m/params/coef.npy", "models/m/params/intercept.npy"])
+        XCTAssertEqual(
+            seen,
+            [
+                "models/m/README.md", "models/m/eval/holdout.yaml", "models/m/model.yaml",
+                "models/m/params/coef.npy", "models/m/params/intercept.npy",
+            ])
         XCTAssertTrue(seen.contains("models/m/model.yaml"))
         // The user's real index is untouched by the hook's temporary one.
         XCTAssertEqual(try git("diff", "--cached", "--name-only"), "")

@@ -14,8 +14,10 @@ final class GatePolicyTests: GateTestBase {
 
     /// Writes the policy (not committed), then checks `mv gate`, `mv list` and `mv promote`
     /// all refuse with the same line, leaving the repository as it was.
-    func assertPolicyError(_ policy: String, line expectedLine: Int, mentions: [String],
-                           file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertPolicyError(
+        _ policy: String, line expectedLine: Int, mentions: [String],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         try writeConfig(policy, commit: false)
         let before = try snapshot()
         for arguments in [["gate", "v1", "--stage", "production"], ["list"], ["promote", "v1"]] {
@@ -28,7 +30,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testMalformedRuleNamesItsLine() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 rules:
@@ -38,9 +41,12 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testOtherMalformedRules() throws {
-        for rule in ["rmse 0.5", "rmse <=", "<= 0.5", "rmse <= 0.5%", "rmse <= production", "rmse <= production.rmse + lots",
-                     "rmse <= nan", "rmse >= 0.5 <= 1"] {
-            try assertPolicyError("""
+        for rule in [
+            "rmse 0.5", "rmse <=", "<= 0.5", "rmse <= 0.5%", "rmse <= production", "rmse <= production.rmse + lots",
+            "rmse <= nan", "rmse >= 0.5 <= 1",
+        ] {
+            try assertPolicyError(
+                """
                 gates:
                   - stage: production
                     rules: ["\(rule)"]
@@ -49,7 +55,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUnknownMetricNamesItsLineAndHintsAtMetrics() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: staging
                 rules:
@@ -64,7 +71,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUnknownMetricOnTheRightOfARelativeRule() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 rules:
@@ -73,7 +81,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUnknownGateKeyNamesItsLine() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 rules: [rmse <= 1.0]
@@ -84,7 +93,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUnknownTopLevelKeyNamesItsLine() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gate:
               - stage: production
                 rules: [rmse <= 1.0]
@@ -92,7 +102,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUnknownStageNamesItsLine() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - rules: [rmse <= 1.0]
                 stage: prod
@@ -100,7 +111,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testRuleComparingWithANonStageNamesItsLine() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 rules:
@@ -110,13 +122,15 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testBadAllowForceAndEmptyGateAreErrors() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 rules: [rmse <= 1.0]
                 allow_force: yes
             """, line: 7, mentions: ["'allow_force' must be true or false"])
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 model: m
@@ -124,7 +138,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testAMetricNeedsADirectionToBeDeclared() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             metrics:
               latency_ms: faster
             gates:
@@ -134,7 +149,8 @@ final class GatePolicyTests: GateTestBase {
     }
 
     func testUndeclaredCustomMetricIsUnknown() throws {
-        try assertPolicyError("""
+        try assertPolicyError(
+            """
             gates:
               - stage: production
                 evaluation: train
@@ -145,7 +161,8 @@ final class GatePolicyTests: GateTestBase {
     /// A custom metric declared under `metrics:` (after the gates, order does not matter)
     /// is accepted and checked against the evaluation a training command reported.
     func testDeclaredCustomMetricIsAcceptedAndChecked() throws {
-        _ = try write("""
+        _ = try write(
+            """
             import json, os, sys, numpy
             out = os.environ['MV_OUTPUT_DIR']
             numpy.save(os.path.join(out, 'w.npy'), numpy.ones(3))
@@ -155,7 +172,8 @@ final class GatePolicyTests: GateTestBase {
         try git("commit", "-q", "-m", "script")
         XCTAssertEqual(try mv("train", "net", "--", "python3", "train.py", "3.5").status, 0)
         XCTAssertEqual(try mv("train", "net", "--", "python3", "train.py", "12").status, 0)
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: production
                 model: net
@@ -190,7 +208,8 @@ final class GatePolicyTests: GateTestBase {
 
     /// An offset is a number, and `1e-3` is one (it is accepted as an absolute bound).
     func testRelativeOffsetInExponentNotation() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: staging
                 rules: ["rmse <= 1e-3", "rmse <= production.rmse + 1e-3"]

@@ -21,7 +21,8 @@ final class GatePromoteTests: GateTestBase {
         XCTAssertTrue(result.stderr.contains("gate production for m@v2.0.0: FAILED"), result.stderr)
         XCTAssertTrue(result.stderr.contains("  FAIL  rmse <= 1.0  [actual "), result.stderr)
         XCTAssertTrue(result.stderr.contains("  FAIL  r2 >= 0.9  [actual "), result.stderr)
-        XCTAssertTrue(result.stderr.contains("mv: error: cannot promote m@v2.0.0 to 'production': gate failed: rmse <= 1.0 (got "), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("mv: error: cannot promote m@v2.0.0 to 'production': gate failed: rmse <= 1.0 (got "), result.stderr)
         XCTAssertTrue(result.stderr.contains("does not allow --force"), "the hint says force is not possible: \(result.stderr)")
         XCTAssertEqual(try snapshot(), before)
         XCTAssertEqual(try tags("m#*"), [])
@@ -52,7 +53,9 @@ final class GatePromoteTests: GateTestBase {
         let before = try snapshot()
         let result = try mv("promote", "v2", "--stage", "production", "--force", "--reason", "the boss said so")
         XCTAssertNotEqual(result.status, 0)
-        XCTAssertTrue(result.stderr.contains("mv: error: cannot promote m@v2.0.0 to 'production': the 'production' gate does not allow --force"), result.stderr)
+        XCTAssertTrue(
+            result.stderr.contains("mv: error: cannot promote m@v2.0.0 to 'production': the 'production' gate does not allow --force"),
+            result.stderr)
         XCTAssertTrue(result.stderr.contains("  FAIL  rmse <= 1.0"), "the report is shown: \(result.stderr)")
         XCTAssertEqual(try snapshot(), before)
         XCTAssertEqual(try tags("m#*"), [])
@@ -75,7 +78,8 @@ final class GatePromoteTests: GateTestBase {
         // git reads them as trailers.
         let trailers = try git("for-each-ref", "refs/tags/\(name)", "--format=%(trailers:key=Gate-Override,valueonly)")
         XCTAssertEqual(trailers, reason)
-        XCTAssertEqual(try git("for-each-ref", "refs/tags/\(name)", "--format=%(trailers:key=Gate-Failed,valueonly)").split(separator: "\n").count, 2)
+        XCTAssertEqual(
+            try git("for-each-ref", "refs/tags/\(name)", "--format=%(trailers:key=Gate-Failed,valueonly)").split(separator: "\n").count, 2)
         // The stage now holds v2.
         let list = try mv("list", "--json")
         XCTAssertEqual(list.status, 0, list.stderr)
@@ -91,7 +95,8 @@ final class GatePromoteTests: GateTestBase {
 
     /// A rollback to a version failing an absolute rule is refused too.
     func testRollbackToAFailingVersionIsRefused() throws {
-        try writeConfig("""
+        try writeConfig(
+            """
             gates:
               - stage: staging
                 rules: [rmse <= 1.0]

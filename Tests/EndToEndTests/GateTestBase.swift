@@ -28,8 +28,10 @@ class GateTestBase: GitTestCase {
 
     /// Writes `.mv.yaml` as three fixed lines plus `policy` (which starts on line 4), and
     /// commits it unless `commit` is false.
-    func writeConfig(_ policy: String, commit: Bool = true, in folder: URL? = nil,
-                     file: StaticString = #filePath, line: UInt = #line) throws {
+    func writeConfig(
+        _ policy: String, commit: Bool = true, in folder: URL? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let text = "format: 1\nmodels_root: models\nstages: [staging, production]\n" + policy
         _ = try write(text.hasSuffix("\n") ? text : text + "\n", to: ".mv.yaml", in: folder)
         if commit {
@@ -60,7 +62,9 @@ class GateTestBase: GitTestCase {
     }
 
     /// The git CLI with its status and both outputs (for commands expected to fail).
-    func gitResult(_ arguments: String..., in folder: URL? = nil, environment: [String: String] = GitTestCase.environment) throws -> ProcessResult {
+    func gitResult(_ arguments: String..., in folder: URL? = nil, environment: [String: String] = GitTestCase.environment) throws
+        -> ProcessResult
+    {
         try Self.run(["git"] + arguments, in: folder ?? root, environment: environment)
     }
 
@@ -111,7 +115,8 @@ class GateTestBase: GitTestCase {
         XCTAssertTrue(lines.first?.hasPrefix("mv: error: ") == true, result.stderr, file: file, line: line)
         XCTAssertTrue(lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("hint: ")), result.stderr, file: file, line: line)
         for text in expected {
-            XCTAssertTrue(lines.first?.contains(text) == true, "expected '\(text)' in the error line: \(result.stderr)", file: file, line: line)
+            XCTAssertTrue(
+                lines.first?.contains(text) == true, "expected '\(text)' in the error line: \(result.stderr)", file: file, line: line)
         }
     }
 }

@@ -49,8 +49,9 @@ final class ImportTests: GitTestCase {
         try FileManager.default.createDirectory(at: outer.appendingPathComponent("b"), withIntermediateDirectories: true)
         let export = try mv("export", "m@v1", "--format", "npy", "-o", "a/b/out")
         XCTAssertEqual(export.status, 0, export.stderr)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outer.appendingPathComponent("b/out").path).sorted(),
-                       ["_.._.._evil.npy", "enc_layer.0.npy"])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: outer.appendingPathComponent("b/out").path).sorted(),
+            ["_.._.._evil.npy", "enc_layer.0.npy"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outer.path), ["b"])
         let values = try Self.run(["python3", "-c", "import numpy as np; print(np.load('a/b/out/_.._.._evil.npy').tolist())"], in: root)
         XCTAssertEqual(values.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[0.0, 1.0, 2.0, 3.0]", values.stderr)
@@ -107,8 +108,9 @@ final class ImportTests: GitTestCase {
         }
         func assertFailedCleanly(_ result: ProcessResult, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
-            XCTAssertTrue(result.stderr.hasPrefix("mv: error: ") && result.stderr.contains("File too large"), result.stderr,
-                          file: file, line: line)
+            XCTAssertTrue(
+                result.stderr.hasPrefix("mv: error: ") && result.stderr.contains("File too large"), result.stderr,
+                file: file, line: line)
         }
 
         // 16 MiB of tensors, 6 MB allowed per file: the pack cannot be written.
@@ -136,7 +138,8 @@ final class ImportTests: GitTestCase {
         let weights = try writeSafetensors("model.safetensors")
         _ = try write("accuracy: 0.91\nloss: 0.3\n", to: "holdout.yaml")
         _ = try write("lr: 0.001\nlayers: 6\n", to: "params.yaml")
-        let added = try mv("add", "bert", "--weights", weights.path, "--metrics", "holdout.yaml", "--params", "params.yaml", "--task", "classification")
+        let added = try mv(
+            "add", "bert", "--weights", weights.path, "--metrics", "holdout.yaml", "--params", "params.yaml", "--task", "classification")
         XCTAssertEqual(added.status, 0, added.stderr)
         XCTAssertTrue(try git("log", "-1", "--format=%s").hasPrefix("bert v1.0.0: accuracy 0.91, loss 0.3"))
         let files = try git("ls-tree", "-r", "--name-only", "HEAD", "models/bert").split(separator: "\n").map(String.init)
@@ -150,25 +153,29 @@ final class ImportTests: GitTestCase {
         XCTAssertEqual(try Data(contentsOf: exported), try Data(contentsOf: weights), "export reproduces the imported file byte for byte")
 
         // numpy reads every tensor; BF16 comes back as its raw 16-bit patterns.
-        let check = try Self.run(["python3", "-c", """
-            import numpy as np, yaml
-            from safetensors.numpy import load_file
-            m = yaml.safe_load(open('models/bert/model.yaml')); rec = {p['name']: p for p in m['params']}
-            assert rec['brain']['dtype'] == 'bfloat16' and rec['alpha/half']['dtype'] == 'float16', rec
-            assert rec['mask']['dtype'] == 'bool' and rec['small.int']['dtype'] == 'int8'
-            raw = open('model.safetensors', 'rb').read()
-            import json, struct; n = struct.unpack('<Q', raw[:8])[0]; h = json.loads(raw[8:8+n])
-            for name, r in rec.items():
-                a = np.load('models/bert/' + r['file'])
-                b, e = h[name]['data_offsets']
-                assert a.tobytes() == raw[8+n+b:8+n+e], name
-                assert list(a.shape) == r['shape'], name
-            bf = np.load('models/bert/params/brain.npy')
-            as_float = (bf.astype('<u4') << 16).view('<f4').astype('f8')
-            assert abs(as_float.mean() - rec['brain']['mean']) < 1e-9, (as_float.mean(), rec['brain']['mean'])
-            assert m['source']['format'] == 'safetensors' and m['source']['metadata'] == {'format': 'pt', 'source': 'test'}
-            print('ok')
-            """], in: root)
+        let check = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import numpy as np, yaml
+                from safetensors.numpy import load_file
+                m = yaml.safe_load(open('models/bert/model.yaml')); rec = {p['name']: p for p in m['params']}
+                assert rec['brain']['dtype'] == 'bfloat16' and rec['alpha/half']['dtype'] == 'float16', rec
+                assert rec['mask']['dtype'] == 'bool' and rec['small.int']['dtype'] == 'int8'
+                raw = open('model.safetensors', 'rb').read()
+                import json, struct; n = struct.unpack('<Q', raw[:8])[0]; h = json.loads(raw[8:8+n])
+                for name, r in rec.items():
+                    a = np.load('models/bert/' + r['file'])
+                    b, e = h[name]['data_offsets']
+                    assert a.tobytes() == raw[8+n+b:8+n+e], name
+                    assert list(a.shape) == r['shape'], name
+                bf = np.load('models/bert/params/brain.npy')
+                as_float = (bf.astype('<u4') << 16).view('<f4').astype('f8')
+                assert abs(as_float.mean() - rec['brain']['mean']) < 1e-9, (as_float.mean(), rec['brain']['mean'])
+                assert m['source']['format'] == 'safetensors' and m['source']['metadata'] == {'format': 'pt', 'source': 'test'}
+                print('ok')
+                """,
+            ], in: root)
         XCTAssertEqual(check.stdout, "ok\n", check.stderr)
 
         let verify = try mv("verify", "bert@v1")
@@ -187,19 +194,27 @@ final class ImportTests: GitTestCase {
 
         // Change one tensor: only its blob differs.
         try FileManager.default.createDirectory(at: root.appendingPathComponent("dir"), withIntermediateDirectories: true)
-        let again = try Self.run(["python3", "-c", """
-            import numpy as np
-            np.save('dir/zeta.weight.npy', np.ones((4, 3), dtype='<f4')); np.save('dir/ids.npy', np.arange(4, dtype='<i8'))
-            """], in: root)
+        let again = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import numpy as np
+                np.save('dir/zeta.weight.npy', np.ones((4, 3), dtype='<f4')); np.save('dir/ids.npy', np.arange(4, dtype='<i8'))
+                """,
+            ], in: root)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(try mv("add", "m", "--weights", "dir").status, 0)
         XCTAssertEqual(try mv("add", "m", "--weights", "dir", "--version", "v9").status, 0)
         let blobs = { (rev: String) throws -> [String: String] in
-            Dictionary(uniqueKeysWithValues: try self.git("ls-tree", "-r", rev, "models/m/params").split(separator: "\n").map { line in
-                let parts = line.split(separator: "\t"); return (String(parts[1]), String(parts[0].split(separator: " ")[2]))
-            })
+            Dictionary(
+                uniqueKeysWithValues: try self.git("ls-tree", "-r", rev, "models/m/params").split(separator: "\n").map { line in
+                    let parts = line.split(separator: "\t")
+                    return (String(parts[1]), String(parts[0].split(separator: " ")[2]))
+                })
         }
-        let v3 = try blobs("m@v3.0.0"), v1Blobs = try blobs("m@v1.0.0"), v9 = try blobs("m@v9.0.0")
+        let v3 = try blobs("m@v3.0.0")
+        let v1Blobs = try blobs("m@v1.0.0")
+        let v9 = try blobs("m@v9.0.0")
         XCTAssertEqual(v3, v9)
         XCTAssertEqual(v3["models/m/params/ids.npy"], v1Blobs["models/m/params/ids.npy"], "unchanged tensor, same blob")
         XCTAssertNotEqual(v3["models/m/params/zeta.weight.npy"], v1Blobs["models/m/params/zeta.weight.npy"])
@@ -211,7 +226,11 @@ final class ImportTests: GitTestCase {
         let weights = try writeSafetensors("model.safetensors")
         XCTAssertEqual(try mv("add", "m", "--weights", weights.path).status, 0)
         // A commit by plain git (no hooks installed) that edits a tensor behind mv's back.
-        let edit = try Self.run(["python3", "-c", "import numpy as np; a = np.load('models/m/params/ids.npy'); a[0] = 42; np.save('models/m/params/ids.npy', a)"], in: root)
+        let edit = try Self.run(
+            [
+                "python3", "-c",
+                "import numpy as np; a = np.load('models/m/params/ids.npy'); a[0] = 42; np.save('models/m/params/ids.npy', a)",
+            ], in: root)
         XCTAssertEqual(edit.status, 0, edit.stderr)
         try git("commit", "-q", "-am", "edit a tensor by hand")
         let verify = try mv("verify", "HEAD", "--model", "m")
@@ -272,15 +291,30 @@ final class ImportTests: GitTestCase {
 
     func testBadWeightsAreRefusedWithoutAnyChange() throws {
         let cases: [(String, String, String)] = [
-            ("truncated.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)", "truncated"),
+            (
+                "truncated.safetensors",
+                "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)",
+                "truncated"
+            ),
             ("long.safetensors", "import struct; open(P,'wb').write(struct.pack('<Q', 10**9) + b'{}')", "long.safetensors"),
-            ("overlap.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*12)", "overlap"),
-            ("dtype.safetensors", "import struct; h=b'{\"a\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)", "Q7"),
+            (
+                "overlap.safetensors",
+                "import struct; h=b'{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*12)",
+                "overlap"
+            ),
+            (
+                "dtype.safetensors",
+                "import struct; h=b'{\"a\":{\"dtype\":\"Q7\",\"shape\":[2],\"data_offsets\":[0,8]}}'; open(P,'wb').write(struct.pack('<Q',len(h))+h+b'\\0'*8)",
+                "Q7"
+            ),
             ("json.safetensors", "import struct; h=b'{not json}'; open(P,'wb').write(struct.pack('<Q',len(h))+h)", "JSON"),
             ("utf8.safetensors", "import struct; h=b'{\"\\xff\":1}'; open(P,'wb').write(struct.pack('<Q',len(h))+h)", "UTF-8"),
             ("fortran.npy", "import numpy as np; np.save(P, np.asfortranarray(np.ones((2, 3))))", "Fortran"),
             ("object.npy", "import numpy as np; np.save(P, np.array([{}, 1], dtype=object), allow_pickle=True)", "object"),
-            ("short.npy", "import numpy as np; np.save(P, np.ones(100)); d = open(P,'rb').read(); open(P,'wb').write(d[:-40])", "short.npy"),
+            (
+                "short.npy", "import numpy as np; np.save(P, np.ones(100)); d = open(P,'rb').read(); open(P,'wb').write(d[:-40])",
+                "short.npy"
+            ),
         ]
         for (file, script, expected) in cases {
             let made = try Self.run(["python3", "-c", "P = '\(file)'\n" + script], in: root)

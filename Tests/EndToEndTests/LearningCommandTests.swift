@@ -8,22 +8,28 @@ final class LearningCommandTests: GitTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         XCTAssertEqual(try mv("init").status, 0)
-        let made = try Self.run(["python3", "-c", """
-            import random
-            random.seed(3)
-            rows = ['age,city,income,churn']
-            for i in range(240):
-                age = random.uniform(18, 80); city = random.choice(['paris', 'lyon', 'nice']); inc = random.gauss(50, 15)
-                score = 0.05 * (age - 50) + (0.8 if city == 'nice' else 0) - 0.03 * (inc - 50) + random.gauss(0, 0.7)
-                rows.append(f'{age:.1f},{city},{inc:.1f},{"yes" if score > 0 else "no"}')
-            open('churn.csv', 'w').write('\\n'.join(rows) + '\\n')
-            """], in: root)
+        let made = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import random
+                random.seed(3)
+                rows = ['age,city,income,churn']
+                for i in range(240):
+                    age = random.uniform(18, 80); city = random.choice(['paris', 'lyon', 'nice']); inc = random.gauss(50, 15)
+                    score = 0.05 * (age - 50) + (0.8 if city == 'nice' else 0) - 0.03 * (inc - 50) + random.gauss(0, 0.7)
+                    rows.append(f'{age:.1f},{city},{inc:.1f},{"yes" if score > 0 else "no"}')
+                open('churn.csv', 'w').write('\\n'.join(rows) + '\\n')
+                """,
+            ], in: root)
         XCTAssertEqual(made.status, 0, made.stderr)
     }
 
     func testClassifiersTrainEvaluateAndPredictFromGit() throws {
-        for (algorithm, extra) in [("logistic-regression", ["--standardize"]), ("decision-tree", ["--param", "max_depth=3"]),
-                                   ("random-forest", ["--param", "n_estimators=10"]), ("linear-svm", [])] {
+        for (algorithm, extra) in [
+            ("logistic-regression", ["--standardize"]), ("decision-tree", ["--param", "max_depth=3"]),
+            ("random-forest", ["--param", "n_estimators=10"]), ("linear-svm", []),
+        ] {
             let result = try mv(["train", "churn", "--data", "churn.csv", "--target", "churn", "--algorithm", algorithm] + extra)
             XCTAssertEqual(result.status, 0, "\(algorithm): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("accuracy"), result.stdout)
@@ -56,24 +62,32 @@ final class LearningCommandTests: GitTestCase {
         XCTAssertTrue(svmProba.stderr.contains("gives no class probabilities"), svmProba.stderr)
 
         // Classification reports carry a labelled confusion matrix (rows: true class).
-        let confusion = try Self.run(["python3", "-c", """
-            import yaml
-            r = yaml.safe_load(open('models/churn/eval/full.yaml'))
-            c = r['confusion_matrix']
-            assert c['classes'] == ['no', 'yes'], c
-            assert sum(map(sum, c['counts'])) == r['dataset']['rows'] == 240, c
-            assert abs((c['counts'][0][0] + c['counts'][1][1]) / 240 - r['metrics']['accuracy']) < 1e-12
-            print('ok')
-            """], in: root)
+        let confusion = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import yaml
+                r = yaml.safe_load(open('models/churn/eval/full.yaml'))
+                c = r['confusion_matrix']
+                assert c['classes'] == ['no', 'yes'], c
+                assert sum(map(sum, c['counts'])) == r['dataset']['rows'] == 240, c
+                assert abs((c['counts'][0][0] + c['counts'][1][1]) / 240 - r['metrics']['accuracy']) < 1e-12
+                print('ok')
+                """,
+            ], in: root)
         XCTAssertEqual(confusion.stdout, "ok\n", confusion.stderr)
 
         // Trees are stored as flat arrays anyone can read.
-        let check = try Self.run(["python3", "-c", """
-            import numpy as np
-            f = np.load('models/churn/params/feature.npy'); l = np.load('models/churn/params/left.npy')
-            assert f.shape == l.shape and (f[l < 0] == -1).all(), (f, l)
-            print('ok')
-            """], in: root)
+        let check = try Self.run(
+            [
+                "python3", "-c",
+                """
+                import numpy as np
+                f = np.load('models/churn/params/feature.npy'); l = np.load('models/churn/params/left.npy')
+                assert f.shape == l.shape and (f[l < 0] == -1).all(), (f, l)
+                print('ok')
+                """,
+            ], in: root)
         XCTAssertEqual(try git("show", "churn@v2.0.0:models/churn/model.yaml").contains("algorithm: decision-tree"), true)
         _ = check
     }
@@ -100,8 +114,9 @@ final class LearningCommandTests: GitTestCase {
         let refused = try mv("train", "g", "--data", "gaps.csv", "--target", "label", "--algorithm", "logistic-regression")
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("column 'y'") && refused.stderr.contains("--impute"), refused.stderr)
-        let imputed = try mv("train", "g", "--data", "gaps.csv", "--target", "label", "--algorithm", "logistic-regression",
-                             "--impute", "median", "--test-size", "0.25")
+        let imputed = try mv(
+            "train", "g", "--data", "gaps.csv", "--target", "label", "--algorithm", "logistic-regression",
+            "--impute", "median", "--test-size", "0.25")
         XCTAssertEqual(imputed.status, 0, imputed.stderr)
 
         _ = try write("x,label\n1,a\n2,a\n3,a\n4,a\n5,a\n", to: "one.csv")
@@ -127,12 +142,17 @@ final class LearningCommandTests: GitTestCase {
 
     func testIterativeOptimizerRecordsItsLoss() throws {
         _ = try write(Self.linearCSV(rows: 200), to: "lin.csv")
-        let result = try mv("train", "lin", "--data", "lin.csv", "--target", "y", "--optimizer", "adam",
-                            "--param", "learning_rate=0.05", "--param", "max_iter=50", "--standardize")
+        let result = try mv(
+            "train", "lin", "--data", "lin.csv", "--target", "y", "--optimizer", "adam",
+            "--param", "learning_rate=0.05", "--param", "max_iter=50", "--standardize")
         XCTAssertEqual(result.status, 0, result.stderr)
         let manifest = try git("show", "HEAD:models/lin/model.yaml")
         XCTAssertTrue(manifest.contains("solver: adam") && manifest.contains("learning_rate: 0.05"), manifest)
-        let loss = try Self.run(["python3", "-c", "import numpy as np; l = np.load('models/lin/training/loss.npy'); assert 1 <= len(l) <= 50 and l[-1] < l[0], l; print('ok')"], in: root)
+        let loss = try Self.run(
+            [
+                "python3", "-c",
+                "import numpy as np; l = np.load('models/lin/training/loss.npy'); assert 1 <= len(l) <= 50 and l[-1] < l[0], l; print('ok')",
+            ], in: root)
         XCTAssertEqual(loss.stdout, "ok\n", loss.stderr)
     }
 }

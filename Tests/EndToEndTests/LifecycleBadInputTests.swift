@@ -67,9 +67,11 @@ final class LifecycleBadInputTests: LifecycleTestCase {
 
     func testEvalWithAMissingFeatureColumn() throws {
         // A two-feature model, evaluated on a CSV that lacks x2.
-        var rows = ["x1,x2,y"], missing = ["x1,y"]
+        var rows = ["x1,x2,y"]
+        var missing = ["x1,y"]
         for index in 0..<30 {
-            let x1 = Double(index) * 0.37, x2 = Double((index * 7) % 11)
+            let x1 = Double(index) * 0.37
+            let x2 = Double((index * 7) % 11)
             let y = 3 * x1 - 2 * x2 + 1 + Double(index % 3) * 0.01
             rows.append("\(x1),\(x2),\(y)")
             missing.append("\(x1),\(y)")
@@ -87,7 +89,6 @@ final class LifecycleBadInputTests: LifecycleTestCase {
         _ = try write("x,y,z\n1,5,0\n2,8,1\n3,11,0\n", to: "extra.csv")
         try assertRefused(["eval", "m@v1", "--data", "extra.csv"], mentions: ["unexpected column 'z'", "extra.csv"])
     }
-
 
     // The target comes from the manifest, so the message must not suggest a --target option.
     func testEvalWithoutTheTargetColumn() throws {

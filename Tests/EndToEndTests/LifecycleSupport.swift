@@ -77,8 +77,10 @@ class LifecycleTestCase: GitTestCase {
 
     /// Asserts that the files in `folder` (on disk) are exactly `revision:models/<model>`,
     /// byte for byte (compared by blob id).
-    func assertFolder(_ folder: URL, equals revision: String, model: String,
-                      file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertFolder(
+        _ folder: URL, equals revision: String, model: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let listing = try git("ls-tree", "-r", "\(revision):models/\(model)")
         var expected: [String: String] = [:]
         for row in listing.split(separator: "\n") {
@@ -102,8 +104,9 @@ class LifecycleTestCase: GitTestCase {
         XCTAssertNotEqual(result.status, 0, "\(arguments) succeeded: \(result.stdout)", file: file, line: line)
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
         XCTAssertTrue(lines.first?.hasPrefix("mv: error: ") == true, "\(arguments): \(result.stderr)", file: file, line: line)
-        XCTAssertTrue(lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("hint: ")), "\(arguments): \(result.stderr)",
-                      file: file, line: line)
+        XCTAssertTrue(
+            lines.count == 1 || (lines.count == 2 && lines[1].hasPrefix("hint: ")), "\(arguments): \(result.stderr)",
+            file: file, line: line)
         for text in expected {
             XCTAssertTrue(result.stderr.contains(text), "\(arguments): expected '\(text)' in: \(result.stderr)", file: file, line: line)
         }

@@ -106,7 +106,8 @@ final class LifecycleTests: LifecycleTestCase {
         let direct = try jsonObject(try ok("eval", "m@v2", "--data", "test.csv", "--name", "direct", "--json").stdout)
         let directMetrics = try XCTUnwrap(direct["metrics"] as? [String: Double])
         let v1 = try jsonObject(try ok("eval", "m@v1", "--data", "test.csv", "--name", "other", "--json").stdout)
-        XCTAssertNotEqual(v1["metrics"] as? [String: Double], directMetrics, "v1 and v2 must score differently for this test to mean anything")
+        XCTAssertNotEqual(
+            v1["metrics"] as? [String: Double], directMetrics, "v1 and v2 must score differently for this test to mean anything")
 
         // The work tree now holds v1's parameters.
         try ok("checkout", "m@v1")
@@ -115,7 +116,8 @@ final class LifecycleTests: LifecycleTestCase {
         let after = try jsonObject(try ok("eval", "m@v2", "--data", "test.csv", "--name", "after", "--json").stdout)
         XCTAssertEqual(after["version"] as? String, "v2.0.0")
         XCTAssertEqual(after["metrics"] as? [String: Double], directMetrics, "eval of v2 used the work tree's v1 parameters")
-        let fromYAML = try python("""
+        let fromYAML = try python(
+            """
             import subprocess, yaml, json
             print(json.dumps(yaml.safe_load(subprocess.check_output(['git', 'show', 'HEAD:models/m/eval/after.yaml']))['metrics']))
             """)
@@ -158,8 +160,9 @@ final class LifecycleTests: LifecycleTestCase {
         XCTAssertEqual(try git("cat-file", "-t", "m#production!#4"), "tag")
         try ok("promote", "m@v1", "--stage", "staging")
         XCTAssertEqual(try git("cat-file", "-t", "m#staging#5"), "tag")
-        XCTAssertEqual(try git("tag", "-l", "m#*").split(separator: "\n").sorted(),
-                       ["m#production!#4", "m#production#1", "m#production#3", "m#staging#2", "m#staging#5"])
+        XCTAssertEqual(
+            try git("tag", "-l", "m#*").split(separator: "\n").sorted(),
+            ["m#production!#4", "m#production#1", "m#production#3", "m#staging#2", "m#staging#5"])
 
         // Every stage change is one commit of the stages file, and its log reads as a journal.
         let journal = try git("log", "-p", "--format=COMMIT %s", "--", ".mv/stages/m.yaml")
@@ -167,8 +170,9 @@ final class LifecycleTests: LifecycleTestCase {
         XCTAssertTrue(journal.contains("+    version: v1.0.0\n+    tag: \"m#production#1\""), journal)
         XCTAssertTrue(journal.contains("-    version: v1.0.0\n-    tag: \"m#production#1\""), journal)
         XCTAssertTrue(journal.contains("+    version: v2.0.0\n+    tag: \"m#production#3\""), journal)
-        XCTAssertTrue(journal.contains("+    reason: \"first release: ticket 42\"") || journal.contains("+    reason: first release: ticket 42")
-                      || journal.contains("+    reason: 'first release: ticket 42'"), journal)
+        XCTAssertTrue(
+            journal.contains("+    reason: \"first release: ticket 42\"") || journal.contains("+    reason: first release: ticket 42")
+                || journal.contains("+    reason: 'first release: ticket 42'"), journal)
         let stages = try git("show", "HEAD:.mv/stages/m.yaml")
         XCTAssertTrue(stages.contains("production:\n    version: v1.0.0"), stages)
         XCTAssertTrue(stages.contains("staging:\n    version: v1.0.0\n    tag: \"m#staging#5\""), stages)
@@ -194,8 +198,9 @@ final class LifecycleTests: LifecycleTestCase {
         let mine = try ok("promote", "v1", "--model", "m")
         XCTAssertTrue(mine.stdout.contains("m#production#1"), mine.stdout)
         XCTAssertEqual(try git("rev-parse", "m#production#1^{commit}"), try git("rev-parse", "m@v1.0.0^{commit}"))
-        XCTAssertEqual(try git("ls-tree", "--name-only", "HEAD", ".mv/stages/").split(separator: "\n"),
-                       [".mv/stages/m.yaml", ".mv/stages/other.yaml"])
+        XCTAssertEqual(
+            try git("ls-tree", "--name-only", "HEAD", ".mv/stages/").split(separator: "\n"),
+            [".mv/stages/m.yaml", ".mv/stages/other.yaml"])
     }
 
     // MARK: 3. Agreement with GTO
@@ -235,26 +240,41 @@ final class LifecycleTests: LifecycleTestCase {
     func testStageHoldersAgreeWithGTOAfterEveryStep() throws {
         guard try gtoAvailable() else { return }
         try initRepository()
-        try train("a"); try assertAgreesWithGTO("train a v1")
-        try train("b"); try assertAgreesWithGTO("train b v1")
-        try train("a", seed: 3); try assertAgreesWithGTO("train a v2")
-        try ok("promote", "a@v1"); try assertAgreesWithGTO("promote a v1 production")
-        try ok("promote", "a@v1", "--stage", "staging"); try assertAgreesWithGTO("promote a v1 staging")
-        try ok("promote", "b@v1"); try assertAgreesWithGTO("promote b v1 production")
-        try train("a", seed: 4); try assertAgreesWithGTO("train a v3")
-        try ok("promote", "a@v2"); try assertAgreesWithGTO("promote a v2 production")
-        try ok("promote", "a@v3"); try assertAgreesWithGTO("promote a v3 production")
-        try ok("demote", "a@v3"); try assertAgreesWithGTO("demote a v3 production")
-        try ok("promote", "a@v3", "--stage", "staging"); try assertAgreesWithGTO("promote a v3 staging")
-        try ok("deprecate", "a@v1", "-m", "leaks"); try assertAgreesWithGTO("deprecate a v1")
-        try ok("rollback", "a", "--to", "v3"); try assertAgreesWithGTO("rollback a production to v3")
-        try ok("rollback", "a"); try assertAgreesWithGTO("rollback a production to previous holder")
+        try train("a")
+        try assertAgreesWithGTO("train a v1")
+        try train("b")
+        try assertAgreesWithGTO("train b v1")
+        try train("a", seed: 3)
+        try assertAgreesWithGTO("train a v2")
+        try ok("promote", "a@v1")
+        try assertAgreesWithGTO("promote a v1 production")
+        try ok("promote", "a@v1", "--stage", "staging")
+        try assertAgreesWithGTO("promote a v1 staging")
+        try ok("promote", "b@v1")
+        try assertAgreesWithGTO("promote b v1 production")
+        try train("a", seed: 4)
+        try assertAgreesWithGTO("train a v3")
+        try ok("promote", "a@v2")
+        try assertAgreesWithGTO("promote a v2 production")
+        try ok("promote", "a@v3")
+        try assertAgreesWithGTO("promote a v3 production")
+        try ok("demote", "a@v3")
+        try assertAgreesWithGTO("demote a v3 production")
+        try ok("promote", "a@v3", "--stage", "staging")
+        try assertAgreesWithGTO("promote a v3 staging")
+        try ok("deprecate", "a@v1", "-m", "leaks")
+        try assertAgreesWithGTO("deprecate a v1")
+        try ok("rollback", "a", "--to", "v3")
+        try assertAgreesWithGTO("rollback a production to v3")
+        try ok("rollback", "a")
+        try assertAgreesWithGTO("rollback a production to previous holder")
 
         Thread.sleep(forTimeInterval: 1.1)
         let assign = try Self.run(["gto", "assign", "a", "--version", "v2.0.0", "--stage", "staging"], in: root)
         XCTAssertEqual(assign.status, 0, assign.stdout + assign.stderr)
         try assertAgreesWithGTO("gto assign a v2 staging")
-        let stagingHolder = (try json(try ok("list", "--json").stdout) as? [[String: Any]])?.first { $0["name"] as? String == "a" }?["stages"]
+        let stagingHolder = (try json(try ok("list", "--json").stdout) as? [[String: Any]])?.first { $0["name"] as? String == "a" }?[
+            "stages"]
         XCTAssertEqual((stagingHolder as? [String: String])?["staging"], "v2.0.0")
 
         let next = try maxCounter("a") + 1
@@ -262,13 +282,17 @@ final class LifecycleTests: LifecycleTestCase {
         try git("tag", "-a", "a#production#\(next)", "-m", "by hand", try git("rev-parse", "a@v3.0.0^{commit}"))
         try assertAgreesWithGTO("git tag -a a#production#\(next)")
 
-        try train("a", seed: 5); try assertAgreesWithGTO("train a v4")
+        try train("a", seed: 5)
+        try assertAgreesWithGTO("train a v4")
         let after = try ok("promote", "a@v4", "--stage", "staging")
         XCTAssertTrue(after.stdout.contains("a#staging#\(next + 1)"), "mv counts past the hand-made tag: \(after.stdout)")
         try assertAgreesWithGTO("promote a v4 staging")
-        try ok("demote", "a", "--stage", "staging"); try assertAgreesWithGTO("demote a staging")
-        try ok("deprecate", "b@v1"); try assertAgreesWithGTO("deprecate b v1")
-        try ok("deprecate", "a@v4"); try assertAgreesWithGTO("deprecate a v4 (latest)")
+        try ok("demote", "a", "--stage", "staging")
+        try assertAgreesWithGTO("demote a staging")
+        try ok("deprecate", "b@v1")
+        try assertAgreesWithGTO("deprecate b v1")
+        try ok("deprecate", "a@v4")
+        try assertAgreesWithGTO("deprecate a v4 (latest)")
     }
 
     // MARK: 4. mv rollback
@@ -356,28 +380,33 @@ final class LifecycleTests: LifecycleTestCase {
         XCTAssertEqual(diff["new"] as? String, "m@v2.0.0")
         let metrics = try XCTUnwrap(diff["metrics"] as? [[String: Any]])
         XCTAssertEqual(Set(metrics.compactMap { $0["metric"] as? String }), ["mse", "rmse", "mae", "r2"])
-        let v1Holdout = try XCTUnwrap((try jsonObject(try ok("show", "m@v1", "--json").stdout)["evaluations"] as? [String: Any])?["holdout"] as? [String: Double])
-        let v2Holdout = try XCTUnwrap((try jsonObject(try ok("show", "m@v2", "--json").stdout)["evaluations"] as? [String: Any])?["holdout"] as? [String: Double])
+        let v1Holdout = try XCTUnwrap(
+            (try jsonObject(try ok("show", "m@v1", "--json").stdout)["evaluations"] as? [String: Any])?["holdout"] as? [String: Double])
+        let v2Holdout = try XCTUnwrap(
+            (try jsonObject(try ok("show", "m@v2", "--json").stdout)["evaluations"] as? [String: Any])?["holdout"] as? [String: Double])
         for metric in metrics {
             let name = try XCTUnwrap(metric["metric"] as? String)
             XCTAssertEqual(metric["evaluation"] as? String, "holdout")
-            let old = try XCTUnwrap(metric["old"] as? Double), new = try XCTUnwrap(metric["new"] as? Double)
+            let old = try XCTUnwrap(metric["old"] as? Double)
+            let new = try XCTUnwrap(metric["new"] as? Double)
             XCTAssertEqual(old, v1Holdout[name])
             XCTAssertEqual(new, v2Holdout[name])
             XCTAssertEqual(try XCTUnwrap(metric["delta"] as? Double), new - old, accuracy: 1e-12)
         }
         let tensors = try XCTUnwrap(diff["tensors"] as? [[String: Any]])
         XCTAssertEqual(tensors.compactMap { $0["name"] as? String }, ["coef", "intercept"])
-        let expected = try jsonObject(try python("""
-            import io, json, subprocess, numpy
-            out = {}
-            for name in ['coef', 'intercept']:
-                a = numpy.load(io.BytesIO(subprocess.check_output(['git', 'show', 'm@v1.0.0:models/m/params/%s.npy' % name])))
-                b = numpy.load(io.BytesIO(subprocess.check_output(['git', 'show', 'm@v2.0.0:models/m/params/%s.npy' % name])))
-                out[name] = {'max': float(numpy.max(numpy.abs(b - a))), 'rel': float(numpy.linalg.norm(b - a) / numpy.linalg.norm(a)),
-                             'cos': float(numpy.dot(a, b) / (numpy.linalg.norm(a) * numpy.linalg.norm(b)))}
-            print(json.dumps(out))
-            """))
+        let expected = try jsonObject(
+            try python(
+                """
+                import io, json, subprocess, numpy
+                out = {}
+                for name in ['coef', 'intercept']:
+                    a = numpy.load(io.BytesIO(subprocess.check_output(['git', 'show', 'm@v1.0.0:models/m/params/%s.npy' % name])))
+                    b = numpy.load(io.BytesIO(subprocess.check_output(['git', 'show', 'm@v2.0.0:models/m/params/%s.npy' % name])))
+                    out[name] = {'max': float(numpy.max(numpy.abs(b - a))), 'rel': float(numpy.linalg.norm(b - a) / numpy.linalg.norm(a)),
+                                 'cos': float(numpy.dot(a, b) / (numpy.linalg.norm(a) * numpy.linalg.norm(b)))}
+                print(json.dumps(out))
+                """))
         for tensor in tensors {
             let name = try XCTUnwrap(tensor["name"] as? String)
             let want = try XCTUnwrap(expected[name] as? [String: Double])
@@ -394,7 +423,8 @@ final class LifecycleTests: LifecycleTestCase {
         XCTAssertEqual(same["new"] as? String, "m@v2.0.0")
         let sameTensors = try XCTUnwrap(same["tensors"] as? [[String: Any]])
         XCTAssertEqual(sameTensors.count, 2)
-        XCTAssertTrue(sameTensors.allSatisfy { $0["status"] as? String == "unchanged" && $0["max_abs_change"] as? Double == 0 }, "\(sameTensors)")
+        XCTAssertTrue(
+            sameTensors.allSatisfy { $0["status"] as? String == "unchanged" && $0["max_abs_change"] as? Double == 0 }, "\(sameTensors)")
         XCTAssertTrue(((same["metrics"] as? [[String: Any]]) ?? []).allSatisfy { $0["delta"] as? Double == 0 })
 
         let markdown = try ok("diff", "m@v1.0.0", "m@v2.0.0", "--markdown").stdout
@@ -424,8 +454,9 @@ final class LifecycleTests: LifecycleTestCase {
 
     func testTextconvRendersTensorsAndAFreshCloneNeedsInit() throws {
         try initRepository()
-        XCTAssertTrue(try String(contentsOf: root.appendingPathComponent(".gitattributes"), encoding: .utf8)
-            .split(separator: "\n").contains("*.npy diff=mv-npy"))
+        XCTAssertTrue(
+            try String(contentsOf: root.appendingPathComponent(".gitattributes"), encoding: .utf8)
+                .split(separator: "\n").contains("*.npy diff=mv-npy"))
         XCTAssertEqual(try git("show", "HEAD:.gitattributes").split(separator: "\n").filter { $0 == "*.npy diff=mv-npy" }.count, 1)
         let driver = try git("config", "diff.mv-npy.textconv")
         XCTAssertTrue(driver.hasSuffix(" textconv"), driver)
@@ -433,11 +464,13 @@ final class LifecycleTests: LifecycleTestCase {
         try train("m", seed: 7)
         XCTAssertEqual(try git("check-attr", "diff", "--", "models/m/params/coef.npy"), "models/m/params/coef.npy: diff: mv-npy")
 
-        let values = try python("""
+        let values = try python(
+            """
             import io, subprocess, numpy
             for rev in ['m@v1.0.0', 'm@v2.0.0']:
                 print('%.9g' % numpy.load(io.BytesIO(subprocess.check_output(['git', 'show', rev + ':models/m/params/coef.npy'])))[0])
-            """).split(separator: "\n").map(String.init)
+            """
+        ).split(separator: "\n").map(String.init)
         XCTAssertEqual(values.count, 2)
         XCTAssertNotEqual(values[0], values[1])
 
@@ -499,18 +532,20 @@ final class LifecycleTests: LifecycleTestCase {
         let entries = try XCTUnwrap(try json(try ok("history", "m", "--json").stdout) as? [[String: Any]])
         func field(_ entry: [String: Any], _ key: String) -> String { entry[key] as? String ?? "-" }
         let rows = entries.map { "\(field($0, "event")) \(field($0, "tag")) \(field($0, "version")) \(field($0, "stage"))" }
-        XCTAssertEqual(rows, [
-            "rollback m#production#5 v2.0.0 production",
-            "deregistration m@v3.0.0! v3.0.0 -",
-            "unassignment m#production!#4 v2.0.0 production",
-            "assignment m#production#3 v2.0.0 production",
-            "assignment m#staging#2 v2.0.0 staging",
-            "assignment m#production#1 v1.0.0 production",
-            "evaluation eval/m/v1.0.0/1 v1.0.0 -",
-            "registration m@v3.0.0 v3.0.0 -",
-            "registration m@v2.0.0 v2.0.0 -",
-            "registration m@v1.0.0 v1.0.0 -",
-        ])
+        XCTAssertEqual(
+            rows,
+            [
+                "rollback m#production#5 v2.0.0 production",
+                "deregistration m@v3.0.0! v3.0.0 -",
+                "unassignment m#production!#4 v2.0.0 production",
+                "assignment m#production#3 v2.0.0 production",
+                "assignment m#staging#2 v2.0.0 staging",
+                "assignment m#production#1 v1.0.0 production",
+                "evaluation eval/m/v1.0.0/1 v1.0.0 -",
+                "registration m@v3.0.0 v3.0.0 -",
+                "registration m@v2.0.0 v2.0.0 -",
+                "registration m@v1.0.0 v1.0.0 -",
+            ])
         let times = entries.compactMap { $0["time"] as? String }
         XCTAssertEqual(times.count, entries.count)
         XCTAssertEqual(times, times.sorted(by: >), "newest first")
@@ -546,14 +581,17 @@ final class LifecycleTests: LifecycleTestCase {
                 try ok("demote", "m@v1", "--stage", "staging")
             }
             let counter = try maxCounter("m")
-            let stageTag = try XCTUnwrap(try git("tag", "-l", "m#*").split(separator: "\n").map(String.init)
-                .first { $0.hasSuffix("#\(counter)") })
+            let stageTag = try XCTUnwrap(
+                try git("tag", "-l", "m#*").split(separator: "\n").map(String.init)
+                    .first { $0.hasSuffix("#\(counter)") })
             let evalTag = "eval/m/v1.0.0/\(attempt)"
             tie = try taggerSecond(evalTag) == taggerSecond(stageTag)
             let tags = (try json(try ok("history", "m", "--json").stdout) as? [[String: Any]] ?? []).compactMap { $0["tag"] as? String }
-            let stageIndex = try XCTUnwrap(tags.firstIndex(of: stageTag)), evalIndex = try XCTUnwrap(tags.firstIndex(of: evalTag))
-            XCTAssertLessThan(stageIndex, evalIndex,
-                              "\(stageTag) was created after \(evalTag) but is listed as older (same second: \(tie)): \(tags)")
+            let stageIndex = try XCTUnwrap(tags.firstIndex(of: stageTag))
+            let evalIndex = try XCTUnwrap(tags.firstIndex(of: evalTag))
+            XCTAssertLessThan(
+                stageIndex, evalIndex,
+                "\(stageTag) was created after \(evalTag) but is listed as older (same second: \(tie)): \(tags)")
         }
     }
 
@@ -586,9 +624,10 @@ final class LifecycleTests: LifecycleTestCase {
         XCTAssertTrue(checkedOut.stdout.contains("Checked out m@v1.0.0"), checkedOut.stdout)
         try assertFolder(modelFolder, equals: "m@v1.0.0", model: "m")
         XCTAssertEqual(try git("rev-parse", "HEAD"), try git("rev-parse", "m@v2.0.0^{commit}"), "checkout does not commit")
-        XCTAssertEqual(try git("diff", "--cached", "--name-only", "HEAD", "--", "models/m").split(separator: "\n").sorted(),
-                       try git("diff", "--name-only", "m@v2.0.0", "m@v1.0.0", "--", "models/m").split(separator: "\n").sorted(),
-                       "the index holds v1's folder")
+        XCTAssertEqual(
+            try git("diff", "--cached", "--name-only", "HEAD", "--", "models/m").split(separator: "\n").sorted(),
+            try git("diff", "--name-only", "m@v2.0.0", "m@v1.0.0", "--", "models/m").split(separator: "\n").sorted(),
+            "the index holds v1's folder")
 
         try ok("checkout", "m@v2", "--force")
         try assertFolder(modelFolder, equals: "m@v2.0.0", model: "m")

@@ -48,12 +48,15 @@ final class TrainTests: GitTestCase {
         XCTAssertEqual(try git("cat-file", "-t", "churn@v1.0.0"), "tag")
         XCTAssertEqual(try git("rev-parse", "churn@v1.0.0^{commit}"), try git("rev-parse", "HEAD"))
         XCTAssertEqual(try git("tag", "--points-at", "HEAD"), "churn@v1.0.0")
-        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", "HEAD", "models/churn").split(separator: "\n"), [
-            "models/churn/README.md", "models/churn/eval/holdout.yaml", "models/churn/model.yaml",
-            "models/churn/params/coef.npy", "models/churn/params/intercept.npy",
-        ])
+        XCTAssertEqual(
+            try git("ls-tree", "-r", "--name-only", "HEAD", "models/churn").split(separator: "\n"),
+            [
+                "models/churn/README.md", "models/churn/eval/holdout.yaml", "models/churn/model.yaml",
+                "models/churn/params/coef.npy", "models/churn/params/intercept.npy",
+            ])
         // Exactly the model folder changed.
-        XCTAssertEqual(try git("diff", "--name-only", "HEAD~1", "HEAD").split(separator: "\n").allSatisfy { $0.hasPrefix("models/churn/") }, true)
+        XCTAssertEqual(
+            try git("diff", "--name-only", "HEAD~1", "HEAD").split(separator: "\n").allSatisfy { $0.hasPrefix("models/churn/") }, true)
         let trailers = try git("log", "-1", "--format=%(trailers:key=Model,key=Model-Version,valueonly)")
         XCTAssertEqual(trailers.split(separator: "\n"), ["churn", "v1.0.0"])
         XCTAssertTrue(try git("log", "-1", "--format=%s").hasPrefix("churn v1.0.0: rmse "))
@@ -184,7 +187,8 @@ final class TrainTests: GitTestCase {
         XCTAssertEqual(try git("status", "--porcelain"), "?? train.csv")
         try git("fsck", "--strict")
         // The work tree holds the newest version.
-        XCTAssertTrue(try String(contentsOf: root.appendingPathComponent("models/m/model.yaml"), encoding: .utf8).contains("version: v40.0.0"))
+        XCTAssertTrue(
+            try String(contentsOf: root.appendingPathComponent("models/m/model.yaml"), encoding: .utf8).contains("version: v40.0.0"))
     }
 
     func testGTOReadsMVVersions() throws {

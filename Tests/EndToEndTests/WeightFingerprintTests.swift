@@ -82,16 +82,20 @@ final class WeightFingerprintTests: GitTestCase {
     /// Fingerprints by an independent implementation: of the given blobs' bytes (`git cat-file`),
     /// with the last four bytes replaced where `lastFloat` is given.
     func pythonFingerprints(_ blobs: [String], lastFloat: Float? = nil) throws -> [String] {
-        let result = try Self.run(["python3", "-c", Self.python + """
+        let result = try Self.run(
+            [
+                "python3", "-c",
+                Self.python + """
 
-            import subprocess, struct
-            key = open(sys.argv[1], 'rb').read()
-            for blob in sys.argv[3:]:
-                data = subprocess.run(['git', 'cat-file', 'blob', blob], check=True, capture_output=True).stdout
-                if sys.argv[2]:
-                    data = data[:-4] + struct.pack('<f', float(sys.argv[2]))
-                print(fingerprint(data, key))
-            """, keyFile.path, lastFloat.map { String($0) } ?? ""] + blobs, in: root)
+                    import subprocess, struct
+                    key = open(sys.argv[1], 'rb').read()
+                    for blob in sys.argv[3:]:
+                        data = subprocess.run(['git', 'cat-file', 'blob', blob], check=True, capture_output=True).stdout
+                        if sys.argv[2]:
+                            data = data[:-4] + struct.pack('<f', float(sys.argv[2]))
+                        print(fingerprint(data, key))
+                    """, keyFile.path, lastFloat.map { String($0) } ?? "",
+            ] + blobs, in: root)
         XCTAssertEqual(result.status, 0, result.stderr)
         return result.stdout.split(separator: "\n").map(String.init)
     }

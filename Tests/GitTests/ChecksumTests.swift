@@ -25,8 +25,11 @@ final class ChecksumTests: XCTestCase {
                 let slice = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)])
                 let crcStart = round < 100 ? 0 : UInt32.random(in: 0...UInt32.max, using: &generator)
                 let adlerStart = round < 100 ? 1 : UInt32.random(in: 0..<65521) << 16 | UInt32.random(in: 0..<65521)
-                XCTAssertEqual(mv_crc32(crcStart, slice.baseAddress, slice.count), zlibCRC(crcStart, slice), "crc32 of \(count) bytes at +\(offset)")
-                XCTAssertEqual(mv_adler32(adlerStart, slice.baseAddress, slice.count), zlibAdler(adlerStart, slice), "adler32 of \(count) bytes at +\(offset)")
+                XCTAssertEqual(
+                    mv_crc32(crcStart, slice.baseAddress, slice.count), zlibCRC(crcStart, slice), "crc32 of \(count) bytes at +\(offset)")
+                XCTAssertEqual(
+                    mv_adler32(adlerStart, slice.baseAddress, slice.count), zlibAdler(adlerStart, slice),
+                    "adler32 of \(count) bytes at +\(offset)")
             }
         }
     }

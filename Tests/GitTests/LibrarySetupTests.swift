@@ -1,9 +1,10 @@
 import CGit2
 import CMbedTLSStandIns
 import Foundation
-import XCTest
-@testable import Git
 import TestSupport
+import XCTest
+
+@testable import Git
 
 final class LibrarySetupTests: GitTestCase {
     /// libgit2's initialisation reached mv's stand-in for the CA bundle parser and loaded

@@ -1,13 +1,15 @@
 import Foundation
-import XCTest
-@testable import Git
 import TestSupport
+import XCTest
+
+@testable import Git
 
 /// `BlobPack` writes its own pack and index: git itself (fsck, verify-pack, cat-file, gc,
 /// repack) judges that what it wrote is a pack like any other.
 final class PackWriterTests: GitTestCase {
-    private let signature = Signature(name: "Test Author", email: "author@example.com",
-                                      time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    private let signature = Signature(
+        name: "Test Author", email: "author@example.com",
+        time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
 
     /// Edge sizes around the 65,535-byte stored block, compressible and incompressible data.
     private func makeFiles() throws -> [URL] {
@@ -107,8 +109,9 @@ final class PackWriterTests: GitTestCase {
         // The index, CRC-32s included, is byte for byte the one git computes from the pack.
         let gitIndex = root.appendingPathComponent("by-git.idx")
         try git("index-pack", "-o", gitIndex.path, packs[0].path)
-        XCTAssertEqual(try Data(contentsOf: gitIndex),
-                       try Data(contentsOf: packs[0].deletingPathExtension().appendingPathExtension("idx")))
+        XCTAssertEqual(
+            try Data(contentsOf: gitIndex),
+            try Data(contentsOf: packs[0].deletingPathExtension().appendingPathExtension("idx")))
         let verify = try git("verify-pack", "-v", packs[0].path)
         func packedSize(_ id: ObjectID) throws -> Int {
             let line = try XCTUnwrap(verify.split(separator: "\n").first { $0.hasPrefix(id.description) })
@@ -192,7 +195,8 @@ final class PackWriterTests: GitTestCase {
     }
 
     func testIndexPutsLargeOffsetsInTheWideTable() throws {
-        var first = Array(repeating: UInt8(0), count: 20), second = first
+        var first = Array(repeating: UInt8(0), count: 20)
+        var second = first
         first[0] = 0x01
         second[0] = 0xFE
         let near = PackIndexEntry(id: try XCTUnwrap(ObjectID(hex: hex(second))), crc32: 0xAABB_CCDD, offset: 12)
@@ -205,7 +209,10 @@ final class PackWriterTests: GitTestCase {
         XCTAssertEqual(word(8 + 1 * 4), 1)
         XCTAssertEqual(word(8 + 0xFE * 4), 2)
         XCTAssertEqual(word(8 + 255 * 4), 2)
-        let ids = 8 + 1024, crcs = ids + 40, offsets = crcs + 8, wide = offsets + 8
+        let ids = 8 + 1024
+        let crcs = ids + 40
+        let offsets = crcs + 8
+        let wide = offsets + 8
         XCTAssertEqual(index[ids], 0x01)  // sorted: the far object's id comes first
         XCTAssertEqual(word(crcs), 7)
         XCTAssertEqual(word(crcs + 4), 0xAABB_CCDD)

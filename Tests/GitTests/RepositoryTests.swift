@@ -1,10 +1,12 @@
 import Foundation
-import XCTest
-@testable import Git
 import TestSupport
+import XCTest
+
+@testable import Git
 
 final class RepositoryTests: GitTestCase {
-    let signature = Signature(name: "Test Author", email: "author@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
+    let signature = Signature(
+        name: "Test Author", email: "author@example.com", time: Date(timeIntervalSince1970: 1_700_000_000), offsetMinutes: 0)
 
     func testCreateAndDiscoverFromSubfolder() throws {
         let repo = try Repository.create(at: root.path)
@@ -33,7 +35,7 @@ final class RepositoryTests: GitTestCase {
 
         // Larger than the streaming chunk, so several writes go through the wstream.
         var bytes = [UInt8](repeating: 0, count: 3 * 1024 * 1024 + 17)
-        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 2654435761 >> 7) }
+        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 7) }
         let file = root.appendingPathComponent("big.bin")
         try Data(bytes).write(to: file)
         let id = try repo.objects.writeBlob(fileAt: file)
@@ -61,7 +63,8 @@ final class RepositoryTests: GitTestCase {
         // Removing the last entry of a folder removes the folder, as git does.
         let removed = try repo.replacingEntry(in: replaced, at: ["models", "one"], with: nil)
         let afterRemoval = try repo.createCommit(tree: removed, parents: [commit], message: "rm\n", author: signature, committer: signature)
-        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", afterRemoval.description).split(separator: "\n"), ["README", "models/two/x.txt"])
+        XCTAssertEqual(
+            try git("ls-tree", "-r", "--name-only", afterRemoval.description).split(separator: "\n"), ["README", "models/two/x.txt"])
         XCTAssertEqual(try repo.tree(removed).entry(atPath: "models/two/x.txt")?.id, a)
         XCTAssertNil(try repo.tree(removed).entry(atPath: "models/one"))
         try git("fsck", "--strict")
@@ -72,36 +75,44 @@ final class RepositoryTests: GitTestCase {
         let a = try repo.objects.writeBlob(Data("a".utf8))
         let b = try repo.objects.writeBlob(Data("b".utf8))
         let inner = try repo.writeTree([TreeEntry(name: "x.txt", mode: .blob, id: a)])
-        let base = try repo.replacingEntries(in: nil, [
-            (["keep.txt"], TreeEntry(name: "", mode: .blob, id: a)),
-            (["gone.txt"], TreeEntry(name: "", mode: .blob, id: a)),
-            (["models", "one"], TreeEntry(name: "", mode: .tree, id: inner)),
-            (["was-a-file"], TreeEntry(name: "", mode: .blob, id: b)),
-        ])
+        let base = try repo.replacingEntries(
+            in: nil,
+            [
+                (["keep.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+                (["gone.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+                (["models", "one"], TreeEntry(name: "", mode: .tree, id: inner)),
+                (["was-a-file"], TreeEntry(name: "", mode: .blob, id: b)),
+            ])
         let first = try repo.createCommit(tree: base, parents: [], message: "m\n", author: signature, committer: signature)
         try repo.updateReference("refs/heads/main", to: first, expecting: nil, logMessage: "test")
-        let edited = try repo.replacingEntries(in: base, [
-            (["gone.txt"], nil),
-            (["README"], TreeEntry(name: "", mode: .blob, id: b)),
-            (["models", "one", "y.txt"], TreeEntry(name: "", mode: .blob, id: b)),
-            (["models", "two"], TreeEntry(name: "", mode: .tree, id: inner)),
-            // A change below a path replaced as a whole earlier in the list applies to the new entry.
-            (["models", "two", "z.txt"], TreeEntry(name: "", mode: .blob, id: a)),
-            // A change below a path replaced later is overridden by that replacement.
-            (["models", "three", "lost.txt"], TreeEntry(name: "", mode: .blob, id: a)),
-            (["models", "three"], TreeEntry(name: "", mode: .tree, id: inner)),
-            (["was-a-file", "now.txt"], TreeEntry(name: "", mode: .blob, id: a)),
-        ])
+        let edited = try repo.replacingEntries(
+            in: base,
+            [
+                (["gone.txt"], nil),
+                (["README"], TreeEntry(name: "", mode: .blob, id: b)),
+                (["models", "one", "y.txt"], TreeEntry(name: "", mode: .blob, id: b)),
+                (["models", "two"], TreeEntry(name: "", mode: .tree, id: inner)),
+                // A change below a path replaced as a whole earlier in the list applies to the new entry.
+                (["models", "two", "z.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+                // A change below a path replaced later is overridden by that replacement.
+                (["models", "three", "lost.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+                (["models", "three"], TreeEntry(name: "", mode: .tree, id: inner)),
+                (["was-a-file", "now.txt"], TreeEntry(name: "", mode: .blob, id: a)),
+            ])
         let second = try repo.createCommit(tree: edited, parents: [first], message: "e\n", author: signature, committer: signature)
         try repo.updateReference("refs/heads/main", to: second, expecting: first, logMessage: "test")
-        XCTAssertEqual(try git("ls-tree", "-r", "--name-only", second.description).split(separator: "\n"),
-                       ["README", "keep.txt", "models/one/x.txt", "models/one/y.txt", "models/three/x.txt",
-                        "models/two/x.txt", "models/two/z.txt", "was-a-file/now.txt"])
+        XCTAssertEqual(
+            try git("ls-tree", "-r", "--name-only", second.description).split(separator: "\n"),
+            [
+                "README", "keep.txt", "models/one/x.txt", "models/one/y.txt", "models/three/x.txt",
+                "models/two/x.txt", "models/two/z.txt", "was-a-file/now.txt",
+            ])
         // Every tree written is reachable: nothing dangling.
         XCTAssertEqual(try git("fsck", "--strict", "--no-reflogs"), "")
         // One path through the old API gives the same tree.
-        XCTAssertEqual(try repo.replacingEntry(in: base, at: ["gone.txt"], with: nil),
-                       try repo.replacingEntries(in: base, [(["gone.txt"], nil)]))
+        XCTAssertEqual(
+            try repo.replacingEntry(in: base, at: ["gone.txt"], with: nil),
+            try repo.replacingEntries(in: base, [(["gone.txt"], nil)]))
     }
 
     func testCompareAndSwapOnBranchAndTagRefs() throws {
@@ -148,8 +159,9 @@ final class RepositoryTests: GitTestCase {
         try git("pack-refs", "--all")
         try git("tag", "-a", "-m", "x", "churn@v3.0.0")
         try git("tag", "-a", "-m", "x", "other@v1.0.0")
-        XCTAssertEqual(try repo.referenceNames(matching: "refs/tags/churn@v*"),
-                       ["refs/tags/churn@v1.0.0", "refs/tags/churn@v2.0.0", "refs/tags/churn@v3.0.0"])
+        XCTAssertEqual(
+            try repo.referenceNames(matching: "refs/tags/churn@v*"),
+            ["refs/tags/churn@v1.0.0", "refs/tags/churn@v2.0.0", "refs/tags/churn@v3.0.0"])
         XCTAssertEqual(try repo.resolveCommit("churn@v2.0.0"), commit)
     }
 

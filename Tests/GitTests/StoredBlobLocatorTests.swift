@@ -1,8 +1,9 @@
 import Foundation
-import XCTest
-@testable import Git
 import SystemIO
 import TestSupport
+import XCTest
+
+@testable import Git
 
 /// `StoredBlobLocator` reads packs itself: the ranges it returns must be exactly the blob's
 /// bytes, in packs mv wrote and in packs git rewrote, and it must decline everything else.
@@ -32,11 +33,15 @@ final class StoredBlobLocatorTests: GitTestCase {
 
     /// The content `readStored` hands out, pieces checked to arrive in order; nil when it
     /// declines.
-    private func readStored(_ locator: StoredBlobLocator, _ id: ObjectID, size: Int?, prefix: Int? = nil,
-                            cachedOnly: Bool = false, window: Int = 4096) throws -> Data? {
+    private func readStored(
+        _ locator: StoredBlobLocator, _ id: ObjectID, size: Int?, prefix: Int? = nil,
+        cachedOnly: Bool = false, window: Int = 4096
+    ) throws -> Data? {
         var collected = Data()
-        let outcome = try locator.readStored(id, size: size, prefix: prefix, cachedOnly: cachedOnly,
-                                             window: ReadWindow(capacity: window)) { piece, offset in
+        let outcome = try locator.readStored(
+            id, size: size, prefix: prefix, cachedOnly: cachedOnly,
+            window: ReadWindow(capacity: window)
+        ) { piece, offset in
             XCTAssertEqual(offset, collected.count, "pieces arrive in order")
             collected.append(contentsOf: piece)
             return true
@@ -67,7 +72,8 @@ final class StoredBlobLocatorTests: GitTestCase {
             for prefix in [0, 1, 65_535, 65_536, 100_000] {
                 let start = try XCTUnwrap(locator.locate(id, size: data.count, prefix: prefix), "\(prefix) of \(data.count)")
                 XCTAssertEqual(try bytes(of: start), data.prefix(prefix), "\(prefix) of \(data.count)")
-                XCTAssertEqual(try readStored(locator, id, size: data.count, prefix: prefix), data.prefix(prefix), "\(prefix) of \(data.count)")
+                XCTAssertEqual(
+                    try readStored(locator, id, size: data.count, prefix: prefix), data.prefix(prefix), "\(prefix) of \(data.count)")
             }
             // Read with pread through windows smaller and larger than a block.
             for window in [4096, 100_000, 1 << 20] {
@@ -80,7 +86,9 @@ final class StoredBlobLocatorTests: GitTestCase {
                 XCTAssertEqual(inMemory, data, "just written, so in memory")
             } catch ReadWindow.Failure.unsupported {}
             if !data.isEmpty {
-                let stopped = try locator.readStored(id, size: data.count, cachedOnly: false, window: ReadWindow(capacity: 4096)) { _, _ in false }
+                let stopped = try locator.readStored(id, size: data.count, cachedOnly: false, window: ReadWindow(capacity: 4096)) { _, _ in
+                    false
+                }
                 XCTAssertEqual(stopped, false, "a piece the reader refuses ends the reading")
             }
         }
@@ -108,7 +116,9 @@ final class StoredBlobLocatorTests: GitTestCase {
     }
 
     /// A new repository holding one pack of one blob of `count` random float bytes.
-    private func packedBlob(byteCount count: Int, seed: UInt64) throws -> (data: Data, id: ObjectID, locator: StoredBlobLocator, packFile: URL) {
+    private func packedBlob(byteCount count: Int, seed: UInt64) throws -> (
+        data: Data, id: ObjectID, locator: StoredBlobLocator, packFile: URL
+    ) {
         let repo = try Repository.create(at: root.path)
         let data = PackWriterTests.randomFloats(byteCount: count, seed: seed)
         let id = try XCTUnwrap(packBlobs([data], into: repo).first)
@@ -185,4 +195,3 @@ final class StoredBlobLocatorTests: GitTestCase {
         }
     }
 }
-

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 final class AlgorithmTests: XCTestCase {
@@ -18,8 +19,9 @@ final class AlgorithmTests: XCTestCase {
             let band = min(classes - 1, max(0, Int((score + 1.5) / 3 * Double(classes))))
             y.append(Double(band))
         }
-        return Dataset(featureNames: (0..<d).map { "x\($0)" }, targetName: "y",
-                       features: Matrix(rows: n, columns: d, values: x), target: y)
+        return Dataset(
+            featureNames: (0..<d).map { "x\($0)" }, targetName: "y",
+            features: Matrix(rows: n, columns: d, values: x), target: y)
     }
 
     static func regression(n: Int, seed: UInt64) -> Dataset {
@@ -27,12 +29,15 @@ final class AlgorithmTests: XCTestCase {
         var x: [Double] = []
         var y: [Double] = []
         for _ in 0..<n {
-            let a = rng.nextGaussian(), b = rng.nextGaussian(), c = rng.nextGaussian()
+            let a = rng.nextGaussian()
+            let b = rng.nextGaussian()
+            let c = rng.nextGaussian()
             x += [a, b, c]
             y.append(2 * a - b + 0.5 * c + 1 + 0.1 * rng.nextGaussian())
         }
-        return Dataset(featureNames: ["a", "b", "c"], targetName: "y",
-                       features: Matrix(rows: n, columns: 3, values: x), target: y)
+        return Dataset(
+            featureNames: ["a", "b", "c"], targetName: "y",
+            features: Matrix(rows: n, columns: 3, values: x), target: y)
     }
 
     func testEveryAlgorithmReloadsBitForBit() throws {
@@ -59,10 +64,12 @@ final class AlgorithmTests: XCTestCase {
     func testClassifiersLearn() throws {
         let train = Self.classification(n: 600, d: 4, classes: 3, seed: 4)
         let test = Self.classification(n: 300, d: 4, classes: 3, seed: 5)
-        for (trainer, params) in [(LogisticRegression() as any Trainer, [String: String]()),
-                                  (LinearSVM(), [:]), (DecisionTree(), ["max_depth": "6"]),
-                                  (RandomForest(), ["n_estimators": "30"]),
-                                  (LogisticRegression(), ["solver": "adam", "max_iter": "50", "learning_rate": "0.05"])] {
+        for (trainer, params) in [
+            (LogisticRegression() as any Trainer, [String: String]()),
+            (LinearSVM(), [:]), (DecisionTree(), ["max_depth": "6"]),
+            (RandomForest(), ["n_estimators": "30"]),
+            (LogisticRegression(), ["solver": "adam", "max_iter": "50", "learning_rate": "0.05"]),
+        ] {
             let model = try trainer.fit(train, hyperparameters: params)
             XCTAssertEqual(model.task, .classification)
             XCTAssertEqual(model.classes, [0, 1, 2])
@@ -97,7 +104,8 @@ final class AlgorithmTests: XCTestCase {
         let data = Self.regression(n: 2000, seed: 7)
         let exact = try XCTUnwrap(try LinearRegression().fit(data, hyperparameters: [:]).parameter("coef")).values
         for (solver, rate) in [("gd", "0.1"), ("sgd", "0.01"), ("adam", "0.002")] {
-            let model = try LinearRegression().fit(data, hyperparameters: ["solver": solver, "learning_rate": rate, "max_iter": "300", "tol": "1e-10"])
+            let model = try LinearRegression().fit(
+                data, hyperparameters: ["solver": solver, "learning_rate": rate, "max_iter": "300", "tol": "1e-10"])
             let coef = try XCTUnwrap(model.parameter("coef")).values
             for j in 0..<3 {
                 XCTAssertEqual(coef[j], exact[j], accuracy: 0.02, solver)
@@ -130,13 +138,19 @@ final class AlgorithmTests: XCTestCase {
     func testBadInput() throws {
         let data = Self.classification(n: 50, d: 2, classes: 2, seed: 9)
         XCTAssertThrowsError(try LogisticRegression().fit(data, hyperparameters: ["alpha": "1"])) { error in
-            XCTAssertEqual("\(error)", "unknown hyperparameter 'alpha' for logistic-regression (valid: C, fit_intercept, solver, max_iter, tol, learning_rate, batch_size, seed)")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown hyperparameter 'alpha' for logistic-regression (valid: C, fit_intercept, solver, max_iter, tol, learning_rate, batch_size, seed)"
+            )
         }
         XCTAssertThrowsError(try LogisticRegression().fit(data, hyperparameters: ["C": "0"])) { error in
             XCTAssertEqual("\(error)", "hyperparameter 'C' for logistic-regression: '0' is not a number above 0")
         }
         XCTAssertThrowsError(try RandomForest().fit(data, hyperparameters: ["max_features": "lots"])) { error in
-            XCTAssertEqual("\(error)", "hyperparameter 'max_features' for random-forest: 'lots' is not auto, none, sqrt, log2, a whole number or a fraction in (0, 1]")
+            XCTAssertEqual(
+                "\(error)",
+                "hyperparameter 'max_features' for random-forest: 'lots' is not auto, none, sqrt, log2, a whole number or a fraction in (0, 1]"
+            )
         }
         XCTAssertThrowsError(try DecisionTree().fit(data, hyperparameters: ["criterion": "gain"])) { error in
             XCTAssertEqual("\(error)", "hyperparameter 'criterion' for decision-tree: 'gain' is not one of gini, entropy, mse")
@@ -144,10 +158,14 @@ final class AlgorithmTests: XCTestCase {
         XCTAssertThrowsError(try DecisionTree().fit(data, hyperparameters: ["max_depth": "0"])) { error in
             XCTAssertEqual("\(error)", "hyperparameter 'max_depth' for decision-tree: '0' is not none or a whole number at least 1")
         }
-        let single = Dataset(featureNames: ["x"], targetName: "y", features: Matrix(rows: 3, columns: 1, values: [1, 2, 3]), target: [1, 1, 1])
+        let single = Dataset(
+            featureNames: ["x"], targetName: "y", features: Matrix(rows: 3, columns: 1, values: [1, 2, 3]), target: [1, 1, 1])
         for trainer in Trainers.all where trainer.task == .classification {
             XCTAssertThrowsError(try trainer.fit(single, hyperparameters: [:])) { error in
-                XCTAssertEqual("\(error)", "cannot train \(trainer.algorithm): the target has only one class ('1'); classification needs at least two classes in the training rows")
+                XCTAssertEqual(
+                    "\(error)",
+                    "cannot train \(trainer.algorithm): the target has only one class ('1'); classification needs at least two classes in the training rows"
+                )
             }
         }
         let empty = Dataset(featureNames: ["x"], targetName: "y", features: Matrix(rows: 0, columns: 1), target: [])
@@ -163,8 +181,13 @@ final class AlgorithmTests: XCTestCase {
         // Ridge fits collinear columns (the penalty makes the system solvable); alpha=0 names the column.
         var rng = SeededGenerator(seed: 3)
         var x: [Double] = []
-        for _ in 0..<20 { let a = rng.nextDouble(); x += [a, 2 * a] }
-        let collinear = Dataset(featureNames: ["a", "twice_a"], targetName: "y", features: Matrix(rows: 20, columns: 2, values: x), target: (0..<20).map(Double.init))
+        for _ in 0..<20 {
+            let a = rng.nextDouble()
+            x += [a, 2 * a]
+        }
+        let collinear = Dataset(
+            featureNames: ["a", "twice_a"], targetName: "y", features: Matrix(rows: 20, columns: 2, values: x),
+            target: (0..<20).map(Double.init))
         XCTAssertNoThrow(try Ridge().fit(collinear, hyperparameters: [:]))
         XCTAssertThrowsError(try Ridge().fit(collinear, hyperparameters: ["alpha": "0"])) { error in
             XCTAssertTrue("\(error)".hasPrefix("feature column 'twice_a' is constant or a linear combination"), "\(error)")
@@ -174,7 +197,8 @@ final class AlgorithmTests: XCTestCase {
 
     func testProbabilitiesOverFullClassList() throws {
         // Training rows hold classes 0 and 2 only; the schema knows 3 classes.
-        let data = Dataset(featureNames: ["x"], targetName: "y", features: Matrix(rows: 4, columns: 1, values: [0, 1, 2, 3]), target: [0, 0, 2, 2])
+        let data = Dataset(
+            featureNames: ["x"], targetName: "y", features: Matrix(rows: 4, columns: 1, values: [0, 1, 2, 3]), target: [0, 0, 2, 2])
         let model = try DecisionTree().fit(data, hyperparameters: [:])
         XCTAssertEqual(try model.predict(data.features), [0, 0, 2, 2])
         let proba = try XCTUnwrap(try model.predictProbabilities(data.features, classCount: 3))

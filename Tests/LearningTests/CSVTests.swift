@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Learning
 
 final class CSVTests: XCTestCase {
@@ -33,11 +34,13 @@ final class CSVTests: XCTestCase {
     func testQuoting() throws {
         let text = "name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n\"multi\nline\",\"\"\nplain,\"x\"\n"
         let table = try parse(text)
-        XCTAssertEqual(table.rows, [
-            ["Smith, J", "said \"hi\""],
-            ["multi\nline", ""],
-            ["plain", "x"],
-        ])
+        XCTAssertEqual(
+            table.rows,
+            [
+                ["Smith, J", "said \"hi\""],
+                ["multi\nline", ""],
+                ["plain", "x"],
+            ])
         // The row after a two-line quoted field starts on line 5, not 4.
         XCTAssertEqual(table.rowLines, [2, 3, 5])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Learning
 
 final class DatasetTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Learning
 
 /// Reads the scikit-learn fixtures made by Fixtures/make_fixtures.py. They are located
@@ -30,12 +31,19 @@ enum JSONValue: Decodable {
 
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
     }
 
     var any: Any {
@@ -69,7 +77,9 @@ extension Dictionary where Key == String, Value == Any {
 }
 
 /// |a - b| ≤ tolerance·max(1, |b|): relative for large values, absolute near zero.
-func assertClose(_ a: [Double], _ b: [Double], relative tolerance: Double, _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: [Double], _ b: [Double], relative tolerance: Double, _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, message, file: file, line: line)
     for (x, y) in zip(a, b) where !(abs(x - y) <= tolerance * max(1, abs(y))) {
         XCTFail("\(message): \(a) vs \(b)", file: file, line: line)
@@ -79,15 +89,19 @@ func assertClose(_ a: [Double], _ b: [Double], relative tolerance: Double, _ mes
 
 /// Fits `trainer`, reloads it from its tensors and stored hyperparameters, and checks the
 /// reloaded model predicts (and scores) bit for bit like the fitted one.
-func assertReloadsBitForBit(_ trainer: any Trainer, _ data: Dataset, _ hyperparameters: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line) throws {
+func assertReloadsBitForBit(
+    _ trainer: any Trainer, _ data: Dataset, _ hyperparameters: [String: String] = [:], file: StaticString = #filePath, line: UInt = #line
+) throws {
     let model = try trainer.fit(data, hyperparameters: hyperparameters)
     let stored = Dictionary(uniqueKeysWithValues: model.hyperparameters.map { ($0.name, $0.value) })
     let loaded = try trainer.load(parameters: model.parameters, hyperparameters: stored, featureCount: data.features.columns)
-    XCTAssertEqual(try model.predict(data.features).map(\.bitPattern), try loaded.predict(data.features).map(\.bitPattern),
-                   "\(trainer.algorithm) predictions", file: file, line: line)
-    XCTAssertEqual(try model.predictProbabilities(data.features)?.values.map(\.bitPattern),
-                   try loaded.predictProbabilities(data.features)?.values.map(\.bitPattern),
-                   "\(trainer.algorithm) probabilities", file: file, line: line)
+    XCTAssertEqual(
+        try model.predict(data.features).map(\.bitPattern), try loaded.predict(data.features).map(\.bitPattern),
+        "\(trainer.algorithm) predictions", file: file, line: line)
+    XCTAssertEqual(
+        try model.predictProbabilities(data.features)?.values.map(\.bitPattern),
+        try loaded.predictProbabilities(data.features)?.values.map(\.bitPattern),
+        "\(trainer.algorithm) probabilities", file: file, line: line)
     XCTAssertEqual(loaded.hyperparameters, model.hyperparameters, file: file, line: line)
     XCTAssertEqual(loaded.parameters, model.parameters, file: file, line: line)
     XCTAssertEqual(loaded.classes, model.classes, file: file, line: line)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Learning
 
 /// Timings for benchmarks/learning.py; skipped unless MV_LEARN_BENCH=1.

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 final class LinearRegressionTests: XCTestCase {
@@ -36,8 +37,9 @@ final class LinearRegressionTests: XCTestCase {
         XCTAssertEqual(model.algorithm, "linear-regression")
         XCTAssertEqual(model.task, .regression)
         XCTAssertEqual(model.hyperparameters.first, Hyperparameter(name: "fit_intercept", value: "true"))
-        XCTAssertEqual(model.hyperparameters.map(\.name),
-                       ["fit_intercept", "solver", "learning_rate", "batch_size", "max_iter", "tol", "l2", "seed"])
+        XCTAssertEqual(
+            model.hyperparameters.map(\.name),
+            ["fit_intercept", "solver", "learning_rate", "batch_size", "max_iter", "tol", "l2", "seed"])
         XCTAssertEqual(model.hyperparameter("solver"), "qr")
     }
 
@@ -61,8 +63,9 @@ final class LinearRegressionTests: XCTestCase {
             x += [a, b]
             y.append(2 * a + 3e6 * b - 7)
         }
-        let data = Dataset(featureNames: ["a", "b"], targetName: "y",
-                           features: Matrix(rows: 200, columns: 2, values: x), target: y)
+        let data = Dataset(
+            featureNames: ["a", "b"], targetName: "y",
+            features: Matrix(rows: 200, columns: 2, values: x), target: y)
         let model = try LinearRegression().fit(data, hyperparameters: [:])
         let coef = try XCTUnwrap(model.parameter("coef")).values
         XCTAssertEqual(coef[0], 2, accuracy: 1e-6)
@@ -87,19 +90,22 @@ final class LinearRegressionTests: XCTestCase {
             let b = rng.nextDouble()
             x += [a, b, 2 * a - 0.5 * b]
         }
-        let data = Dataset(featureNames: ["x1", "x2", "x3"], targetName: "y",
-                           features: Matrix(rows: 30, columns: 3, values: x), target: (0..<30).map(Double.init))
+        let data = Dataset(
+            featureNames: ["x1", "x2", "x3"], targetName: "y",
+            features: Matrix(rows: 30, columns: 3, values: x), target: (0..<30).map(Double.init))
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: [:])) { error in
             XCTAssertEqual(
                 "\(error)",
-                "feature column 'x3' is constant or a linear combination of the columns before it, so linear-regression has no unique solution; drop 'x3' and train again")
+                "feature column 'x3' is constant or a linear combination of the columns before it, so linear-regression has no unique solution; drop 'x3' and train again"
+            )
         }
     }
 
     func testConstantColumn() {
-        let data = Dataset(featureNames: ["x", "c"], targetName: "y",
-                           features: Matrix(rows: 4, columns: 2, values: [1, 5, 2, 5, 3, 5, 4, 5]),
-                           target: [1, 2, 3, 4])
+        let data = Dataset(
+            featureNames: ["x", "c"], targetName: "y",
+            features: Matrix(rows: 4, columns: 2, values: [1, 5, 2, 5, 3, 5, 4, 5]),
+            target: [1, 2, 3, 4])
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: [:])) { error in
             XCTAssertTrue("\(error)".hasPrefix("feature column 'c' is constant"), "\(error)")
         }
@@ -108,8 +114,9 @@ final class LinearRegressionTests: XCTestCase {
     }
 
     func testTooFewRows() {
-        let data = Dataset(featureNames: ["a", "b"], targetName: "y",
-                           features: Matrix(rows: 2, columns: 2, values: [1, 2, 3, 5]), target: [1, 2])
+        let data = Dataset(
+            featureNames: ["a", "b"], targetName: "y",
+            features: Matrix(rows: 2, columns: 2, values: [1, 2, 3, 5]), target: [1, 2])
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: [:])) { error in
             XCTAssertEqual(
                 "\(error)",
@@ -120,7 +127,10 @@ final class LinearRegressionTests: XCTestCase {
     func testHyperparameterErrors() {
         let data = synthetic(n: 10, coef: [1], intercept: 0, noise: 0, seed: 4)
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: ["alpha": "1"])) { error in
-            XCTAssertEqual("\(error)", "unknown hyperparameter 'alpha' for linear-regression (valid: fit_intercept, solver, learning_rate, batch_size, max_iter, tol, l2, seed)")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown hyperparameter 'alpha' for linear-regression (valid: fit_intercept, solver, learning_rate, batch_size, max_iter, tol, l2, seed)"
+            )
         }
         XCTAssertThrowsError(try LinearRegression().fit(data, hyperparameters: ["fit_intercept": "maybe"])) { error in
             XCTAssertEqual("\(error)", "hyperparameter 'fit_intercept' for linear-regression: 'maybe' is not true or false")
@@ -150,11 +160,14 @@ final class LinearRegressionTests: XCTestCase {
     }
 
     func testRegistry() {
-        XCTAssertEqual(Trainers.all.map(\.algorithm),
-                       ["linear-regression", "ridge", "logistic-regression", "linear-svm", "decision-tree", "random-forest"])
+        XCTAssertEqual(
+            Trainers.all.map(\.algorithm),
+            ["linear-regression", "ridge", "logistic-regression", "linear-svm", "decision-tree", "random-forest"])
         XCTAssertEqual(Trainers.all.first?.task, Learning.Task.regression)
         XCTAssertThrowsError(try Trainers.named("svm")) { error in
-            XCTAssertEqual("\(error)", "unknown algorithm 'svm' (known: linear-regression, ridge, logistic-regression, linear-svm, decision-tree, random-forest)")
+            XCTAssertEqual(
+                "\(error)",
+                "unknown algorithm 'svm' (known: linear-regression, ridge, logistic-regression, linear-svm, decision-tree, random-forest)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 final class MetricsTests: XCTestCase {

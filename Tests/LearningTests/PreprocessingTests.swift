@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 final class PreprocessingTests: XCTestCase {
@@ -16,29 +17,39 @@ final class PreprocessingTests: XCTestCase {
         let decoded = try JSONDecoder().decode(FeatureSchema.self, from: JSONEncoder().encode(schema))
         XCTAssertEqual(decoded, schema)
         let fresh = try table("color,size\nblue,4\n")
-        XCTAssertEqual(try Preprocessing.apply(decoded, to: fresh, excluding: ["y"], source: "new.csv"),
-                       Matrix(rowArrays: [[4, 1, 0]]))
+        XCTAssertEqual(
+            try Preprocessing.apply(decoded, to: fresh, excluding: ["y"], source: "new.csv"),
+            Matrix(rowArrays: [[4, 1, 0]]))
     }
 
     func testApplyErrors() throws {
         let t = try table("size,color,y\n1,red,a\n2,blue,b\n")
         let (schema, _) = try Preprocessing.fit(t, excluding: ["y"], options: PreprocessingOptions(), source: "t.csv")
         XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size\n1\n"), excluding: [], source: "n.csv")) { error in
-            XCTAssertEqual("\(error)", "no feature column 'color' in 'n.csv' (columns: size); the model needs every feature it was trained on")
+            XCTAssertEqual(
+                "\(error)", "no feature column 'color' in 'n.csv' (columns: size); the model needs every feature it was trained on")
         }
-        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color,z\n1,red,0\n"), excluding: [], source: "n.csv")) { error in
+        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color,z\n1,red,0\n"), excluding: [], source: "n.csv")) {
+            error in
             XCTAssertEqual("\(error)", "'n.csv' has column 'z' that the model was not trained on; drop the column")
         }
-        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color\n1,green\n"), excluding: [], source: "n.csv")) { error in
-            XCTAssertEqual("\(error)", "row 2, column 'color': category 'green' was not seen in training (known: blue, red); fix the value or allow unknown categories")
+        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color\n1,green\n"), excluding: [], source: "n.csv")) {
+            error in
+            XCTAssertEqual(
+                "\(error)",
+                "row 2, column 'color': category 'green' was not seen in training (known: blue, red); fix the value or allow unknown categories"
+            )
         }
-        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color\nbig,red\n"), excluding: [], source: "n.csv")) { error in
-            XCTAssertEqual("\(error)", "row 2, column 'size': 'big' is not a number, but the model was trained with 'size' numeric; fix the value")
+        XCTAssertThrowsError(try Preprocessing.apply(schema, to: try table("size,color\nbig,red\n"), excluding: [], source: "n.csv")) {
+            error in
+            XCTAssertEqual(
+                "\(error)", "row 2, column 'size': 'big' is not a number, but the model was trained with 'size' numeric; fix the value")
         }
         var lenient = schema
         lenient.ignoreUnknownCategories = true
-        XCTAssertEqual(try Preprocessing.apply(lenient, to: try table("size,color\n1,green\n"), excluding: [], source: "n.csv"),
-                       Matrix(rowArrays: [[1, 0, 0]]))
+        XCTAssertEqual(
+            try Preprocessing.apply(lenient, to: try table("size,color\n1,green\n"), excluding: [], source: "n.csv"),
+            Matrix(rowArrays: [[1, 0, 0]]))
     }
 
     func testMissingValuesRefusedUnlessImputed() throws {
@@ -55,15 +66,21 @@ final class PreprocessingTests: XCTestCase {
             try table("a,y\n1,0\n,1\n2,0\n10,1\n"), excluding: ["y"], options: PreprocessingOptions(impute: .median), source: "t.csv")
         XCTAssertEqual(xMedian.column(0), [1, 2, 2, 10])
         let (_, xMode) = try Preprocessing.fit(
-            try table("a,y\n3,0\n,1\n2,0\n3,1\n2,1\n"), excluding: ["y"], options: PreprocessingOptions(impute: .mostFrequent), source: "t.csv")
+            try table("a,y\n3,0\n,1\n2,0\n3,1\n2,1\n"), excluding: ["y"], options: PreprocessingOptions(impute: .mostFrequent),
+            source: "t.csv")
         XCTAssertEqual(xMode.column(0), [3, 2, 2, 3, 2])  // tie 2 vs 3: the smaller, as SimpleImputer
-        XCTAssertThrowsError(try Preprocessing.fit(try table("a,y\nNaN,0\n,1\n"), excluding: ["y"], options: PreprocessingOptions(impute: .mean), source: "t.csv")) { error in
+        XCTAssertThrowsError(
+            try Preprocessing.fit(
+                try table("a,y\nNaN,0\n,1\n"), excluding: ["y"], options: PreprocessingOptions(impute: .mean), source: "t.csv")
+        ) { error in
             XCTAssertEqual("\(error)", "column 'a' has no values at all; drop it or fill it in")
         }
     }
 
     func testNonFiniteRefused() throws {
-        XCTAssertThrowsError(try Preprocessing.fit(try table("a,y\n1,0\ninf,1\n"), excluding: ["y"], options: PreprocessingOptions(), source: "t.csv")) { error in
+        XCTAssertThrowsError(
+            try Preprocessing.fit(try table("a,y\n1,0\ninf,1\n"), excluding: ["y"], options: PreprocessingOptions(), source: "t.csv")
+        ) { error in
             XCTAssertEqual("\(error)", "row 3, column 'a': 'inf' is not a finite number")
         }
     }
@@ -89,14 +106,21 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertEqual(numeric.classes, ["9", "10"])
         XCTAssertEqual(try numeric.encode(try table("x,y\n1,10\n2,9.0\n"), source: "t.csv"), [1, 0])
         XCTAssertThrowsError(try target.encode(try table("x,y\n1,fish\n"), source: "e.csv")) { error in
-            XCTAssertEqual("\(error)", "row 2, target 'y': class 'fish' was not seen in training (known: bird, cat, dog); remove the row or retrain with it")
+            XCTAssertEqual(
+                "\(error)",
+                "row 2, target 'y': class 'fish' was not seen in training (known: bird, cat, dog); remove the row or retrain with it")
         }
         XCTAssertThrowsError(try Dataset.load(t, target: "y", task: .regression, source: "t.csv")) { error in
-            XCTAssertEqual("\(error)", "row 2, target 'y': 'dog' is not a number, but regression needs a numeric target; choose a classification algorithm or a numeric target column")
+            XCTAssertEqual(
+                "\(error)",
+                "row 2, target 'y': 'dog' is not a number, but regression needs a numeric target; choose a classification algorithm or a numeric target column"
+            )
         }
         let decoded = try JSONDecoder().decode(TargetSchema.self, from: JSONEncoder().encode(target))
         XCTAssertEqual(decoded, target)
-        let evaluation = try Dataset.load(try table("y,x\ncat,7\n"), target: target, features: try Dataset.load(t, target: "y", task: .classification, source: "t.csv").features, source: "e.csv")
+        let evaluation = try Dataset.load(
+            try table("y,x\ncat,7\n"), target: target,
+            features: try Dataset.load(t, target: "y", task: .classification, source: "t.csv").features, source: "e.csv")
         XCTAssertEqual(evaluation.target, [1])
         XCTAssertEqual(evaluation.features.values, [7])
     }

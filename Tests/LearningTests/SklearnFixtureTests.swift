@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 /// mv against scikit-learn's own numbers on the same data (Fixtures/make_fixtures.py).
@@ -14,8 +15,9 @@ final class SklearnFixtureTests: XCTestCase {
         XCTAssertEqual(metrics.map(\.name), ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"])
         let expected = try ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"].map { try f.double($0) }
         assertClose(metrics.map(\.value), expected, relative: 1e-9, "binary metrics")
-        XCTAssertEqual(Metrics.rocAUC(scores: try f.doubles("score"), positives: actual.map { $0 == 1 }),
-                       try f.double("roc_auc"), accuracy: 1e-9)
+        XCTAssertEqual(
+            Metrics.rocAUC(scores: try f.doubles("score"), positives: actual.map { $0 == 1 }),
+            try f.double("roc_auc"), accuracy: 1e-9)
         XCTAssertEqual(Metrics.confusionMatrix(predicted: predicted, actual: actual, classCount: 2), try f.intMatrix("confusion"))
     }
 
@@ -25,8 +27,10 @@ final class SklearnFixtureTests: XCTestCase {
         let predicted = try f.ints("y_pred")
         let proba = try f.matrix("proba")
         let metrics = Metrics.classification(predicted: predicted, actual: actual, classCount: 3, probabilities: proba)
-        let names = ["accuracy", "precision_macro", "recall_macro", "f1_macro",
-                     "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc", "log_loss"]
+        let names = [
+            "accuracy", "precision_macro", "recall_macro", "f1_macro",
+            "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc", "log_loss",
+        ]
         XCTAssertEqual(metrics.map(\.name), names)
         let expected = try names.map { try f.double($0 == "roc_auc" ? "roc_auc_ovr" : $0) }
         assertClose(metrics.map(\.value), expected, relative: 1e-9, "multiclass metrics")
@@ -63,7 +67,8 @@ final class SklearnFixtureTests: XCTestCase {
 
     func testBinaryLogisticRegression() throws {
         let f = try Fixtures.json("logistic.json").object("binary")
-        let (data, target, _) = try Dataset.load(try Fixtures.table("binary.csv"), target: "label", task: .classification, source: "binary.csv")
+        let (data, target, _) = try Dataset.load(
+            try Fixtures.table("binary.csv"), target: "label", task: .classification, source: "binary.csv")
         XCTAssertEqual(target.classes, try f.strings("classes"))
         let model = try LogisticRegression().fit(data, hyperparameters: ["C": "0.5"])
         XCTAssertEqual(try XCTUnwrap(model.parameter("coef")).shape, [1, 4])
@@ -76,7 +81,8 @@ final class SklearnFixtureTests: XCTestCase {
 
     func testMultinomialLogisticRegression() throws {
         let f = try Fixtures.json("logistic.json").object("multinomial")
-        let (data, target, _) = try Dataset.load(try Fixtures.table("multiclass.csv"), target: "species", task: .classification, source: "multiclass.csv")
+        let (data, target, _) = try Dataset.load(
+            try Fixtures.table("multiclass.csv"), target: "species", task: .classification, source: "multiclass.csv")
         XCTAssertEqual(target.classes, try f.strings("classes"))
         let model = try LogisticRegression().fit(data, hyperparameters: ["C": "2"])
         XCTAssertEqual(try XCTUnwrap(model.parameter("coef")).shape, [3, 3])
@@ -109,8 +115,9 @@ final class SklearnFixtureTests: XCTestCase {
             XCTAssertEqual(try model.predict(all.features), try f.doubles("predictions"), criterion)
             XCTAssertEqual(try XCTUnwrap(model.parameter("feature")).shape, [Int(try f.double("nodes"))], criterion)
             if criterion == "gini" {
-                assertClose(try XCTUnwrap(try model.predictProbabilities(all.features)).values, try f.matrix("proba").values,
-                            relative: 1e-12, "\(criterion) proba")
+                assertClose(
+                    try XCTUnwrap(try model.predictProbabilities(all.features)).values, try f.matrix("proba").values,
+                    relative: 1e-12, "\(criterion) proba")
             }
         }
     }

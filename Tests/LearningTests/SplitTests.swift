@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Learning
 
 final class SplitTests: XCTestCase {
@@ -47,7 +48,7 @@ final class SplitTests: XCTestCase {
 
     func testSplitCounts() throws {
         XCTAssertEqual(try split(dataset(10), testFraction: 0.25, seed: 1).test.count, 3)  // round(2.5) = 3
-        XCTAssertEqual(try split(dataset(5), testFraction: 0.01, seed: 1).test.count, 1)   // clamped up
+        XCTAssertEqual(try split(dataset(5), testFraction: 0.01, seed: 1).test.count, 1)  // clamped up
         XCTAssertEqual(try split(dataset(5), testFraction: 0.99, seed: 1).train.count, 1)  // clamped down
         let none = try split(dataset(5), testFraction: 0, seed: 1)
         XCTAssertEqual(none.test.count, 0)

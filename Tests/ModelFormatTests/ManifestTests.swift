@@ -1,12 +1,15 @@
 import Foundation
-@testable import ModelFormat
 import XCTest
+
+@testable import ModelFormat
 
 final class ManifestTests: XCTestCase {
     static let sample = Manifest(
         name: "churn", version: "v3.0.0", task: "regression", algorithm: "linear-regression",
-        hyperparameters: .map([("fit_intercept", .bool(true)), ("alpha", .double(1e-05)), ("layers", .list([.int(4), .int(2)])),
-                               ("note", .string("yes: quoted # not a comment"))]),
+        hyperparameters: .map([
+            ("fit_intercept", .bool(true)), ("alpha", .double(1e-05)), ("layers", .list([.int(4), .int(2)])),
+            ("note", .string("yes: quoted # not a comment")),
+        ]),
         features: [.init(name: "x", type: "float64"), .init(name: "y", type: "float64")],
         target: .init(name: "price", type: "float64"),
         lineage: .init(
@@ -15,8 +18,11 @@ final class ManifestTests: XCTestCase {
             codeCommit: String(repeating: "b", count: 40), codeBranch: "main", codeDirty: true,
             command: "mv train churn --data 'my file.csv'", seed: 42, mvVersion: "0.1.0",
             startedAt: "2026-11-29T01:00:00Z", durationSeconds: 1.25, host: "host-1"),
-        params: [.init(name: "coef", file: "params/coef.npy", dtype: "float64", shape: [2], bytes: 144,
-                       sha256: String(repeating: "c", count: 64), min: -1.5, max: 3, mean: 0.75, std: 2.25, l2Norm: 3.3541019662496847)])
+        params: [
+            .init(
+                name: "coef", file: "params/coef.npy", dtype: "float64", shape: [2], bytes: 144,
+                sha256: String(repeating: "c", count: 64), min: -1.5, max: 3, mean: 0.75, std: 2.25, l2Norm: 3.3541019662496847)
+        ])
 
     func testRoundTrip() throws {
         let text = Self.sample.yaml()
@@ -34,7 +40,9 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(manifest.params[0].chunkNames, ["000000", "000001", "000002"])
         XCTAssertEqual(manifest.params[0].chunkFolder, "params/coef.npy.chunks")
         XCTAssertFalse(Self.sample.yaml().contains("chunk_bytes"), "a whole tensor has no chunk_bytes")
-        XCTAssertThrowsError(try Manifest.parse(text.replacingOccurrences(of: "chunk_bytes: 33554432", with: "chunk_bytes: 0"), source: "model.yaml")) {
+        XCTAssertThrowsError(
+            try Manifest.parse(text.replacingOccurrences(of: "chunk_bytes: 33554432", with: "chunk_bytes: 0"), source: "model.yaml")
+        ) {
             XCTAssertTrue("\($0)".contains("field 'params[0].chunk_bytes' must be a positive number of bytes"), "\($0)")
         }
     }
@@ -42,7 +50,8 @@ final class ManifestTests: XCTestCase {
     func testKeysComeInAFixedOrder() throws {
         let keys = Self.sample.yaml().split(separator: "\n").filter { !$0.hasPrefix(" ") && !$0.hasPrefix("-") && !$0.hasPrefix("#") }
             .map { String($0.prefix { $0 != ":" }) }
-        XCTAssertEqual(keys, ["format", "name", "version", "task", "algorithm", "hyperparameters", "features", "target", "lineage", "params"])
+        XCTAssertEqual(
+            keys, ["format", "name", "version", "task", "algorithm", "hyperparameters", "features", "target", "lineage", "params"])
     }
 
     func testPyYAMLReadsTheSameValues() throws {
@@ -51,7 +60,9 @@ final class ManifestTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: url) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", """
+        process.arguments = [
+            "python3", "-c",
+            """
             import yaml, sys
             m = yaml.safe_load(open(sys.argv[1]))
             h = m['hyperparameters']
@@ -61,7 +72,8 @@ final class ManifestTests: XCTestCase {
             assert m['lineage']['command'] == "mv train churn --data 'my file.csv'"
             assert m['lineage']['started_at'] == '2026-11-29T01:00:00Z', repr(m['lineage']['started_at'])
             print('ok')
-            """, url.path]
+            """, url.path,
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
@@ -70,17 +82,29 @@ final class ManifestTests: XCTestCase {
     }
 
     func testMalformedManifestsNameTheProblem() throws {
-        let cases: [(String, String)] = [
-            ("format: 1\nname: [unclosed\n", "is not valid YAML (line"),
-            ("format: 2\n", "uses manifest format 2"),
-            ("format: 1\nname: a\n", "has no 'version' field"),
-            (Self.sample.yaml().replacingOccurrences(of: "shape: [2]", with: "shape: [-2]"), "field 'params[0].shape' must be a list of non-negative integers"),
-            (Self.sample.yaml().replacingOccurrences(of: "dirty: true", with: "dirty: maybe"), "field 'lineage.code.dirty' must be true or false"),
-        ]
-        // mv writes tensors at these paths: none may leave params/.
-            + ["params/../../evil.npy", "../evil.npy", "coef.npy", "params/sub/coef.npy", "params/.npy", "params/coef.txt", "params/..\\x.npy"].map {
-                (Self.sample.yaml().replacingOccurrences(of: "file: params/coef.npy", with: "file: '\($0)'"),
-                 "field 'params[0].file' must be params/<name>.npy, a file directly inside params/")
+        let cases: [(String, String)] =
+            [
+                ("format: 1\nname: [unclosed\n", "is not valid YAML (line"),
+                ("format: 2\n", "uses manifest format 2"),
+                ("format: 1\nname: a\n", "has no 'version' field"),
+                (
+                    Self.sample.yaml().replacingOccurrences(of: "shape: [2]", with: "shape: [-2]"),
+                    "field 'params[0].shape' must be a list of non-negative integers"
+                ),
+                (
+                    Self.sample.yaml().replacingOccurrences(of: "dirty: true", with: "dirty: maybe"),
+                    "field 'lineage.code.dirty' must be true or false"
+                ),
+            ]
+            // mv writes tensors at these paths: none may leave params/.
+            + [
+                "params/../../evil.npy", "../evil.npy", "coef.npy", "params/sub/coef.npy", "params/.npy", "params/coef.txt",
+                "params/..\\x.npy",
+            ].map {
+                (
+                    Self.sample.yaml().replacingOccurrences(of: "file: params/coef.npy", with: "file: '\($0)'"),
+                    "field 'params[0].file' must be params/<name>.npy, a file directly inside params/"
+                )
             }
         for (text, expected) in cases {
             XCTAssertThrowsError(try Manifest.parse(text, source: "model.yaml")) { error in
@@ -118,24 +142,29 @@ final class ManifestTests: XCTestCase {
         let alphabet = Array("aZ09_-./@+ :#\"'\\\t\nyYnNeE~[]{},&*!|>%`éü€😀")
         var strings = expected.map(\.0) + ["true", "false", "null", "yes", "no", "on", "y", "-1", "+1", "1_000", ".5", "0o17", "Infinity"]
         for _ in 0..<2_000 {
-            strings.append(String((0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "a" }))
+            strings.append(
+                String((0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "a" }))
         }
         for string in strings {
             let document = YAMLValue.map([("key", .string(string)), ("list", .list([.string(string), .int(1)]))]).yamlDocument()
-            XCTAssertEqual(try YAMLValue.parse(document, source: "x"),
-                           .map([("key", .string(string)), ("list", .list([.string(string), .int(1)]))]), document)
+            XCTAssertEqual(
+                try YAMLValue.parse(document, source: "x"),
+                .map([("key", .string(string)), ("list", .list([.string(string), .int(1)]))]), document)
         }
     }
 
     func testEvaluationReportRoundTrip() throws {
-        let report = EvaluationReport(metrics: [("rmse", 0.5), ("r2", 0.99)], model: "churn", version: "v1.0.0",
-                                      dataset: .init(path: "d.csv", role: "evaluation", sha256: "abc", rows: 20),
-                                      selection: "held out 20 of 100 rows", evaluatedAt: "2026-11-29T01:00:00Z")
+        let report = EvaluationReport(
+            metrics: [("rmse", 0.5), ("r2", 0.99)], model: "churn", version: "v1.0.0",
+            dataset: .init(path: "d.csv", role: "evaluation", sha256: "abc", rows: 20),
+            selection: "held out 20 of 100 rows", evaluatedAt: "2026-11-29T01:00:00Z")
         XCTAssertEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), report)
         XCTAssertTrue(report.yaml().hasPrefix("metrics:\n  rmse: 0.5\n  r2: 0.99\n"))
         var classified = report
         classified.confusion = (["no", "yes"], [[40, 5], [7, 48]])
-        XCTAssertTrue(classified.yaml().contains("confusion_matrix:\n  classes: [\"no\", \"yes\"]\n  counts:\n  - [40, 5]\n  - [7, 48]\n"), classified.yaml())
+        XCTAssertTrue(
+            classified.yaml().contains("confusion_matrix:\n  classes: [\"no\", \"yes\"]\n  counts:\n  - [40, 5]\n  - [7, 48]\n"),
+            classified.yaml())
         XCTAssertEqual(try EvaluationReport.parse(classified.yaml(), source: "holdout.yaml"), classified)
         XCTAssertNotEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), classified)
     }
@@ -144,10 +173,15 @@ final class ManifestTests: XCTestCase {
 final class YAMLResolutionTests: XCTestCase {
     func testPlainScalarsResolveLikeYAML12AndNeverTrap() throws {
         // Found by fuzzing: Yams' YAML 1.1 base-60 integers overflowed and trapped.
-        XCTAssertEqual(try YAMLValue.parse("8888888888888888:8444444444444:8888888888:888888878888887", source: "x"),
-                       .string("8888888888888888:8444444444444:8888888888:888888878888887"))
-        XCTAssertEqual(try YAMLValue.parse("a: 12\nb: -3.5\nc: 1.0e-05\nd: .inf\ne: yes\nf: ~\ng: 0x1F\nh: 99999999999999999999\ni: true", source: "x"),
-                       .map([("a", .int(12)), ("b", .double(-3.5)), ("c", .double(1e-05)), ("d", .double(.infinity)), ("e", .string("yes")),
-                             ("f", .null), ("g", .string("0x1F")), ("h", .double(1e20)), ("i", .bool(true))]))
+        XCTAssertEqual(
+            try YAMLValue.parse("8888888888888888:8444444444444:8888888888:888888878888887", source: "x"),
+            .string("8888888888888888:8444444444444:8888888888:888888878888887"))
+        XCTAssertEqual(
+            try YAMLValue.parse(
+                "a: 12\nb: -3.5\nc: 1.0e-05\nd: .inf\ne: yes\nf: ~\ng: 0x1F\nh: 99999999999999999999\ni: true", source: "x"),
+            .map([
+                ("a", .int(12)), ("b", .double(-3.5)), ("c", .double(1e-05)), ("d", .double(.infinity)), ("e", .string("yes")),
+                ("f", .null), ("g", .string("0x1F")), ("h", .double(1e20)), ("i", .bool(true)),
+            ]))
     }
 }

@@ -26,25 +26,25 @@ final class NpyTests: XCTestCase {
 
     /// Every header we encode must be byte-identical to numpy.save's.
     func testHeaderBytesMatchNumpy() throws {
-        let shapes: [[Int]] = [[], [3], [2, 3], [0], [1, 2, 3, 4], [123456789012], [7, 0, 5]]
+        let shapes: [[Int]] = [[], [3], [2, 3], [0], [1, 2, 3, 4], [123_456_789_012], [7, 0, 5]]
         let script = """
-        import numpy, io, sys, json
-        from numpy.lib import format as fmt
-        out = []
-        for descr in sys.argv[1].split(','):
-            for shape in json.loads(sys.argv[2]):
-                b = io.BytesIO()
-                if numpy.prod(shape) <= 1000:
-                    numpy.save(b, numpy.zeros(shape, dtype=descr))
-                    data = b.getvalue()
-                    data = data[:int.from_bytes(data[8:10], 'little') + 10]
-                else:
-                    # Too big to allocate; this is the header writer numpy.save calls.
-                    fmt.write_array_header_1_0(b, {'descr': descr, 'fortran_order': False, 'shape': tuple(shape)})
-                    data = b.getvalue()
-                out.append(data.hex())
-        print('\\n'.join(out))
-        """
+            import numpy, io, sys, json
+            from numpy.lib import format as fmt
+            out = []
+            for descr in sys.argv[1].split(','):
+                for shape in json.loads(sys.argv[2]):
+                    b = io.BytesIO()
+                    if numpy.prod(shape) <= 1000:
+                        numpy.save(b, numpy.zeros(shape, dtype=descr))
+                        data = b.getvalue()
+                        data = data[:int.from_bytes(data[8:10], 'little') + 10]
+                    else:
+                        # Too big to allocate; this is the header writer numpy.save calls.
+                        fmt.write_array_header_1_0(b, {'descr': descr, 'fortran_order': False, 'shape': tuple(shape)})
+                        data = b.getvalue()
+                    out.append(data.hex())
+            print('\\n'.join(out))
+            """
         let descrs = DType.npyTypes.map(\.npyDescr)
         let shapesJSON = "[" + shapes.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"
         let lines = try TensorTestPython.run(script, [descrs.joined(separator: ","), shapesJSON]).split(separator: "\n")
@@ -79,13 +79,14 @@ final class NpyTests: XCTestCase {
         let values: [Double] = [0, -0.0, 1.5, -2.25, 1e300, 5e-324, .infinity, 0.1, 3.141592653589793, -7]
         let url = dir.file("ours.npy")
         try Npy.data(float64: values, shape: [2, 5]).write(to: url)
-        let output = try TensorTestPython.run("""
-        import numpy, sys
-        a = numpy.load(sys.argv[1])
-        numpy.save(sys.argv[2], a)
-        print(a.dtype.str, a.shape, a.flags['C_CONTIGUOUS'])
-        print(' '.join(repr(float(x)) for x in a.ravel()))
-        """, [url.path, dir.file("numpy.npy").path])
+        let output = try TensorTestPython.run(
+            """
+            import numpy, sys
+            a = numpy.load(sys.argv[1])
+            numpy.save(sys.argv[2], a)
+            print(a.dtype.str, a.shape, a.flags['C_CONTIGUOUS'])
+            print(' '.join(repr(float(x)) for x in a.ravel()))
+            """, [url.path, dir.file("numpy.npy").path])
         let lines = output.split(separator: "\n")
         XCTAssertEqual(lines.first, "<f8 (2, 5) True")
         let loaded = lines[1].split(separator: " ").compactMap { Double(String($0)) }
@@ -100,37 +101,39 @@ final class NpyTests: XCTestCase {
         // 0-d array.
         let scalar = dir.file("scalar.npy")
         try Npy.data(float64: [42], shape: []).write(to: scalar)
-        XCTAssertEqual(try TensorTestPython.run("import numpy,sys; a=numpy.load(sys.argv[1]); print(a.shape, float(a))", [scalar.path]), "() 42.0\n")
+        XCTAssertEqual(
+            try TensorTestPython.run("import numpy,sys; a=numpy.load(sys.argv[1]); print(a.shape, float(a))", [scalar.path]), "() 42.0\n")
     }
 
     /// numpy-written files of every dtype (and format versions 2.0 and 3.0) give numpy's values.
     func testNumpyWrittenFilesParse() throws {
         let dir = try TensorTestDir()
-        try TensorTestPython.run("""
-        import numpy, sys, os
-        from numpy.lib import format as fmt
-        d = sys.argv[1]
-        rng = numpy.random.default_rng(7)
-        base = numpy.concatenate([rng.normal(0, 1000, 50), [0, -1, 1, 127, -128, 255, 65504, -65504]])
-        for descr in sys.argv[2].split(','):
-            dt = numpy.dtype(descr)
-            if dt.kind == 'b':
-                a = rng.integers(0, 2, 37).astype(bool)
-            elif dt.kind in 'iu':
-                info = numpy.iinfo(dt)
-                a = numpy.concatenate([[info.min, info.max, 0, 1], rng.integers(info.min, info.max, 40, dtype=dt, endpoint=True)]).astype(dt)
-            else:
-                a = base.astype(dt)
-                a = numpy.concatenate([a, numpy.array([numpy.inf, -numpy.inf, numpy.nan], dtype=dt)])
-            a = a.reshape((1, -1)) if a.size % 2 else a.reshape((2, -1))
-            name = descr.replace('<', 'le_').replace('|', 'na_')
-            numpy.save(os.path.join(d, name + '.npy'), a)
-            numpy.save(os.path.join(d, name + '.expected.npy'), a.astype(numpy.float64))
-        a = numpy.arange(12, dtype='<i4').reshape(3, 4)
-        for v in [(2, 0), (3, 0)]:
-            with open(os.path.join(d, 'v%d.npy' % v[0]), 'wb') as f:
-                fmt.write_array(f, a, version=v)
-        """, [dir.url.path, DType.npyTypes.map(\.npyDescr).joined(separator: ",")])
+        try TensorTestPython.run(
+            """
+            import numpy, sys, os
+            from numpy.lib import format as fmt
+            d = sys.argv[1]
+            rng = numpy.random.default_rng(7)
+            base = numpy.concatenate([rng.normal(0, 1000, 50), [0, -1, 1, 127, -128, 255, 65504, -65504]])
+            for descr in sys.argv[2].split(','):
+                dt = numpy.dtype(descr)
+                if dt.kind == 'b':
+                    a = rng.integers(0, 2, 37).astype(bool)
+                elif dt.kind in 'iu':
+                    info = numpy.iinfo(dt)
+                    a = numpy.concatenate([[info.min, info.max, 0, 1], rng.integers(info.min, info.max, 40, dtype=dt, endpoint=True)]).astype(dt)
+                else:
+                    a = base.astype(dt)
+                    a = numpy.concatenate([a, numpy.array([numpy.inf, -numpy.inf, numpy.nan], dtype=dt)])
+                a = a.reshape((1, -1)) if a.size % 2 else a.reshape((2, -1))
+                name = descr.replace('<', 'le_').replace('|', 'na_')
+                numpy.save(os.path.join(d, name + '.npy'), a)
+                numpy.save(os.path.join(d, name + '.expected.npy'), a.astype(numpy.float64))
+            a = numpy.arange(12, dtype='<i4').reshape(3, 4)
+            for v in [(2, 0), (3, 0)]:
+                with open(os.path.join(d, 'v%d.npy' % v[0]), 'wb') as f:
+                    fmt.write_array(f, a, version=v)
+            """, [dir.url.path, DType.npyTypes.map(\.npyDescr).joined(separator: ",")])
         for dtype in DType.npyTypes {
             let name = dtype.npyDescr.replacingOccurrences(of: "<", with: "le_").replacingOccurrences(of: "|", with: "na_")
             let (header, values) = try Npy.values(fileAt: dir.file(name + ".npy"))
@@ -157,12 +160,13 @@ final class NpyTests: XCTestCase {
 
     func testFloat16DecodingMatchesNumpyForEveryBitPattern() throws {
         let dir = try TensorTestDir()
-        try TensorTestPython.run("""
-        import numpy, sys
-        a = numpy.arange(65536, dtype='<u2').view('<f2')
-        numpy.save(sys.argv[1], a)
-        numpy.save(sys.argv[2], a.astype(numpy.float64))
-        """, [dir.file("half.npy").path, dir.file("double.npy").path])
+        try TensorTestPython.run(
+            """
+            import numpy, sys
+            a = numpy.arange(65536, dtype='<u2').view('<f2')
+            numpy.save(sys.argv[1], a)
+            numpy.save(sys.argv[2], a.astype(numpy.float64))
+            """, [dir.file("half.npy").path, dir.file("double.npy").path])
         let (header, halves) = try Npy.values(fileAt: dir.file("half.npy"))
         let (_, doubles) = try Npy.values(fileAt: dir.file("double.npy"))
         XCTAssertEqual(header.dtype, .float16)
@@ -215,78 +219,98 @@ final class NpyTests: XCTestCase {
             XCTAssertEqual(header.elementCount, 6)
             XCTAssertEqual(header.dataLength, 12)
         }
-        let one = try NpyHeader.parse(prefix: file("{'descr':'|u1','fortran_order':False,'shape':(5,)}", body: 5), fileName: "v.npy", fileSize: nil)
+        let one = try NpyHeader.parse(
+            prefix: file("{'descr':'|u1','fortran_order':False,'shape':(5,)}", body: 5), fileName: "v.npy", fileSize: nil)
         XCTAssertEqual(one.shape, [5])
         let v3Dict = "{'descr':'<f2','fortran_order':False,'shape':()}"
         let v3 = try NpyHeader.parse(prefix: file(v3Dict, body: 2, version: 3), fileName: "v.npy", fileSize: 12 + v3Dict.utf8.count + 2)
         XCTAssertEqual(v3.shape, [])
         XCTAssertEqual(v3.elementCount, 1)
 
-        XCTAssertThrowsTensorMessage(
-            try NpyHeader.parse(prefix: file("{'descr': '<i2', 'fortran_order': False, 'shape': (2, -3), }", body: 0), fileName: "neg.npy", fileSize: nil),
+        assertThrowsTensorMessage(
+            try NpyHeader.parse(
+                prefix: file("{'descr': '<i2', 'fortran_order': False, 'shape': (2, -3), }", body: 0), fileName: "neg.npy", fileSize: nil),
             "'neg.npy' has a negative dimension in shape (2, -3)")
-        XCTAssertThrowsTensorMessage(
-            try NpyHeader.parse(prefix: file("{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (2,), }", body: 24), fileName: "rec.npy", fileSize: nil),
+        assertThrowsTensorMessage(
+            try NpyHeader.parse(
+                prefix: file("{'descr': [('a', '<i4'), ('b', '<f8')], 'fortran_order': False, 'shape': (2,), }", body: 24),
+                fileName: "rec.npy", fileSize: nil),
             "'rec.npy' has a structured dtype; save each field as its own array")
-        XCTAssertThrowsTensorMessage(
-            try NpyHeader.parse(prefix: file("{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", body: 32), fileName: "c.npy", fileSize: nil),
+        assertThrowsTensorMessage(
+            try NpyHeader.parse(
+                prefix: file("{'descr': '<c16', 'fortran_order': False, 'shape': (2,), }", body: 32), fileName: "c.npy", fileSize: nil),
             "'c.npy' has unsupported dtype '<c16'; supported dtypes are <f2, <f4, <f8, |i1, <i2, <i4, <i8, |u1, <u2, <u4, <u8, |b1")
-        XCTAssertThrowsTensorMessage(
-            try NpyHeader.parse(prefix: file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,) ", body: 8), fileName: "open.npy", fileSize: nil),
+        assertThrowsTensorMessage(
+            try NpyHeader.parse(
+                prefix: file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,) ", body: 8), fileName: "open.npy", fileSize: nil),
             "'open.npy' has a malformed .npy header: the header ends before the dict is closed")
-        XCTAssertThrowsTensorMessage(
+        assertThrowsTensorMessage(
             try NpyHeader.parse(prefix: file("{'descr': '<f4', 'shape': (2,)}", body: 8), fileName: "keys.npy", fileSize: nil),
             "'keys.npy' has a malformed .npy header: keys must be 'descr', 'fortran_order' and 'shape' (missing 'fortran_order')")
-        XCTAssertThrowsTensorMessage(
-            try NpyHeader.parse(prefix: file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", body: 8, version: 4), fileName: "v4.npy", fileSize: nil),
+        assertThrowsTensorMessage(
+            try NpyHeader.parse(
+                prefix: file("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", body: 8, version: 4), fileName: "v4.npy",
+                fileSize: nil),
             "'v4.npy' uses .npy format version 4.0; only 1.0, 2.0 and 3.0 are supported")
     }
 
     func testBadNpyFilesAreRefusedWithSpecificMessages() throws {
         let dir = try TensorTestDir()
-        try TensorTestPython.run("""
-        import numpy, sys, os
-        d = sys.argv[1]
-        numpy.save(os.path.join(d, 'w.npy'), numpy.asfortranarray(numpy.arange(6.0).reshape(2, 3)))
-        numpy.save(os.path.join(d, 'obj.npy'), numpy.array([1, 'a', None], dtype=object), allow_pickle=True)
-        numpy.save(os.path.join(d, 'be.npy'), numpy.arange(3, dtype='>f8'))
-        numpy.save(os.path.join(d, 'ok.npy'), numpy.arange(10, dtype='<f4'))
-        """, [dir.url.path])
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("w.npy")),
+        try TensorTestPython.run(
+            """
+            import numpy, sys, os
+            d = sys.argv[1]
+            numpy.save(os.path.join(d, 'w.npy'), numpy.asfortranarray(numpy.arange(6.0).reshape(2, 3)))
+            numpy.save(os.path.join(d, 'obj.npy'), numpy.array([1, 'a', None], dtype=object), allow_pickle=True)
+            numpy.save(os.path.join(d, 'be.npy'), numpy.arange(3, dtype='>f8'))
+            numpy.save(os.path.join(d, 'ok.npy'), numpy.arange(10, dtype='<f4'))
+            """, [dir.url.path])
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("w.npy")),
             "'w.npy' is stored in Fortran order; save it with numpy.ascontiguousarray first")
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("obj.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("obj.npy")),
             "'obj.npy' holds Python objects (dtype '|O'); save a numeric array instead")
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("be.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("be.npy")),
             "'be.npy' has big-endian dtype '>f8'; save it with a.astype(a.dtype.newbyteorder('<')) first")
 
         let ok = try Data(contentsOf: dir.file("ok.npy"))
         XCTAssertEqual(try NpyHeader.read(fileAt: dir.file("ok.npy")), NpyHeader(dtype: .float32, shape: [10], headerLength: 128))
 
         try ok.prefix(ok.count - 3).write(to: dir.file("cut.npy"))
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("cut.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("cut.npy")),
             "'cut.npy' is truncated: its header promises 40 data bytes but only 37 follow")
-        XCTAssertThrowsTensorMessage(try Npy.values(fileAt: dir.file("cut.npy")),
+        assertThrowsTensorMessage(
+            try Npy.values(fileAt: dir.file("cut.npy")),
             "'cut.npy' is truncated: its header promises 40 data bytes but only 37 follow")
 
         try (ok + Data([1, 2])).write(to: dir.file("tail.npy"))
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("tail.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("tail.npy")),
             "'tail.npy' has 2 unexpected bytes after the array data")
 
         try ok.prefix(50).write(to: dir.file("head.npy"))
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("head.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("head.npy")),
             "'head.npy' ends inside its .npy header; the file is truncated")
 
         var bad = ok
         bad[1] = UInt8(ascii: "X")
         try bad.write(to: dir.file("magic.npy"))
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("magic.npy")),
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("magic.npy")),
             "'magic.npy' is not a .npy file (it does not start with \\x93NUMPY)")
-        XCTAssertThrowsTensorMessage(try Npy.values(from: Data("PK\u{3}\u{4}".utf8), fileName: "zip.npy"),
+        assertThrowsTensorMessage(
+            try Npy.values(from: Data("PK\u{3}\u{4}".utf8), fileName: "zip.npy"),
             "'zip.npy' is not a .npy file (it does not start with \\x93NUMPY)")
-        XCTAssertThrowsTensorMessage(try Npy.values(from: Data(), fileName: "empty.npy"),
+        assertThrowsTensorMessage(
+            try Npy.values(from: Data(), fileName: "empty.npy"),
             "'empty.npy' is not a .npy file (it does not start with \\x93NUMPY)")
-        XCTAssertThrowsTensorMessage(try NpyHeader.read(fileAt: dir.file("missing.npy")),
-            "cannot read 'missing.npy': no such file") 
+        assertThrowsTensorMessage(
+            try NpyHeader.read(fileAt: dir.file("missing.npy")),
+            "cannot read 'missing.npy': no such file")
     }
 }
 

@@ -14,7 +14,8 @@ enum TensorTestPython {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         do {
@@ -27,8 +28,9 @@ enum TensorTestPython {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw Failure(description: "python3 failed (is numpy installed? `pip install numpy`): "
-                + String(decoding: stderr, as: UTF8.self))
+            throw Failure(
+                description: "python3 failed (is numpy installed? `pip install numpy`): "
+                    + String(decoding: stderr, as: UTF8.self))
         }
         return String(decoding: stdout, as: UTF8.self)
     }
@@ -53,7 +55,7 @@ final class TensorTestDir {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-func XCTAssertThrowsTensorMessage<T>(
+func assertThrowsTensorMessage<T>(
     _ expression: @autoclosure () throws -> T, _ expected: String,
     file: StaticString = #filePath, line: UInt = #line
 ) {

@@ -1,5 +1,6 @@
 import CPolyHash
 import XCTest
+
 @testable import ModelFormat
 
 final class TensorFingerprintTests: XCTestCase {
@@ -12,7 +13,10 @@ final class TensorFingerprintTests: XCTestCase {
             var shifted = a
             for bit in 0..<128 {
                 let set = bit < 64 ? (b.lo >> UInt64(bit)) & 1 : (b.hi >> UInt64(bit - 64)) & 1
-                if set == 1 { result.lo ^= shifted.lo; result.hi ^= shifted.hi }
+                if set == 1 {
+                    result.lo ^= shifted.lo
+                    result.hi ^= shifted.hi
+                }
                 // shifted *= x
                 let carry = shifted.hi >> 63
                 shifted.hi = shifted.hi << 1 | shifted.lo >> 63
@@ -81,11 +85,13 @@ final class TensorFingerprintTests: XCTestCase {
             for length in lengths {
                 let message = Self.randomBytes(length, &rng)
                 let expected = Self.reference(message, key: key)
-                XCTAssertEqual(Self.raw(message, key: key, path: implementation.rawValue, pieces: [length]), expected,
-                               "\(implementation), \(length) bytes in one piece")
+                XCTAssertEqual(
+                    Self.raw(message, key: key, path: implementation.rawValue, pieces: [length]), expected,
+                    "\(implementation), \(length) bytes in one piece")
                 let pieces = (0..<8).map { _ in Int.random(in: 0...300, using: &rng) }
-                XCTAssertEqual(Self.raw(message, key: key, path: implementation.rawValue, pieces: pieces), expected,
-                               "\(implementation), \(length) bytes in pieces \(pieces)")
+                XCTAssertEqual(
+                    Self.raw(message, key: key, path: implementation.rawValue, pieces: pieces), expected,
+                    "\(implementation), \(length) bytes in pieces \(pieces)")
             }
         }
         XCTAssertGreaterThanOrEqual(implementations, 1)

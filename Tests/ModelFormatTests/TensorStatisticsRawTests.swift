@@ -1,6 +1,7 @@
 import Foundation
-@testable import ModelFormat
 import XCTest
+
+@testable import ModelFormat
 
 /// The raw-bytes statistics path against the reference: decode to Doubles, then `add(_:)`.
 final class TensorStatisticsRawTests: XCTestCase {
@@ -52,19 +53,25 @@ final class TensorStatisticsRawTests: XCTestCase {
         return scale == 0 ? 0 : abs(a - b) / scale
     }
 
-    func assertMatches(_ actual: TensorStatistics, _ expected: TensorStatistics, _ what: String,
-                       tolerance: Double = 1e-9, file: StaticString = #filePath, line: UInt = #line) {
+    func assertMatches(
+        _ actual: TensorStatistics, _ expected: TensorStatistics, _ what: String,
+        tolerance: Double = 1e-9, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(actual.count, expected.count, "\(what) count", file: file, line: line)
         XCTAssertEqual(actual.nonFiniteCount, expected.nonFiniteCount, "\(what) non-finite", file: file, line: line)
         // Exactly, including the sign of a zero extreme.
-        XCTAssertEqual(actual.min.bitPattern, expected.min.bitPattern, "\(what) min: \(actual.min) vs \(expected.min)", file: file, line: line)
-        XCTAssertEqual(actual.max.bitPattern, expected.max.bitPattern, "\(what) max: \(actual.max) vs \(expected.max)", file: file, line: line)
+        XCTAssertEqual(
+            actual.min.bitPattern, expected.min.bitPattern, "\(what) min: \(actual.min) vs \(expected.min)", file: file, line: line)
+        XCTAssertEqual(
+            actual.max.bitPattern, expected.max.bitPattern, "\(what) max: \(actual.max) vs \(expected.max)", file: file, line: line)
         // A mean that cancels to about 0 is compared at the scale of the values (their RMS), the
         // only accuracy a floating-point sum can promise.
         let finite = Double(expected.count - expected.nonFiniteCount)
         let rms = finite > 0 ? expected.l2Norm / finite.squareRoot() : 0
-        for (name, a, b, floor) in [("mean", actual.mean, expected.mean, rms.isFinite ? rms : 0),
-                                    ("std", actual.std, expected.std, 0), ("l2", actual.l2Norm, expected.l2Norm, 0)] {
+        for (name, a, b, floor) in [
+            ("mean", actual.mean, expected.mean, rms.isFinite ? rms : 0),
+            ("std", actual.std, expected.std, 0), ("l2", actual.l2Norm, expected.l2Norm, 0),
+        ] {
             if !a.isFinite || !b.isFinite {
                 XCTAssertTrue(a == b || (a.isNaN && b.isNaN), "\(what) \(name): \(a) vs \(b)", file: file, line: line)
                 continue
@@ -79,7 +86,8 @@ final class TensorStatisticsRawTests: XCTestCase {
     func check(_ bytes: [UInt8], _ dtype: DType, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         let expected = Self.reference(bytes, dtype)
         assertMatches(Self.raw(bytes, dtype), expected, "\(what) whole", file: file, line: line)
-        assertMatches(Self.raw(bytes, dtype, pieces: [1, 7, 4095, 4097, 3, 1, 8191, 13]), expected, "\(what) pieces", file: file, line: line)
+        assertMatches(
+            Self.raw(bytes, dtype, pieces: [1, 7, 4095, 4097, 3, 1, 8191, 13]), expected, "\(what) pieces", file: file, line: line)
         assertMatches(Self.raw(bytes, dtype, pieces: Array(repeating: 1, count: 37)), expected, "\(what) singles", file: file, line: line)
     }
 
@@ -170,8 +178,9 @@ final class TensorStatisticsRawTests: XCTestCase {
             case 17 where nonFinite: return .nan
             case 500 where nonFinite: return index % 2000 == 500 ? .infinity : -.infinity
             default:
-                return Double(sign: Bool.random(using: &rng) ? .minus : .plus, exponent: Int.random(in: -1074...500, using: &rng),
-                              significand: Double.random(in: 1..<2, using: &rng))
+                return Double(
+                    sign: Bool.random(using: &rng) ? .minus : .plus, exponent: Int.random(in: -1074...500, using: &rng),
+                    significand: Double.random(in: 1..<2, using: &rng))
             }
         }
     }
@@ -222,8 +231,9 @@ final class TensorStatisticsRawTests: XCTestCase {
         XCTAssertEqual(zero.min.sign, .minus)
         XCTAssertEqual(zero.max.sign, .minus)
         XCTAssertEqual(zero.std, 0)
-        XCTAssertEqual(Self.raw(Self.bytes([Float.infinity, .nan]), .float32),
-                       TensorStatistics(count: 2, min: 0, max: 0, mean: 0, std: 0, l2Norm: 0, nonFiniteCount: 2))
+        XCTAssertEqual(
+            Self.raw(Self.bytes([Float.infinity, .nan]), .float32),
+            TensorStatistics(count: 2, min: 0, max: 0, mean: 0, std: 0, l2Norm: 0, nonFiniteCount: 2))
     }
 
     func testZeroExtremesKeepTheFirstSign() {
@@ -306,8 +316,9 @@ final class TensorStatisticsRawTests: XCTestCase {
         let expected = Self.reference(bytes, .float32)
         let actual = Self.raw(bytes, .float32, pieces: Array(repeating: 1 << 18, count: 31))
         assertMatches(actual, expected, "8M float32")
-        print("8M float32 relative differences from the reference: mean \(Self.relativeDifference(actual.mean, expected.mean)), "
-            + "std \(Self.relativeDifference(actual.std, expected.std)), l2 \(Self.relativeDifference(actual.l2Norm, expected.l2Norm))")
+        print(
+            "8M float32 relative differences from the reference: mean \(Self.relativeDifference(actual.mean, expected.mean)), "
+                + "std \(Self.relativeDifference(actual.std, expected.std)), l2 \(Self.relativeDifference(actual.l2Norm, expected.l2Norm))")
     }
 
     /// Throughput, only with MV_STATS_BENCH=1 (and meaningful only in a release build).
@@ -324,14 +335,19 @@ final class TensorStatisticsRawTests: XCTestCase {
         }
         let buffers: [(DType, () -> [UInt8])] = [
             (.float32, { buffer { $0 } }),
-            (.float16, { buffer { value -> UInt16 in
-                // Truncated to half precision; normal halves only, which is all the timing needs.
-                let bits = value.bitPattern
-                let sign = UInt16(truncatingIfNeeded: bits >> 16) & 0x8000
-                let exponent = Int((bits >> 23) & 0xFF) - 127 + 15
-                guard exponent > 0 else { return sign }
-                return sign | UInt16(exponent << 10) | UInt16(truncatingIfNeeded: (bits >> 13) & 0x3FF)
-            } }),
+            (
+                .float16,
+                {
+                    buffer { value -> UInt16 in
+                        // Truncated to half precision; normal halves only, which is all the timing needs.
+                        let bits = value.bitPattern
+                        let sign = UInt16(truncatingIfNeeded: bits >> 16) & 0x8000
+                        let exponent = Int((bits >> 23) & 0xFF) - 127 + 15
+                        guard exponent > 0 else { return sign }
+                        return sign | UInt16(exponent << 10) | UInt16(truncatingIfNeeded: (bits >> 13) & 0x3FF)
+                    }
+                }
+            ),
             (.bfloat16, { buffer { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) } }),
             (.float64, { buffer { Double($0) } }),
             (.int8, { buffer { Int8(clamping: Int(($0 * 3000).rounded())) } }),
@@ -360,9 +376,11 @@ final class TensorStatisticsRawTests: XCTestCase {
             let start = DispatchTime.now().uptimeNanoseconds
             let reference = Self.reference(Array(bytes[..<(bytes.count / 8)]), dtype)
             let referenceSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 * 8
-            print(String(format: "MV_STATS_BENCH %@: raw %.2f GB/s, decode + add(_:) %.2f GB/s (mean %.3g, %d values)",
-                         dtype.rawValue, Double(bytes.count) / best / 1e9, Double(bytes.count) / referenceSeconds / 1e9,
-                         stats.mean, reference.count))
+            print(
+                String(
+                    format: "MV_STATS_BENCH %@: raw %.2f GB/s, decode + add(_:) %.2f GB/s (mean %.3g, %d values)",
+                    dtype.rawValue, Double(bytes.count) / best / 1e9, Double(bytes.count) / referenceSeconds / 1e9,
+                    stats.mean, reference.count))
             if dtype == .float32 {
                 // The whole file path, from the page cache: reads, chunking and statistics.
                 let dir = try TensorTestDir()

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Registry
 import XCTest
+
+@testable import Registry
 
 /// The rule grammar of `.mv.yaml` gates (docs/GATES.md), parsed without a repository.
 final class GatePolicyParsingTests: XCTestCase {
@@ -9,7 +10,7 @@ final class GatePolicyParsingTests: XCTestCase {
     }
 
     private func bound(_ rule: GateRule) -> (stage: String, metric: String, offset: Double, percent: Bool)? {
-        guard case let .holder(stage, metric, offset, percent) = rule.bound else { return nil }
+        guard case .holder(let stage, let metric, let offset, let percent) = rule.bound else { return nil }
         return (stage, metric.text, offset, percent)
     }
 
@@ -18,7 +19,7 @@ final class GatePolicyParsingTests: XCTestCase {
         let rule = try parser.parseRule("rmse <= 0.5", line: 3)
         XCTAssertEqual(rule.metric, GateRule.MetricReference(evaluation: nil, metric: "rmse"))
         XCTAssertEqual(rule.comparison, .lessOrEqual)
-        guard case let .number(value) = rule.bound else { return XCTFail("\(rule.bound)") }
+        guard case .number(let value) = rule.bound else { return XCTFail("\(rule.bound)") }
         XCTAssertEqual(value, 0.5)
         XCTAssertFalse(rule.isRelative)
         XCTAssertEqual(try parser.parseRule("test.f1 >= 0.9", line: 1).metric, GateRule.MetricReference(evaluation: "test", metric: "f1"))
@@ -26,7 +27,8 @@ final class GatePolicyParsingTests: XCTestCase {
         XCTAssertEqual(try parser.parseRule("accuracy>=0.9", line: 1).comparison, .greaterOrEqual)
         XCTAssertEqual(try parser.parseRule("accuracy > 0.9", line: 1).comparison, .greater)
         XCTAssertEqual(try parser.parseRule("r2 == 1", line: 1).comparison, .equal)
-        XCTAssertEqual(try parser.parseRule("latency-ms < 20", line: 1).metric.metric, "latency-ms", "a custom metric declared higher/lower")
+        XCTAssertEqual(
+            try parser.parseRule("latency-ms < 20", line: 1).metric.metric, "latency-ms", "a custom metric declared higher/lower")
     }
 
     func testBoundsRelativeToAStageHolder() throws {
@@ -64,7 +66,8 @@ final class GatePolicyParsingTests: XCTestCase {
     }
 
     func testGateBlocksApplyToTheirStageAndModel() throws {
-        let config = try RegistryConfig.parse("""
+        let config = try RegistryConfig.parse(
+            """
             gates:
               - stage: production
                 model: churn
@@ -74,7 +77,8 @@ final class GatePolicyParsingTests: XCTestCase {
                 require_fields: [lineage.data]
             """)
         XCTAssertEqual(config.gates.count, 2)
-        let churn = try ModelName("churn"), other = try ModelName("other")
+        let churn = try ModelName("churn")
+        let other = try ModelName("other")
         XCTAssertTrue(config.gates[0].applies(to: churn, stage: "production"))
         XCTAssertFalse(config.gates[0].applies(to: other, stage: "production"))
         XCTAssertFalse(config.gates[0].applies(to: churn, stage: "staging"))

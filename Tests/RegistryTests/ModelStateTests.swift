@@ -1,7 +1,8 @@
 import Foundation
 import Git
-@testable import Registry
 import XCTest
+
+@testable import Registry
 
 /// Stage holders and active versions derived from events alone, the way GTO derives them.
 final class ModelStateTests: XCTestCase {
@@ -15,8 +16,9 @@ final class ModelStateTests: XCTestCase {
     /// An event `seconds` after the start; the tag name and counter come from the grammar.
     private func event(_ name: String, on commitNumber: Int, at seconds: Double) -> RegistryEvent {
         let parsed = TagNames.parseEvent(name)!
-        return RegistryEvent(model: model, kind: parsed.kind, version: parsed.version, stage: parsed.stage, counter: parsed.counter,
-                             tag: name, commit: commit(commitNumber), time: start.addingTimeInterval(seconds), tagger: nil, message: "")
+        return RegistryEvent(
+            model: model, kind: parsed.kind, version: parsed.version, stage: parsed.stage, counter: parsed.counter,
+            tag: name, commit: commit(commitNumber), time: start.addingTimeInterval(seconds), tagger: nil, message: "")
     }
 
     private func state(_ events: [RegistryEvent]) -> ModelState {
@@ -28,8 +30,11 @@ final class ModelStateTests: XCTestCase {
     }
 
     func testTheLatestAssignmentHoldsTheStage() {
-        let state = state(versions + [event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 2, at: 40),
-                                      event("churn#staging#3", on: 3, at: 50)])
+        let state = state(
+            versions + [
+                event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 2, at: 40),
+                event("churn#staging#3", on: 3, at: 50),
+            ])
         XCTAssertEqual(state.holders["production"]?.version, SemanticVersion(major: 2))
         XCTAssertEqual(state.holders["production"]?.tag, "churn#production#2")
         XCTAssertEqual(state.holders["staging"]?.version, SemanticVersion(major: 3))
@@ -39,16 +44,22 @@ final class ModelStateTests: XCTestCase {
     }
 
     func testAnUnassignmentHandsTheStageBack() {
-        let state = state(versions + [event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 2, at: 40),
-                                      event("churn#production!#3", on: 2, at: 50)])
+        let state = state(
+            versions + [
+                event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 2, at: 40),
+                event("churn#production!#3", on: 2, at: 50),
+            ])
         XCTAssertEqual(state.holders["production"]?.version, SemanticVersion(major: 1))
         let cleared = self.state(versions + [event("churn#production#1", on: 1, at: 30), event("churn#production!#2", on: 1, at: 40)])
         XCTAssertNil(cleared.holders["production"], "no earlier holder: the stage is empty")
     }
 
     func testADeprecatedVersionLosesItsStagesAndIsNotLatest() {
-        let state = state(versions + [event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 3, at: 40),
-                                      event("churn@v3.0.0!", on: 3, at: 50)])
+        let state = state(
+            versions + [
+                event("churn#production#1", on: 1, at: 30), event("churn#production#2", on: 3, at: 40),
+                event("churn@v3.0.0!", on: 3, at: 50),
+            ])
         XCTAssertEqual(state.holders["production"]?.version, SemanticVersion(major: 1))
         XCTAssertEqual(state.latest, SemanticVersion(major: 2))
         XCTAssertEqual(state.activeVersions, [SemanticVersion(major: 1), SemanticVersion(major: 2)])
@@ -61,8 +72,11 @@ final class ModelStateTests: XCTestCase {
         let state = state(versions + [event("churn#production#2", on: 1, at: 30), event("churn#production#1", on: 2, at: 40)])
         XCTAssertEqual(state.holders["production"]?.version, SemanticVersion(major: 1), "#2 is later than #1")
         // Without counters (tags written by hand), the tagger time decides.
-        let byTime = self.state(versions + [event("churn#production", on: 2, at: 30), event("churn#staging", on: 3, at: 31),
-                                            event("churn#production#5", on: 1, at: 20)])
+        let byTime = self.state(
+            versions + [
+                event("churn#production", on: 2, at: 30), event("churn#staging", on: 3, at: 31),
+                event("churn#production#5", on: 1, at: 20),
+            ])
         XCTAssertEqual(byTime.holders["production"]?.version, SemanticVersion(major: 2))
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import Git
-@testable import Registry
 import TestSupport
 import XCTest
+
+@testable import Registry
 
 final class NamingTests: XCTestCase {
     func testModelNamesFollowGTOsRuleWithoutSlash() throws {
@@ -86,9 +87,12 @@ final class HistoryWriterTests: GitTestCase {
         request.commandLine = ["mv", "train"]
         let result = try registry.train(request)
         XCTAssertEqual(result.version, "v1.0.0")
-        XCTAssertEqual(try git("log", "--format=%s", "main").split(separator: "\n").map(String.init),
-                       ["m v1.0.0: rmse \(Registry.formatMetric(result.metrics[1].value)), r2 \(Registry.formatMetric(result.metrics[3].value)) (linear-regression)",
-                        "interloper", "base"])
+        XCTAssertEqual(
+            try git("log", "--format=%s", "main").split(separator: "\n").map(String.init),
+            [
+                "m v1.0.0: rmse \(Registry.formatMetric(result.metrics[1].value)), r2 \(Registry.formatMetric(result.metrics[3].value)) (linear-regression)",
+                "interloper", "base",
+            ])
         XCTAssertEqual(try git("rev-parse", "m@v1.0.0^{commit}"), try git("rev-parse", "main"))
         XCTAssertEqual(try git("tag", "--list"), "m@v1.0.0")
         try git("fsck", "--strict")

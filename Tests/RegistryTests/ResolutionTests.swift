@@ -1,8 +1,9 @@
 import Foundation
 import Git
-@testable import Registry
 import TestSupport
 import XCTest
+
+@testable import Registry
 
 /// What users type to name a version, resolved against tags written with plain git.
 final class ResolutionTests: GitTestCase {
@@ -17,8 +18,10 @@ final class ResolutionTests: GitTestCase {
             try git("commit", "-q", "-m", "round \(index)")
             commits.append(try git("rev-parse", "HEAD"))
         }
-        for (tag, commit) in [("churn@v1.0.0", 0), ("churn@v2.0.0", 1), ("churn@v3.0.0", 2), ("fraud@v1.0.0", 2),
-                              ("churn#production#1", 0), ("churn#staging#2", 1), ("churn@v3.0.0!", 2)] {
+        for (tag, commit) in [
+            ("churn@v1.0.0", 0), ("churn@v2.0.0", 1), ("churn@v3.0.0", 2), ("fraud@v1.0.0", 2),
+            ("churn#production#1", 0), ("churn#staging#2", 1), ("churn@v3.0.0!", 2),
+        ] {
             try git("tag", "-a", "-m", tag, tag, commits[commit])
         }
     }
@@ -27,7 +30,8 @@ final class ResolutionTests: GitTestCase {
         try Registry.open(at: root.path).resolve(text, model: model)
     }
 
-    private func assertRefused(_ text: String, model: String? = nil, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(_ text: String, model: String? = nil, _ expected: String, file: StaticString = #filePath, line: UInt = #line)
+    {
         XCTAssertThrowsError(try resolve(text, model: model), file: file, line: line) {
             XCTAssertTrue("\($0)".contains(expected), "\(text): \($0)", file: file, line: line)
         }

@@ -1,7 +1,8 @@
 import Foundation
 import Git
-@testable import Registry
 import XCTest
+
+@testable import Registry
 
 /// The tag grammar shared with GTO (docs/TAGS.md): what mv writes parses back to the same
 /// event, and names GTO would misread or that name no event are refused.
@@ -29,9 +30,11 @@ final class TagGrammarTests: XCTestCase {
     }
 
     func testWhatIsNotAnEventIsRefused() {
-        for name in ["churn@v1", "churn@v1.2", "churn@v01.2.3", "churn@v1.0.0-eval.1", "churn@v1.0.0+eval.1", "churn@created",
-                     "churn#a/b#1", "../x@v1.0.0", "-churn@v1.0.0", "churn", "churn@", "churn#", "churn@deprecated!",
-                     "eval/churn/v1.0.0/1", "churn@v1.0.0.eval.1"] {
+        for name in [
+            "churn@v1", "churn@v1.2", "churn@v01.2.3", "churn@v1.0.0-eval.1", "churn@v1.0.0+eval.1", "churn@created",
+            "churn#a/b#1", "../x@v1.0.0", "-churn@v1.0.0", "churn", "churn@", "churn#", "churn@deprecated!",
+            "eval/churn/v1.0.0/1", "churn@v1.0.0.eval.1",
+        ] {
             XCTAssertNil(TagNames.parseEvent(name), name)
         }
     }
@@ -47,8 +50,10 @@ final class TagGrammarTests: XCTestCase {
         XCTAssertEqual(TagNames.parseEvent(TagNames.unassignment(model, stage: "staging", counter: 2))?.kind, .unassignment)
         XCTAssertEqual(TagNames.deregistration(model, version), "churn@v3.1.0!")
         XCTAssertEqual(TagNames.parseEvent(TagNames.deregistration(model, version))?.kind, .deregistration)
-        for name in [TagNames.version(model, version), TagNames.assignment(model, stage: "production", counter: 1),
-                     TagNames.evaluation(model, version, 4)] {
+        for name in [
+            TagNames.version(model, version), TagNames.assignment(model, stage: "production", counter: 1),
+            TagNames.evaluation(model, version, 4),
+        ] {
             XCTAssertTrue(Repository.isValidTagName(name), name)
         }
     }
@@ -62,8 +67,10 @@ final class TagGrammarTests: XCTestCase {
         XCTAssertEqual(parsed.model, model)
         XCTAssertEqual(parsed.version, version)
         XCTAssertEqual(parsed.number, 4)
-        for ref in ["refs/tags/eval/churn/v2.0.0/0", "refs/tags/eval/churn/v2/1", "refs/tags/eval/../v2.0.0/1", "refs/heads/eval/churn/v2.0.0/1",
-                    "refs/tags/eval/churn/v2.0.0/1/2", "refs/tags/eval/churn/v2.0.0/x"] {
+        for ref in [
+            "refs/tags/eval/churn/v2.0.0/0", "refs/tags/eval/churn/v2/1", "refs/tags/eval/../v2.0.0/1", "refs/heads/eval/churn/v2.0.0/1",
+            "refs/tags/eval/churn/v2.0.0/1/2", "refs/tags/eval/churn/v2.0.0/x",
+        ] {
             XCTAssertNil(TagNames.parseEvaluation(ref: ref), ref)
         }
         XCTAssertNil(TagNames.parseEvent("eval/churn/v2.0.0/4"), "not a GTO event")
@@ -88,7 +95,8 @@ final class TrailerTests: XCTestCase {
     }
 
     func testTheLastOfARepeatedKeyWinsAndAllAreKept() {
-        let parsed = Trailers.parse("x\n\nGate-Failed: rmse <= 0.5 (got 0.7)\nGate-Failed: r2 >= 0.9 (got 0.8)\nMetric-rmse: not-a-number\n")
+        let parsed = Trailers.parse(
+            "x\n\nGate-Failed: rmse <= 0.5 (got 0.7)\nGate-Failed: r2 >= 0.9 (got 0.8)\nMetric-rmse: not-a-number\n")
         XCTAssertEqual(parsed["Gate-Failed"], "r2 >= 0.9 (got 0.8)")
         XCTAssertEqual(parsed.fields.filter { $0.key == "Gate-Failed" }.count, 2)
         XCTAssertTrue(parsed.metrics.isEmpty, "a metric that is not a number is not a metric")

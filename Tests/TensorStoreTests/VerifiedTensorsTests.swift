@@ -1,8 +1,9 @@
 import Foundation
 import Git
 import TestSupport
-@testable import TensorStore
 import XCTest
+
+@testable import TensorStore
 
 /// The record of tensors whose SHA-256 mv saw agree with their blobs, which lets `mv diff`
 /// read only the chunks two versions do not share.
@@ -20,8 +21,9 @@ final class VerifiedTensorsTests: GitTestCase {
         XCTAssertFalse(known.contains(sha256: String(repeating: "b", count: 64), blobs: blobs), "another digest")
         XCTAssertFalse(known.contains(sha256: String(repeating: "a", count: 64), blobs: blobs.reversed()), "the chunks swapped")
         XCTAssertFalse(known.contains(sha256: String(repeating: "a", count: 64), blobs: [blobs[0], try id(3)]), "a chunk replaced")
-        XCTAssertFalse(VerifiedTensors(StateFiles(gitDirectory: root.appendingPathComponent("elsewhere"))).contains(
-            sha256: String(repeating: "a", count: 64), blobs: blobs), "nothing recorded there")
+        XCTAssertFalse(
+            VerifiedTensors(StateFiles(gitDirectory: root.appendingPathComponent("elsewhere"))).contains(
+                sha256: String(repeating: "a", count: 64), blobs: blobs), "nothing recorded there")
     }
 
     /// Past its size limit the file keeps its newer half: it cannot grow without bound, and

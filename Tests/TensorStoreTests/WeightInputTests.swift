@@ -3,8 +3,9 @@ import Git
 import ModelFormat
 import SystemIO
 import TestSupport
-@testable import TensorStore
 import XCTest
+
+@testable import TensorStore
 
 /// What `mv add` relies on about its inputs: one rewritten while it is stored is refused
 /// before anything is visible, one untouched since the last time need not be read, and a
@@ -22,8 +23,9 @@ final class WeightInputTests: GitTestCase {
         }
         let staging = root.appendingPathComponent("staging")
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        var ingest = PackIngest(plans: try WeightPlanner.plan(inputs).plans, previous: [:], staging: staging,
-                                objects: repo.objects, state: StateFiles(gitDirectory: repo.gitDirectory))
+        var ingest = PackIngest(
+            plans: try WeightPlanner.plan(inputs).plans, previous: [:], staging: staging,
+            objects: repo.objects, state: StateFiles(gitDirectory: repo.gitDirectory))
         var replaced = false
         ingest.progress = { done in
             guard done > 0, !replaced else { return }
@@ -68,8 +70,9 @@ final class WeightInputTests: GitTestCase {
         let offset = 4_099
         try (Data(repeating: 7, count: offset) + body + Data([1, 2, 3])).write(to: source)
         func plan(prefix: [UInt8]) -> TensorPlan {
-            TensorPlan(name: "w", dtype: .float32, header: NpyHeader(dtype: .float32, shape: [values.count], headerLength: prefix.count),
-                       prefix: prefix, source: source, sourceOffset: offset, size: prefix.count + body.count, file: "w.npy", chunkBytes: nil)
+            TensorPlan(
+                name: "w", dtype: .float32, header: NpyHeader(dtype: .float32, shape: [values.count], headerLength: prefix.count),
+                prefix: prefix, source: source, sourceOffset: offset, size: prefix.count + body.count, file: "w.npy", chunkBytes: nil)
         }
         let pack = try BlobPack(repo.objects, expectedObjects: 1, expectedBytes: 0)
         let id = try (Data(prefix) + body).withUnsafeBytes { bytes -> ObjectID in

@@ -35,14 +35,17 @@ open class GitTestCase: XCTestCase {
         return env
     }()
 
-    public static func run(_ arguments: [String], in folder: URL, environment: [String: String] = GitTestCase.environment,
-                           stdin: Data? = nil) throws -> ProcessResult {
+    public static func run(
+        _ arguments: [String], in folder: URL, environment: [String: String] = GitTestCase.environment,
+        stdin: Data? = nil
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         process.currentDirectoryURL = folder
         process.environment = environment
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -58,13 +61,16 @@ open class GitTestCase: XCTestCase {
         let output = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                             stderr: String(decoding: errors, as: UTF8.self))
+        return ProcessResult(
+            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+            stderr: String(decoding: errors, as: UTF8.self))
     }
 
     @discardableResult
-    public func git(_ arguments: String..., in folder: URL? = nil, allowFailure: Bool = false,
-                    file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    public func git(
+        _ arguments: String..., in folder: URL? = nil, allowFailure: Bool = false,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let result = try Self.run(["git"] + arguments, in: folder ?? root)
         if result.status != 0 && !allowFailure {
             XCTFail("git \(arguments.joined(separator: " ")) failed: \(result.stderr)", file: file, line: line)
@@ -86,7 +92,9 @@ open class GitTestCase: XCTestCase {
         try mv(arguments, in: folder)
     }
 
-    public func mv(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = GitTestCase.environment) throws -> ProcessResult {
+    public func mv(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = GitTestCase.environment) throws
+        -> ProcessResult
+    {
         let binary = Self.mvBinary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("mv is not built at \(binary.path): run 'swift build' first (make test does)")
@@ -97,14 +105,14 @@ open class GitTestCase: XCTestCase {
     /// Everything a failed command must leave untouched: refs, index, work tree, objects
     /// reachable from refs.
     public func snapshot(_ folder: URL? = nil) throws -> String {
-        let where_ = folder ?? root
+        let place = folder ?? root
         return [
-            try git("for-each-ref", "--format=%(refname) %(objectname)", in: where_),
-            try git("symbolic-ref", "-q", "HEAD", in: where_, allowFailure: true),
-            try git("rev-parse", "-q", "--verify", "HEAD", in: where_, allowFailure: true),
-            try git("ls-files", "--stage", in: where_),
-            try git("status", "--porcelain", "--untracked-files=all", in: where_),
-            try git("diff", in: where_),
+            try git("for-each-ref", "--format=%(refname) %(objectname)", in: place),
+            try git("symbolic-ref", "-q", "HEAD", in: place, allowFailure: true),
+            try git("rev-parse", "-q", "--verify", "HEAD", in: place, allowFailure: true),
+            try git("ls-files", "--stage", in: place),
+            try git("status", "--porcelain", "--untracked-files=all", in: place),
+            try git("diff", in: place),
         ].joined(separator: "\n---\n")
     }
 
@@ -112,7 +120,7 @@ open class GitTestCase: XCTestCase {
     public static func linearCSV(rows: Int, seed: UInt64 = 1, noise: Double = 0.5) -> String {
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         func next() -> Double {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Double(state >> 11) / Double(1 << 53)
         }
         var lines = ["x,y"]

@@ -1,5 +1,5 @@
-import CPackChecksums
 import CGit2
+import CPackChecksums
 import Foundation
 
 /// A blob held in memory together with its id, as computed by `ObjectDatabase.hash(blob:)`.
@@ -70,9 +70,10 @@ public final class BlobPack {
         guard let odb else { throw GitError(code: .other(-1), message: "", context: "opening the object database") }
         self.odb = odb
         do {
-            writer = try PackWriter(packDirectory: try objects.objectsDirectory().appendingPathComponent("pack"),
-                                    expectedObjects: expectedObjects,
-                                    expectedBytes: expectedBytes > 0 ? expectedBytes + UInt64(expectedObjects) * 64 : 0)
+            writer = try PackWriter(
+                packDirectory: try objects.objectsDirectory().appendingPathComponent("pack"),
+                expectedObjects: expectedObjects,
+                expectedBytes: expectedBytes > 0 ? expectedBytes + UInt64(expectedObjects) * 64 : 0)
         } catch {
             git_odb_free(odb)
             throw error

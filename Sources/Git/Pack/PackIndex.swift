@@ -64,7 +64,8 @@ extension PackIndex {
 
         static func open(_ url: URL) -> File? {
             guard let data = try? Data(contentsOf: url, options: .alwaysMapped), data.count >= 8 + 256 * 4 + 40,
-                  Array(data.prefix(4)) == PackIndex.magic, File.bigEndian32(data, at: 4) == 2 else { return nil }
+                Array(data.prefix(4)) == PackIndex.magic, File.bigEndian32(data, at: 4) == 2
+            else { return nil }
             let count = Int(File.bigEndian32(data, at: 8 + 255 * 4))
             // Ids, CRCs and 4-byte offsets, then the two trailing checksums at least.
             guard data.count >= 8 + 256 * 4 + count * 28 + 40 else { return nil }

@@ -69,7 +69,10 @@ final class PackWriter {
         var header: [UInt8] = Array("PACK".utf8) + [0, 0, 0, 2]
         withUnsafeBytes(of: announcedCount.bigEndian) { header.append(contentsOf: $0) }
         put(header)
-        do { try flush() } catch { discard(); throw error }
+        do { try flush() } catch {
+            discard()
+            throw error
+        }
     }
 
     deinit {
@@ -82,7 +85,8 @@ final class PackWriter {
     /// A tensor often starts with rows that compress (padding tokens) while the rest does not,
     /// so the samples come from four places across it.
     static func compresses(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let count = 4, each = sampleSize / 4
+        let count = 4
+        let each = sampleSize / 4
         guard bytes.count > count * each else { return deflatesWell([bytes]) }
         let step = (bytes.count - each) / (count - 1)
         return deflatesWell((0..<count).map { UnsafeRawBufferPointer(rebasing: bytes[($0 * step)..<($0 * step + each)]) })
@@ -122,8 +126,10 @@ final class PackWriter {
                 let count = min(Self.storedBlockSize, bytes.count - offset)
                 let length = UInt16(count)
                 let header = blockHeaders + slot * 5
-                for (index, byte) in [offset + count == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8),
-                                      UInt8(~length & 0xFF), UInt8(~length >> 8)].enumerated() {
+                for (index, byte) in [
+                    offset + count == bytes.count ? 1 : 0, UInt8(length & 0xFF), UInt8(length >> 8),
+                    UInt8(~length & 0xFF), UInt8(~length >> 8),
+                ].enumerated() {
                     header.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
                 }
                 crc = mv_crc32(crc, header, 5)

@@ -28,7 +28,8 @@ enum SegmentedDeflate {
         DispatchQueue.concurrentPerform(iterations: count) { index in
             let start = index * segmentSize
             let segment = UnsafeRawBufferPointer(rebasing: input.bytes[start..<min(start + segmentSize, input.bytes.count)])
-            let part = PackWriter.deflatesWell([UnsafeRawBufferPointer(rebasing: segment.prefix(16 * 1024))])
+            let part =
+                PackWriter.deflatesWell([UnsafeRawBufferPointer(rebasing: segment.prefix(16 * 1024))])
                 ? deflated(segment) : stored(segment)
             pieces.lock.lock()
             pieces.parts[index] = part
@@ -52,8 +53,11 @@ enum SegmentedDeflate {
     private static func deflated(_ segment: UnsafeRawBufferPointer) -> [UInt8]? {
         guard let base = segment.baseAddress else { return [] }
         var stream = z_stream()
-        guard deflateInit2_(&stream, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        guard
+            deflateInit2_(
+                &stream, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else { return nil }
         defer { deflateEnd(&stream) }
         // The bound plus room for the sync flush's empty block.
         let capacity = Int(deflateBound(&stream, uLong(segment.count))) + 64

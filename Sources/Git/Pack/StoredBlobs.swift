@@ -62,7 +62,8 @@ public final class StoredBlobLocator: Sendable {
         for index in indexes {
             guard let offset = index.offset(of: id) else { continue }
             guard let file = files.opened(index.packURL) else { return nil }
-            return Self.storedSegments(in: index.packURL, file: file, at: Int(offset), size: size, prefix: prefix, inMemoryOnly: inMemoryOnly)
+            return Self.storedSegments(
+                in: index.packURL, file: file, at: Int(offset), size: size, prefix: prefix, inMemoryOnly: inMemoryOnly)
         }
         return nil
     }
@@ -73,12 +74,15 @@ public final class StoredBlobLocator: Sendable {
     /// the blob is not a whole object of `size` bytes in stored blocks in a pack; with
     /// `cachedOnly`, throws `ReadWindow.Failure` when part of it is not in memory (reading it
     /// from disk would cost more than hashing the new bytes) or the file system cannot tell.
-    public func readStored(_ id: ObjectID, size expected: Int?, prefix wanted: Int? = nil, cachedOnly: Bool, window: ReadWindow,
-                           _ body: (UnsafeRawBufferPointer, Int) throws -> Bool) throws -> Bool? {
+    public func readStored(
+        _ id: ObjectID, size expected: Int?, prefix wanted: Int? = nil, cachedOnly: Bool, window: ReadWindow,
+        _ body: (UnsafeRawBufferPointer, Int) throws -> Bool
+    ) throws -> Bool? {
         guard let index = indexes.first(where: { $0.offset(of: id) != nil }), let offset = index.offset(of: id).map(Int.init),
-              let file = files.opened(index.packURL), let (size, used, zlib) = Self.blobHeader(file, at: offset),
-              expected == nil || expected == size, let (cmf, flags) = zlib,
-              cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
+            let file = files.opened(index.packURL), let (size, used, zlib) = Self.blobHeader(file, at: offset),
+            expected == nil || expected == size, let (cmf, flags) = zlib,
+            cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0
+        else { return nil }
         let prefix = min(wanted ?? size, size)
         var position = offset + used + 2
         var total = 0
@@ -86,14 +90,17 @@ public final class StoredBlobLocator: Sendable {
         func needed() -> Int { (prefix - total) + 5 * ((prefix - total) / 65_535 + 2) }
         while true {
             guard let header = try window.bytes(file, at: position, count: 5, needed: needed(), cachedOnly: cachedOnly) else { return nil }
-            let final = header[0], length = Int(header[1]) | Int(header[2]) << 8
+            let final = header[0]
+            let length = Int(header[1]) | Int(header[2]) << 8
             guard (final >> 1) & 3 == 0, Int(header[3]) | Int(header[4]) << 8 == length ^ 0xFFFF, total + length <= size else { return nil }
             position += 5
             var left = min(length, prefix - total)
             let skipped = length - left
             while left > 0 {
                 let count = min(left, window.capacity)
-                guard let piece = try window.bytes(file, at: position, count: count, needed: needed(), cachedOnly: cachedOnly) else { return nil }
+                guard let piece = try window.bytes(file, at: position, count: count, needed: needed(), cachedOnly: cachedOnly) else {
+                    return nil
+                }
                 guard try body(piece, total) else { return false }
                 position += count
                 total += count
@@ -144,14 +151,17 @@ public final class StoredBlobLocator: Sendable {
     /// Reads the object header at `offset` (type blob, the expected size) and the zlib
     /// header, then walks the stored blocks (BTYPE 00 only) in a memory map until their
     /// lengths add up to the size.
-    private static func storedSegments(in pack: URL, file: OpenFile, at offset: Int, size expected: Int?, prefix wanted: Int?,
-                                       inMemoryOnly: Bool) -> StoredBlob? {
+    private static func storedSegments(
+        in pack: URL, file: OpenFile, at offset: Int, size expected: Int?, prefix wanted: Int?,
+        inMemoryOnly: Bool
+    ) -> StoredBlob? {
         // The size now, not when the file was opened: a pack cut short since must not be
         // mapped past its end.
         guard let fileSize = try? file.size(), offset >= 0, offset < fileSize else { return nil }
 
         guard let (size, used, zlib) = blobHeader(file, at: offset), expected == nil || expected == size,
-              let (cmf, flags) = zlib else { return nil }
+            let (cmf, flags) = zlib
+        else { return nil }
         // Deflate, no preset dictionary, valid header check.
         guard cmf & 0x0F == 8, cmf >> 4 <= 7, flags & 0x20 == 0, (Int(cmf) << 8 | Int(flags)) % 31 == 0 else { return nil }
 
@@ -178,7 +188,9 @@ public final class StoredBlobLocator: Sendable {
         var total = 0
         func result() -> StoredBlob { StoredBlob(packFile: pack, size: size, segments: segments, mapping: mapping).prefix(prefix) }
         while true {
-            guard let final = byte(), (final >> 1) & 3 == 0, let l0 = byte(), let l1 = byte(), let n0 = byte(), let n1 = byte() else { return nil }
+            guard let final = byte(), (final >> 1) & 3 == 0, let l0 = byte(), let l1 = byte(), let n0 = byte(), let n1 = byte() else {
+                return nil
+            }
             let length = Int(l0) | Int(l1) << 8
             guard Int(n0) | Int(n1) << 8 == length ^ 0xFFFF, total + length <= size else { return nil }
             // Only the bytes up to the prefix are kept (and must be in the mapped part).

@@ -57,24 +57,27 @@ extension Registry {
         let right = try content(of: resolve(b, model: hint ?? left.resolved.model.value))
         return VersionDiff(
             old: left.resolved.label, new: right.resolved.label,
-            hyperparameters: Self.changes(flatten(left.manifest.hyperparameters), flatten(right.manifest.hyperparameters), onlyChanged: false),
+            hyperparameters: Self.changes(
+                flatten(left.manifest.hyperparameters), flatten(right.manifest.hyperparameters), onlyChanged: false),
             metrics: try metricDeltas(left, right),
             tensors: try tensorDeltas(left, right),
             lineage: Self.changes(lineageFields(left.manifest), lineageFields(right.manifest), onlyChanged: false))
     }
 
     private func flatten(_ value: YAMLValue, prefix: String = "") -> [(String, String)] {
-        guard case let .map(pairs) = value else { return [(prefix, value.stringValue ?? "\(value)")] }
+        guard case .map(let pairs) = value else { return [(prefix, value.stringValue ?? "\(value)")] }
         return pairs.flatMap { key, item -> [(String, String)] in
             let name = prefix.isEmpty ? key : "\(prefix).\(key)"
             if case .map = item { return flatten(item, prefix: name) }
-            if case let .list(items) = item { return [(name, "[" + items.map { $0.stringValue ?? "…" }.joined(separator: ", ") + "]")] }
+            if case .list(let items) = item { return [(name, "[" + items.map { $0.stringValue ?? "…" }.joined(separator: ", ") + "]")] }
             return [(name, item.stringValue ?? "null")]
         }
     }
 
     private func lineageFields(_ manifest: Manifest) -> [(String, String)] {
-        var fields = manifest.lineage.data.map { ("data.\($0.role)", "\($0.path) (sha256 \($0.sha256.prefix(12))\($0.rows.map { ", \($0) rows" } ?? ""))") }
+        var fields = manifest.lineage.data.map {
+            ("data.\($0.role)", "\($0.path) (sha256 \($0.sha256.prefix(12))\($0.rows.map { ", \($0) rows" } ?? ""))")
+        }
         fields += [
             ("algorithm", manifest.algorithm),
             ("code.commit", manifest.lineage.codeCommit.map { String($0.prefix(12)) } ?? "none"),
@@ -91,7 +94,8 @@ extension Registry {
     static func changes(_ old: [(String, String)], _ new: [(String, String)], onlyChanged: Bool) -> [VersionDiff.Change] {
         var names = old.map(\.0)
         for (name, _) in new where !names.contains(name) { names.append(name) }
-        let oldMap = Dictionary(old, uniquingKeysWith: { $1 }), newMap = Dictionary(new, uniquingKeysWith: { $1 })
+        let oldMap = Dictionary(old, uniquingKeysWith: { $1 })
+        let newMap = Dictionary(new, uniquingKeysWith: { $1 })
         return names.compactMap { name in
             let change = VersionDiff.Change(name: name, old: oldMap[name], new: newMap[name])
             return onlyChanged && change.old == change.new ? nil : change
@@ -99,7 +103,8 @@ extension Registry {
     }
 
     private func metricDeltas(_ left: VersionContent, _ right: VersionContent) throws -> [VersionDiff.MetricDelta] {
-        let oldReports = try allReports(left), newReports = try allReports(right)
+        let oldReports = try allReports(left)
+        let newReports = try allReports(right)
         var names = oldReports.map(\.name)
         for (name, _) in newReports where !names.contains(name) { names.append(name) }
         return names.flatMap { report -> [VersionDiff.MetricDelta] in
@@ -108,36 +113,43 @@ extension Registry {
             var metricNames = oldMetrics.map(\.name)
             for metric in newMetrics where !metricNames.contains(metric.name) { metricNames.append(metric.name) }
             return metricNames.map { metric in
-                VersionDiff.MetricDelta(report: report, metric: metric,
-                                        old: oldMetrics.first { $0.name == metric }?.value,
-                                        new: newMetrics.first { $0.name == metric }?.value,
-                                        higherIsBetter: Metrics.direction(of: metric).map { $0 == .higherIsBetter })
+                VersionDiff.MetricDelta(
+                    report: report, metric: metric,
+                    old: oldMetrics.first { $0.name == metric }?.value,
+                    new: newMetrics.first { $0.name == metric }?.value,
+                    higherIsBetter: Metrics.direction(of: metric).map { $0 == .higherIsBetter })
             }
         }
     }
 
     private func tensorDeltas(_ left: VersionContent, _ right: VersionContent) throws -> [VersionDiff.TensorDelta] {
-        let oldParams = left.manifest.params, newParams = right.manifest.params
+        let oldParams = left.manifest.params
+        let newParams = right.manifest.params
         var names = oldParams.map(\.name)
         for record in newParams where !names.contains(record.name) { names.append(record.name) }
         let reader = tensors.reader()
         return try names.map { name in
-            let old = oldParams.first { $0.name == name }, new = newParams.first { $0.name == name }
+            let old = oldParams.first { $0.name == name }
+            let new = newParams.first { $0.name == name }
             guard let old, let new else {
-                return VersionDiff.TensorDelta(name: name, status: old == nil ? .added : .removed, old: old, new: new,
-                                               maxAbsoluteChange: nil, relativeL2Change: nil, cosineSimilarity: nil)
+                return VersionDiff.TensorDelta(
+                    name: name, status: old == nil ? .added : .removed, old: old, new: new,
+                    maxAbsoluteChange: nil, relativeL2Change: nil, cosineSimilarity: nil)
             }
             if old.sha256 == new.sha256 {
-                return VersionDiff.TensorDelta(name: name, status: .unchanged, old: old, new: new,
-                                               maxAbsoluteChange: 0, relativeL2Change: 0, cosineSimilarity: 1)
+                return VersionDiff.TensorDelta(
+                    name: name, status: .unchanged, old: old, new: new,
+                    maxAbsoluteChange: 0, relativeL2Change: 0, cosineSimilarity: 1)
             }
             if old.dtype != new.dtype || old.shape != new.shape {
-                return VersionDiff.TensorDelta(name: name, status: old.dtype != new.dtype ? .dtypeChanged : .shapeChanged,
-                                               old: old, new: new, maxAbsoluteChange: nil, relativeL2Change: nil, cosineSimilarity: nil)
+                return VersionDiff.TensorDelta(
+                    name: name, status: old.dtype != new.dtype ? .dtypeChanged : .shapeChanged,
+                    old: old, new: new, maxAbsoluteChange: nil, relativeL2Change: nil, cosineSimilarity: nil)
             }
             let change = try reader.change(from: labeled(left, old), to: labeled(right, new))
-            return VersionDiff.TensorDelta(name: name, status: .changed, old: old, new: new, maxAbsoluteChange: change.maxAbsoluteChange,
-                                           relativeL2Change: change.relativeL2Change, cosineSimilarity: change.cosineSimilarity)
+            return VersionDiff.TensorDelta(
+                name: name, status: .changed, old: old, new: new, maxAbsoluteChange: change.maxAbsoluteChange,
+                relativeL2Change: change.relativeL2Change, cosineSimilarity: change.cosineSimilarity)
         }
     }
 }

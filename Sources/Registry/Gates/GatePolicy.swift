@@ -26,7 +26,11 @@ public struct GateBlock: Sendable {
 /// `rmse <= 0.5`, `test.f1 >= 0.9`, `f1 >= production.f1 - 0.01`, `rmse <= production.rmse + 5%`.
 public struct GateRule: Sendable {
     public enum Comparison: String, Sendable, CaseIterable {
-        case greaterOrEqual = ">=", lessOrEqual = "<=", greater = ">", less = "<", equal = "=="
+        case greaterOrEqual = ">="
+        case lessOrEqual = "<="
+        case greater = ">"
+        case less = "<"
+        case equal = "=="
 
         func holds(_ a: Double, _ b: Double) -> Bool {
             switch self {
@@ -76,21 +80,25 @@ struct GatePolicyParser {
     static let blockKeys = ["stage", "model", "evaluation", "rules", "require_evaluations", "require_fields", "allow_force"]
 
     func parse(_ node: YAMLTree) throws -> [GateBlock] {
-        guard case let .list(items) = node.kind else {
+        guard case .list(let items) = node.kind else {
             throw MVError("\(file):\(node.line): 'gates' must be a list of gates, each with a 'stage' and 'rules'")
         }
         return try items.map(parseBlock)
     }
 
     private func parseBlock(_ node: YAMLTree) throws -> GateBlock {
-        guard case let .map(pairs) = node.kind else { throw MVError("\(file):\(node.line): a gate must be a mapping with 'stage' and 'rules'") }
+        guard case .map(let pairs) = node.kind else {
+            throw MVError("\(file):\(node.line): a gate must be a mapping with 'stage' and 'rules'")
+        }
         var block = GateBlock(stage: "", line: node.line)
         var ruleNodes: [YAMLTree] = []
         for (key, line, value) in pairs {
             switch key {
             case "stage":
                 guard let stage = value.scalar, config.stages.contains(stage) || stage == GateBlock.commitStage else {
-                    throw MVError("\(file):\(line): unknown stage '\(value.scalar ?? "?")' (stages: \(config.stages.joined(separator: ", ")), or 'commit' for the pre-commit hook)")
+                    throw MVError(
+                        "\(file):\(line): unknown stage '\(value.scalar ?? "?")' (stages: \(config.stages.joined(separator: ", ")), or 'commit' for the pre-commit hook)"
+                    )
                 }
                 block.stage = stage
             case "model":
@@ -104,7 +112,9 @@ struct GatePolicyParser {
                 }
                 block.evaluation = name
             case "rules":
-                guard case let .list(rules) = value.kind else { throw MVError("\(file):\(line): 'rules' must be a list such as [rmse <= 0.5]") }
+                guard case .list(let rules) = value.kind else {
+                    throw MVError("\(file):\(line): 'rules' must be a list such as [rmse <= 0.5]")
+                }
                 ruleNodes = rules
             case "require_evaluations":
                 block.requiredEvaluations = try names(value, key: key, line: line)
@@ -131,11 +141,12 @@ struct GatePolicyParser {
     }
 
     private func names(_ value: YAMLTree, key: String, line: Int, dotted: Bool = false) throws -> [String] {
-        guard case let .list(items) = value.kind else { throw MVError("\(file):\(line): '\(key)' must be a list") }
+        guard case .list(let items) = value.kind else { throw MVError("\(file):\(line): '\(key)' must be a list") }
         return try items.map { item in
             guard let name = item.scalar, !name.isEmpty,
-                  name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ (try? ModelName(String($0))) != nil }),
-                  dotted || !name.contains(".") else {
+                name.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ (try? ModelName(String($0))) != nil }),
+                dotted || !name.contains(".")
+            else {
                 throw MVError("\(file):\(item.line): '\(item.scalar ?? "?")' is not a valid entry for '\(key)'")
             }
             return name
@@ -143,11 +154,14 @@ struct GatePolicyParser {
     }
 
     func parseRule(_ text: String, line: Int) throws -> GateRule {
-        let malformed = MVError("\(file):\(line): malformed rule '\(text)': expected 'metric OP number' or 'metric OP stage.metric ± amount[%]' with OP one of >=, <=, >, <, ==")
+        let malformed = MVError(
+            "\(file):\(line): malformed rule '\(text)': expected 'metric OP number' or 'metric OP stage.metric ± amount[%]' with OP one of >=, <=, >, <, =="
+        )
         // Longest operators first, so '>=' is not read as '>'.
         let operators: [GateRule.Comparison] = [.greaterOrEqual, .lessOrEqual, .equal, .greater, .less]
         guard let comparison = operators.first(where: { text.contains($0.rawValue) }),
-              let range = text.range(of: comparison.rawValue) else { throw malformed }
+            let range = text.range(of: comparison.rawValue)
+        else { throw malformed }
         let left = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
         let right = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
         guard !left.isEmpty, !right.isEmpty, !right.contains(">"), !right.contains("<"), !right.contains("=") else { throw malformed }
@@ -167,14 +181,19 @@ struct GatePolicyParser {
         }
         for split in splits {
             let parts = split.reference.split(separator: ".", maxSplits: 1).map(String.init)
-            guard parts.count == 2, (split.reference.split(separator: ".", omittingEmptySubsequences: false)).allSatisfy({ (try? ModelName(String($0))) != nil })
+            guard parts.count == 2,
+                (split.reference.split(separator: ".", omittingEmptySubsequences: false)).allSatisfy({ (try? ModelName(String($0))) != nil }
+                )
             else { continue }
             guard config.stages.contains(parts[0]) else {
-                throw MVError("\(file):\(line): rule '\(text)' compares with '\(parts[0])', which is not a stage (stages: \(config.stages.joined(separator: ", ")))")
+                throw MVError(
+                    "\(file):\(line): rule '\(text)' compares with '\(parts[0])', which is not a stage (stages: \(config.stages.joined(separator: ", ")))"
+                )
             }
             let holderMetric = try metricReference(parts[1], line: line, rule: text)
-            return GateRule(text: text, line: line, metric: metric, comparison: comparison,
-                            bound: .holder(stage: parts[0], metric: holderMetric, offset: split.offset, percent: split.percent))
+            return GateRule(
+                text: text, line: line, metric: metric, comparison: comparison,
+                bound: .holder(stage: parts[0], metric: holderMetric, offset: split.offset, percent: split.percent))
         }
         throw malformed
     }
@@ -186,11 +205,16 @@ struct GatePolicyParser {
         }
         let metric = parts[parts.count - 1]
         guard Metrics.direction(of: metric) != nil || config.metricDirections[metric] != nil else {
-            throw MVError("\(file):\(line): unknown metric '\(metric)' in rule '\(rule)'",
-                          hint: "built-in metrics: \(Self.builtInMetrics.joined(separator: ", ")); declare others under 'metrics:' with higher or lower")
+            throw MVError(
+                "\(file):\(line): unknown metric '\(metric)' in rule '\(rule)'",
+                hint:
+                    "built-in metrics: \(Self.builtInMetrics.joined(separator: ", ")); declare others under 'metrics:' with higher or lower"
+            )
         }
         return GateRule.MetricReference(evaluation: parts.count == 2 ? parts[0] : nil, metric: metric)
     }
 
-    static let builtInMetrics = ["mse", "rmse", "mae", "r2", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "f1_macro", "f1_weighted"]
+    static let builtInMetrics = [
+        "mse", "rmse", "mae", "r2", "accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "f1_macro", "f1_weighted",
+    ]
 }

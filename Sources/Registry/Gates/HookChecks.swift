@@ -18,7 +18,8 @@ public enum GitHook: String, CaseIterable, Sendable {
     /// What the hook checks, for messages and the installed script's header.
     public var purpose: String {
         switch self {
-        case .preCommit: "refuse a commit whose model folder has an invalid manifest, a tensor that does not match its sha256, or fails the 'commit' gate"
+        case .preCommit:
+            "refuse a commit whose model folder has an invalid manifest, a tensor that does not match its sha256, or fails the 'commit' gate"
         case .prePush: "refuse pushing a stage tag whose version fails that stage's gate"
         case .referenceTransaction: "refuse creating a stage tag (git tag, mv) whose version fails that stage's gate"
         case .preReceive: "refuse receiving a stage tag whose version fails that stage's gate (server side)"
@@ -55,11 +56,15 @@ extension Registry {
     /// `.mv.yaml` applies, so a first push cannot slip a failing stage tag past the gates.
     public static func openForReceive(at path: String, updates: [RefUpdate]) throws -> Registry {
         let registry = try openForHook(at: path)
-        let hasBranch = try registry.repository.head().target != nil || !(try registry.repository.references(matching: "refs/heads/*")).isEmpty
+        let hasBranch =
+            try registry.repository.head().target != nil || !(try registry.repository.references(matching: "refs/heads/*")).isEmpty
         guard !hasBranch else { return registry }
         let branches = updates.filter { $0.ref.hasPrefix("refs/heads/") && $0.new != zero }
-        guard let pushed = branches.first(where: { $0.ref == "refs/heads/main" }) ?? branches.first(where: { $0.ref == "refs/heads/master" }) ?? branches.first,
-              let commit = ObjectID(hex: pushed.new) else { return registry }
+        guard
+            let pushed = branches.first(where: { $0.ref == "refs/heads/main" }) ?? branches.first(where: { $0.ref == "refs/heads/master" })
+                ?? branches.first,
+            let commit = ObjectID(hex: pushed.new)
+        else { return registry }
         return Registry(repository: registry.repository, config: try readConfig(registry.repository, at: commit))
     }
 
@@ -98,11 +103,14 @@ extension Registry {
             let stored = content.manifest.params.compactMap { record in content.tensorBlobs[record.name].map { (record, $0) } }
             for ((record, _), digest) in zip(stored, try tensors.reader().digests(stored.map { $0.1 })) {
                 if digest != record.sha256 {
-                    problems.append("'\(path)/\(record.file)' does not match its sha256 in \(Manifest.fileName) (tensor '\(record.name)'); restore it with 'mv checkout \(model)@\(content.manifest.version) --force' or register the change with mv")
+                    problems.append(
+                        "'\(path)/\(record.file)' does not match its sha256 in \(Manifest.fileName) (tensor '\(record.name)'); restore it with 'mv checkout \(model)@\(content.manifest.version) --force' or register the change with mv"
+                    )
                 }
             }
             let listed = Set(content.manifest.params.map { $0.chunkBytes == nil ? $0.file : $0.chunkFolder })
-            for (file, _) in try folderFiles(content.folderTree) where file.hasPrefix("params/") && file.hasSuffix(".npy") && !listed.contains(file) {
+            for (file, _) in try folderFiles(content.folderTree)
+            where file.hasPrefix("params/") && file.hasSuffix(".npy") && !listed.contains(file) {
                 problems.append("'\(path)/\(file)' is not listed in \(Manifest.fileName); tensors are added with mv, not by hand")
             }
             let report = try gate(resolved, stage: GateBlock.commitStage, holderState: nil, skipRelative: true, rootTree: staged)
@@ -112,9 +120,11 @@ extension Registry {
             }
         }
         guard problems.isEmpty else {
-            throw MVError(problems.count == 1 ? problems[0] : "\(problems.count) problems in staged model folders: " + problems.joined(separator: "; "),
-                          hint: "mv's pre-commit hook refused the commit; 'git commit --no-verify' skips hooks",
-                          gateReports: reports)
+            throw MVError(
+                problems.count == 1
+                    ? problems[0] : "\(problems.count) problems in staged model folders: " + problems.joined(separator: "; "),
+                hint: "mv's pre-commit hook refused the commit; 'git commit --no-verify' skips hooks",
+                gateReports: reports)
         }
         return checked
     }
@@ -130,13 +140,17 @@ extension Registry {
         var failures: [(GateReport, String)] = []
         for update in updates {
             guard update.ref.hasPrefix("refs/tags/"), let target = ObjectID(hex: update.new), update.new != Self.zero,
-                  let parsed = TagNames.parseEvent(String(update.ref.dropFirst("refs/tags/".count))),
-                  parsed.kind == .assignment, let stage = parsed.stage else { continue }
+                let parsed = TagNames.parseEvent(String(update.ref.dropFirst("refs/tags/".count))),
+                parsed.kind == .assignment, let stage = parsed.stage
+            else { continue }
             let model = parsed.model
             guard config.gates.contains(where: { $0.applies(to: model, stage: stage) }) else { continue }
             guard let tag = try repository.annotatedTag(target) else {
-                failures.append((GateReport(model: model.value, version: "?", stage: stage, checks: []),
-                                 "'\(update.ref)' is a lightweight tag; stage tags must be annotated"))
+                failures.append(
+                    (
+                        GateReport(model: model.value, version: "?", stage: stage, checks: []),
+                        "'\(update.ref)' is a lightweight tag; stage tags must be annotated"
+                    ))
                 continue
             }
             // The holder to compare with: the stage as it stands without this assignment.
@@ -144,18 +158,22 @@ extension Registry {
             let before = try state(of: model, tagRefs: others.filter { $0.name != update.ref })
             let version = before.versionCommits.filter { $0.value == tag.targetID }.map(\.key).max()
             guard let version else {
-                failures.append((GateReport(model: model.value, version: tag.targetID.short, stage: stage, checks: []),
-                                 "'\(update.ref)' points at commit \(tag.targetID.short), which has no version tag of '\(model)'"))
+                failures.append(
+                    (
+                        GateReport(model: model.value, version: tag.targetID.short, stage: stage, checks: []),
+                        "'\(update.ref)' points at commit \(tag.targetID.short), which has no version tag of '\(model)'"
+                    ))
                 continue
             }
             let fields = Trailers.parse(tag.message)
             let resolved = ResolvedVersion(model: model, version: version, commit: tag.targetID, spelled: "\(model)@\(version)")
             // Only a genuine rollback skips "no regression" rules: it must replace the current
             // holder it names, and go back to a version that held this stage before.
-            let isRollback = fields["Rollback-From"].map { from in
-                before.holders[stage]?.label == from
-                    && before.events.contains { $0.kind == .assignment && $0.stage == stage && $0.commit == tag.targetID }
-            } ?? false
+            let isRollback =
+                fields["Rollback-From"].map { from in
+                    before.holders[stage]?.label == from
+                        && before.events.contains { $0.kind == .assignment && $0.stage == stage && $0.commit == tag.targetID }
+                } ?? false
             let report = try gate(resolved, stage: stage, holderState: before, skipRelative: isRollback)
             reports.append(report)
             if report.passed { continue }
@@ -163,12 +181,14 @@ extension Registry {
                 FileHandle.standardError.write(Data("mv: '\(update.ref)': gate overridden (\(override))\n".utf8))
                 continue
             }
-            failures.append((report, "'\(update.ref)' assigns \(stage) to \(model)@\(version), which fails the gate: \(report.failureSummary)"))
+            failures.append(
+                (report, "'\(update.ref)' assigns \(stage) to \(model)@\(version), which fails the gate: \(report.failureSummary)"))
         }
         guard failures.isEmpty else {
-            throw MVError(failures.map(\.1).joined(separator: "; "),
-                          hint: "fix the model, or promote with 'mv promote … --force --reason …' where the gate allows it",
-                          gateReports: failures.map(\.0).filter { !$0.checks.isEmpty })
+            throw MVError(
+                failures.map(\.1).joined(separator: "; "),
+                hint: "fix the model, or promote with 'mv promote … --force --reason …' where the gate allows it",
+                gateReports: failures.map(\.0).filter { !$0.checks.isEmpty })
         }
         return reports
     }

@@ -59,8 +59,9 @@ extension Registry {
             var chained = fileManager.fileExists(atPath: chainedPath.path)
             if fileManager.fileExists(atPath: path.path), !Self.isMVHook(path) {
                 guard !chained else {
-                    throw MVError("both '\(path.path)' and '\(chainedPath.path)' exist and neither is mv's",
-                                  hint: "merge them by hand, then run 'mv hooks install' again")
+                    throw MVError(
+                        "both '\(path.path)' and '\(chainedPath.path)' exist and neither is mv's",
+                        hint: "merge them by hand, then run 'mv hooks install' again")
                 }
                 try fileManager.moveItem(at: path, to: chainedPath)
                 chained = true

@@ -48,8 +48,10 @@ public struct Proposal: Sendable {
     /// Work-tree files assembled from chunks (not in the index: ignored by Git).
     public var assembled: [AssembledFile] = []
 
-    public init(files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?,
-                tagTarget: ObjectID? = nil, tagTime: Date? = nil) {
+    public init(
+        files: [StagedFile], replacedFolders: [String], message: String, tag: (name: String, message: String)?,
+        tagTarget: ObjectID? = nil, tagTime: Date? = nil
+    ) {
         self.files = files
         self.replacedFolders = replacedFolders
         self.message = message
@@ -109,15 +111,17 @@ struct HistoryWriter {
             let tree = try buildTree(base: baseTree, proposal: proposal)
             PhaseTrace.mark("commit: tree")
             proposal.message = try runCommitHooks(hooks, tree: tree, message: proposal.message)
-            let commit = try repository.createCommit(tree: tree, parents: head.target.map { [$0] } ?? [],
-                                                     message: proposal.message, author: signature, committer: signature)
+            let commit = try repository.createCommit(
+                tree: tree, parents: head.target.map { [$0] } ?? [],
+                message: proposal.message, author: signature, committer: signature)
             var tagObject: ObjectID?
             var tagRef: String?
             var transaction = ""
             if let tag = proposal.tag {
                 var tagger = signature
                 if let time = proposal.tagTime { tagger.time = time }
-                let object = try repository.createTagObject(name: tag.name, target: proposal.tagTarget ?? commit, tagger: tagger, message: tag.message)
+                let object = try repository.createTagObject(
+                    name: tag.name, target: proposal.tagTarget ?? commit, tagger: tagger, message: tag.message)
                 tagObject = object
                 transaction += "\(Self.zeroID) \(object) refs/tags/\(tag.name)\n"
             }
@@ -125,8 +129,9 @@ struct HistoryWriter {
             PhaseTrace.mark("commit: objects")
             let transactionInput = Data(transaction.utf8)
             do {
-                try hooks.require("reference-transaction", arguments: ["prepared"], input: transactionInput,
-                                  refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
+                try hooks.require(
+                    "reference-transaction", arguments: ["prepared"], input: transactionInput,
+                    refusing: "the ref updates of '\(proposal.message.prefix { $0 != "\n" })'")
             } catch {
                 // As git does: a refused "prepared" is followed by "aborted".
                 _ = try? hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
@@ -146,8 +151,9 @@ struct HistoryWriter {
             }
             do {
                 try beforeReferenceUpdate?()
-                try repository.updateReference(head.referenceName, to: commit, expecting: head.target,
-                                               logMessage: "\(reflogPrefix): \(proposal.message.prefix { $0 != "\n" })")
+                try repository.updateReference(
+                    head.referenceName, to: commit, expecting: head.target,
+                    logMessage: "\(reflogPrefix): \(proposal.message.prefix { $0 != "\n" })")
             } catch {
                 // Withdraw the tag we published a moment ago so no ref points off the branch.
                 if let tagRef, let tagObject { try? repository.deleteReference(tagRef, expecting: tagObject) }
@@ -162,11 +168,13 @@ struct HistoryWriter {
             try hooks.run("reference-transaction", arguments: ["committed"], input: transactionInput)
             // Like git, the status of post-commit does not matter: the commit has landed.
             try hooks.run("post-commit")
-            return Published(commit: commit, tag: tagObject, tagName: proposal.tag?.name,
-                             branch: head.branchName ?? "HEAD", attempts: attempt, proposal: proposal)
+            return Published(
+                commit: commit, tag: tagObject, tagName: proposal.tag?.name,
+                branch: head.branchName ?? "HEAD", attempts: attempt, proposal: proposal)
         }
-        throw MVError("gave up after \(maxAttempts) attempts: other writers kept moving the branch; nothing was committed",
-                      hint: "try again when the repository is quieter")
+        throw MVError(
+            "gave up after \(maxAttempts) attempts: other writers kept moving the branch; nothing was committed",
+            hint: "try again when the repository is quieter")
     }
 
     static let zeroID = String(repeating: "0", count: 40)

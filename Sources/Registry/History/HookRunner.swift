@@ -57,9 +57,12 @@ struct HookRunner {
     }
 
     /// Runs a hook whose failure must stop the write.
-    func require(_ name: String, arguments: [String] = [], input: Data? = nil, environment: [String: String] = [:], refusing what: String) throws {
+    func require(_ name: String, arguments: [String] = [], input: Data? = nil, environment: [String: String] = [:], refusing what: String)
+        throws
+    {
         guard let status = try run(name, arguments: arguments, input: input, environment: environment), status != 0 else { return }
-        throw MVError("the \(name) hook refused \(what) (exit status \(status)); nothing was written",
-                      hint: "see its output above; hooks live in \(directory.path)")
+        throw MVError(
+            "the \(name) hook refused \(what) (exit status \(status)); nothing was written",
+            hint: "see its output above; hooks live in \(directory.path)")
     }
 }

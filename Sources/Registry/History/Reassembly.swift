@@ -28,7 +28,7 @@ extension Registry {
             for folderEntry in try repository.tree(root.id).entries where folderEntry.isTree {
                 let folder = "\(config.modelsRoot)/\(folderEntry.name)"
                 guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
-                      let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self))
+                    let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self))
                 else { continue }
                 for record in manifest.params where record.chunkBytes != nil {
                     guard let chunkTree = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), chunkTree.isTree else { continue }

@@ -57,7 +57,8 @@ public struct Trailers: Sendable, Equatable {
         var trailers = Trailers()
         for line in message.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":"), !line[..<colon].contains(" "), colon != line.startIndex else { continue }
-            trailers.fields.append(Field(key: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            trailers.fields.append(
+                Field(key: String(line[..<colon]), value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         return trailers
     }

@@ -39,8 +39,9 @@ extension Registry {
     public func evaluate(_ request: EvalRequest) throws -> EvalResult {
         let resolved = try resolve(request.reference, model: request.model)
         guard let version = resolved.version else {
-            throw MVError("'\(request.reference)' is not a registered version of '\(resolved.model)'",
-                          hint: "evaluate a version: mv eval \(resolved.model)@vN --data …")
+            throw MVError(
+                "'\(request.reference)' is not a registered version of '\(resolved.model)'",
+                hint: "evaluate a version: mv eval \(resolved.model)@vN --data …")
         }
         let name = request.name ?? request.data.deletingPathExtension().lastPathComponent
         guard (try? ModelName(name)) != nil else {
@@ -48,8 +49,9 @@ extension Registry {
         }
         let content = try content(of: resolved)
         let model = try loadModel(content)
-        let (dataset, targetSchema, dataFile) = try loadEvaluationData(request.data, manifest: content.manifest,
-                                                                       ignoreUnknownCategories: request.ignoreUnknownCategories)
+        let (dataset, targetSchema, dataFile) = try loadEvaluationData(
+            request.data, manifest: content.manifest,
+            ignoreUnknownCategories: request.ignoreUnknownCategories)
         let metrics = try score(model, on: dataset, target: targetSchema)
         let target = dataset.target
 
@@ -60,12 +62,14 @@ extension Registry {
             let changes = try repository.status(under: path)
             withExtendedLifetime(lock) {}
             if !changes.isEmpty {
-                throw MVError("'\(path)' has uncommitted changes; a new report would overwrite them",
-                              hint: "commit or stash them, or pass --force")
+                throw MVError(
+                    "'\(path)' has uncommitted changes; a new report would overwrite them",
+                    hint: "commit or stash them, or pass --force")
             }
         }
-        var report = EvaluationReport(metrics: metrics, model: resolved.model.value, version: version.description, dataset: dataFile,
-                                      selection: nil, evaluatedAt: Environment.timestamp(Date()))
+        var report = EvaluationReport(
+            metrics: metrics, model: resolved.model.value, version: version.description, dataset: dataFile,
+            selection: nil, evaluatedAt: Environment.timestamp(Date()))
         report.confusion = try confusion(model, on: dataset, target: targetSchema)
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
@@ -79,7 +83,8 @@ extension Registry {
         trailers.append("Model-Version", version.description)
         trailers.append("Evaluation", name)
         trailers.append(metrics: headline)
-        let summary = "\(resolved.model) \(version) evaluated on \(name): "
+        let summary =
+            "\(resolved.model) \(version) evaluated on \(name): "
             + headline.map { "\($0.name) \(Self.formatMetric($0.value))" }.joined(separator: ", ")
         let body = "Data: \(dataFile.path) (sha256 \(dataFile.sha256.prefix(12)), \(dataFile.rows ?? 0) rows)."
         let signature = try repository.defaultSignature()
@@ -94,11 +99,13 @@ extension Registry {
             var tagTrailers = Trailers()
             tagTrailers.append("Report", path)
             tagTrailers.append(trailers)
-            return Proposal(files: [file], replacedFolders: [], message: "\(summary)\n\n\(body)\n\n\(trailers.text)",
-                            tag: (tagName, "\(summary)\n\n\(tagTrailers.text)"), tagTime: time)
+            return Proposal(
+                files: [file], replacedFolders: [], message: "\(summary)\n\n\(body)\n\n\(trailers.text)",
+                tag: (tagName, "\(summary)\n\n\(tagTrailers.text)"), tagTime: time)
         }
         try workTree.sync(published.proposal)
-        return EvalResult(model: resolved.model.value, version: version.description, name: name, metrics: metrics,
-                          rows: target.count, commit: published.commit.description, tag: published.tagName ?? "", reportPath: path)
+        return EvalResult(
+            model: resolved.model.value, version: version.description, name: name, metrics: metrics,
+            rows: target.count, commit: published.commit.description, tag: published.tagName ?? "", reportPath: path)
     }
 }

@@ -21,18 +21,21 @@ extension Registry {
         let glob = TagNames.evaluationGlob(model, version)
         return try tagRefs(matching: glob).compactMap { ref, target -> EvaluationRecord? in
             guard let parsed = TagNames.parseEvaluation(ref: ref), parsed.model == model,
-                  let tag = try repository.annotatedTag(target) else { return nil }
+                let tag = try repository.annotatedTag(target)
+            else { return nil }
             let fields = Trailers.parse(tag.message)
-            return EvaluationRecord(model: model.value, version: parsed.version, number: parsed.number, tag: tag.name,
-                                    name: fields["Evaluation"] ?? "?", commit: tag.targetID.description, date: tag.tagger?.time,
-                                    author: tag.tagger.map { "\($0.name) <\($0.email)>" }, reportPath: fields["Report"])
+            return EvaluationRecord(
+                model: model.value, version: parsed.version, number: parsed.number, tag: tag.name,
+                name: fields["Evaluation"] ?? "?", commit: tag.targetID.description, date: tag.tagger?.time,
+                author: tag.tagger.map { "\($0.name) <\($0.email)>" }, reportPath: fields["Report"])
         }.sorted { ($0.version, $0.number) < ($1.version, $1.number) }
     }
 
     /// The report an evaluation tag points at.
     public func report(of record: EvaluationRecord) throws -> EvaluationReport? {
         guard let path = record.reportPath, let commit = ObjectID(hex: record.commit),
-              let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path) else { return nil }
+            let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path)
+        else { return nil }
         do {
             return try EvaluationReport.parse(String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self), source: path)
         } catch {

@@ -35,12 +35,14 @@ extension Registry {
                 detail = "from \(fields["Rollback-From"] ?? "?")" + (detail.isEmpty ? "" : "; \(detail)")
             default: break
             }
-            return HistoryEntry(time: event.time, event: kind, version: (event.version ?? versionAt[event.commit])?.description ?? event.commit.description,
-                                stage: event.stage, tag: event.tag, commit: event.commit.description, author: event.tagger, detail: detail)
+            return HistoryEntry(
+                time: event.time, event: kind, version: (event.version ?? versionAt[event.commit])?.description ?? event.commit.description,
+                stage: event.stage, tag: event.tag, commit: event.commit.description, author: event.tagger, detail: detail)
         }
         entries += evaluations.map { record in
-            HistoryEntry(time: record.date ?? .distantPast, event: "evaluation", version: record.version.description, stage: nil,
-                         tag: record.tag, commit: record.commit, author: record.author, detail: record.name)
+            HistoryEntry(
+                time: record.date ?? .distantPast, event: "evaluation", version: record.version.description, stage: nil,
+                tag: record.tag, commit: record.commit, author: record.author, detail: record.name)
         }
         return entries.enumerated().sorted { a, b in
             a.element.time != b.element.time ? a.element.time > b.element.time : a.offset > b.offset

@@ -80,9 +80,11 @@ extension Registry {
             guard let tag = try repository.annotatedTag(target) else { continue }
             // A tag of a tag is not an event on a commit; GTO reads it as a strange version.
             guard (try? repository.commit(tag.targetID)) != nil else { continue }
-            events.append(RegistryEvent(model: model, kind: parsed.kind, version: parsed.version, stage: parsed.stage, counter: parsed.counter,
-                                        tag: name, commit: tag.targetID, time: tag.tagger?.time ?? .distantPast,
-                                        tagger: tag.tagger.map { "\($0.name) <\($0.email)>" }, message: tag.message))
+            events.append(
+                RegistryEvent(
+                    model: model, kind: parsed.kind, version: parsed.version, stage: parsed.stage, counter: parsed.counter,
+                    tag: name, commit: tag.targetID, time: tag.tagger?.time ?? .distantPast,
+                    tagger: tag.tagger.map { "\($0.name) <\($0.email)>" }, message: tag.message))
         }
         return Self.resolveState(model: model, events: events, maxCounter: maxCounter)
     }
@@ -99,10 +101,13 @@ extension Registry {
         // Stage events are ordered apart so the comparison stays a strict order.
         let stageEvents = events.filter { $0.stage != nil }
         let byCounter = stageEvents.allSatisfy { $0.counter != nil }
-        let orderedStageEvents = !byCounter ? stageEvents : stageEvents.sorted { a, b in
-            if let x = a.counter, let y = b.counter, x != y { return x < y }
-            return byTime(a, b)
-        }
+        let orderedStageEvents =
+            !byCounter
+            ? stageEvents
+            : stageEvents.sorted { a, b in
+                if let x = a.counter, let y = b.counter, x != y { return x < y }
+                return byTime(a, b)
+            }
 
         // Versions: the newest of a version's (de)registrations on its commit decides.
         var versionCommits: [SemanticVersion: ObjectID] = [:]
@@ -121,7 +126,10 @@ extension Registry {
         }
 
         // Stages: replay assignments; keep, per (holder, stage), whether it is assigned and when.
-        struct Key: Hashable { let commit: ObjectID; let stage: String }
+        struct Key: Hashable {
+            let commit: ObjectID
+            let stage: String
+        }
         var assigned: [Key: (order: Int, event: RegistryEvent)] = [:]
         for (order, event) in orderedStageEvents.enumerated() {
             guard let stage = event.stage else { continue }
@@ -139,10 +147,11 @@ extension Registry {
         }
         let lastDeprecation = events.lastIndex { $0.kind == .deprecation }
         let deprecated = lastDeprecation.map { $0 == events.count - 1 } ?? false
-        return ModelState(model: model, events: events, maxCounter: maxCounter,
-                          activeVersions: active.filter(\.value).map(\.key).sorted(),
-                          allVersions: versionCommits.keys.sorted(), versionCommits: versionCommits,
-                          holders: holders, deprecated: deprecated)
+        return ModelState(
+            model: model, events: events, maxCounter: maxCounter,
+            activeVersions: active.filter(\.value).map(\.key).sorted(),
+            allVersions: versionCommits.keys.sorted(), versionCommits: versionCommits,
+            holders: holders, deprecated: deprecated)
     }
 
     /// The version currently holding `stage`.
@@ -150,8 +159,9 @@ extension Registry {
         let state = try state(of: model)
         guard let holder = state.holders[stage] else { return nil }
         guard let version = holder.version else {
-            throw MVError("stage '\(stage)' of '\(model)' is held by commit \(holder.commit.short), which has no version tag",
-                          hint: "register it, or promote a version")
+            throw MVError(
+                "stage '\(stage)' of '\(model)' is held by commit \(holder.commit.short), which has no version tag",
+                hint: "register it, or promote a version")
         }
         return version
     }

@@ -38,26 +38,31 @@ extension Registry {
         try checkStage(request.stage)
         let state = try state(of: resolved.model)
         guard state.isActive(version) else {
-            throw MVError("\(resolved.model)@\(version) is deprecated ('\(resolved.model)@\(version)!'); it cannot be promoted",
-                          hint: "promote another version; see 'mv log \(resolved.model)'")
+            throw MVError(
+                "\(resolved.model)@\(version) is deprecated ('\(resolved.model)@\(version)!'); it cannot be promoted",
+                hint: "promote another version; see 'mv log \(resolved.model)'")
         }
         let previous = state.holders[request.stage]
         if previous?.version == version {
-            return StageResult(model: resolved.model.value, version: version.description, stage: request.stage, tag: nil, commit: nil,
-                               previous: version.description)
+            return StageResult(
+                model: resolved.model.value, version: version.description, stage: request.stage, tag: nil, commit: nil,
+                previous: version.description)
         }
         let report = try gate(resolved, stage: request.stage, holderState: state, skipRelative: false)
-        let overrides = try checkGate(report, action: "promote \(resolved.model)@\(version) to '\(request.stage)'", force: request.force,
-                                      reason: request.reason)
+        let overrides = try checkGate(
+            report, action: "promote \(resolved.model)@\(version) to '\(request.stage)'", force: request.force,
+            reason: request.reason)
         var extra = Trailers()
         extra.append(metrics: try versionRecord(resolved.model, version).metrics)
         extra.append(overrides)
-        let published = try publishStageEvent(model: resolved.model, kind: .assignment, stage: request.stage, version: version,
-                                              commit: resolved.commit, reason: request.reason, reflogPrefix: "mv promote",
-                                              summary: "Promote \(resolved.model) \(version) to \(request.stage)" + (previous.map { " (was \($0.label))" } ?? ""),
-                                              extra: extra)
-        var result = StageResult(model: resolved.model.value, version: version.description, stage: request.stage, tag: published.tagName,
-                                 commit: published.commit.description, previous: previous?.label)
+        let published = try publishStageEvent(
+            model: resolved.model, kind: .assignment, stage: request.stage, version: version,
+            commit: resolved.commit, reason: request.reason, reflogPrefix: "mv promote",
+            summary: "Promote \(resolved.model) \(version) to \(request.stage)" + (previous.map { " (was \($0.label))" } ?? ""),
+            extra: extra)
+        var result = StageResult(
+            model: resolved.model.value, version: version.description, stage: request.stage, tag: published.tagName,
+            commit: published.commit.description, previous: previous?.label)
         result.gate = report
         return result
     }
@@ -86,11 +91,13 @@ extension Registry {
                 throw MVError("\(model)@\(version) does not hold stage '\(stage)'", hint: "see 'mv list' for stage holders")
             }
         }
-        let published = try publishStageEvent(model: model, kind: .unassignment, stage: stage, version: version, commit: commit,
-                                              reason: reason, reflogPrefix: "mv demote", summary: "Demote \(model) \(version) from \(stage)")
+        let published = try publishStageEvent(
+            model: model, kind: .unassignment, stage: stage, version: version, commit: commit,
+            reason: reason, reflogPrefix: "mv demote", summary: "Demote \(model) \(version) from \(stage)")
         let after = try state(of: model).holders[stage]
-        return StageResult(model: model.value, version: version.description, stage: stage, tag: published.tagName,
-                           commit: published.commit.description, previous: after?.label)
+        return StageResult(
+            model: model.value, version: version.description, stage: stage, tag: published.tagName,
+            commit: published.commit.description, previous: after?.label)
     }
 
     /// Deprecates one version with GTO's deregistration tag `<model>@vX.Y.Z!`: it can no
@@ -101,10 +108,12 @@ extension Registry {
         guard try state(of: resolved.model).isActive(version) else {
             throw MVError("\(resolved.model)@\(version) is already deprecated")
         }
-        let published = try publishStageEvent(model: resolved.model, kind: .deregistration, stage: nil, version: version,
-                                              commit: resolved.commit, reason: reason, reflogPrefix: "mv deprecate",
-                                              summary: "Deprecate \(resolved.model) \(version)")
-        return StageResult(model: resolved.model.value, version: version.description, stage: "", tag: published.tagName,
-                           commit: published.commit.description, previous: nil)
+        let published = try publishStageEvent(
+            model: resolved.model, kind: .deregistration, stage: nil, version: version,
+            commit: resolved.commit, reason: reason, reflogPrefix: "mv deprecate",
+            summary: "Deprecate \(resolved.model) \(version)")
+        return StageResult(
+            model: resolved.model.value, version: version.description, stage: "", tag: published.tagName,
+            commit: published.commit.description, previous: nil)
     }
 }

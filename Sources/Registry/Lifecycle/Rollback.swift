@@ -18,16 +18,18 @@ extension Registry {
             version = try registeredVersion(resolved, action: "roll back to")
         } else {
             guard let current else {
-                throw MVError("no version of '\(model)' holds stage '\(stage)', so there is nothing to roll back",
-                              hint: "name the version: mv rollback \(model) --to v2 --stage \(stage)")
+                throw MVError(
+                    "no version of '\(model)' holds stage '\(stage)', so there is nothing to roll back",
+                    hint: "name the version: mv rollback \(model) --to v2 --stage \(stage)")
             }
             let earlier = state.events.reversed().first { event in
                 event.kind == .assignment && event.stage == stage && event.commit != current.commit
                     && state.versionCommits.first { $0.value == event.commit }.map { state.isActive($0.key) } == true
             }
             guard let earlier, let previous = state.versionCommits.first(where: { $0.value == earlier.commit })?.key else {
-                throw MVError("'\(model)' has no earlier holder of stage '\(stage)' to roll back to",
-                              hint: "name the version: mv rollback \(model) --to v1 --stage \(stage)")
+                throw MVError(
+                    "'\(model)' has no earlier holder of stage '\(stage)' to roll back to",
+                    hint: "name the version: mv rollback \(model) --to v1 --stage \(stage)")
             }
             version = previous
         }
@@ -50,12 +52,14 @@ extension Registry {
         extra.append("Rollback-From", current?.label ?? "none")
         extra.append("Rollback-To", version.description)
         extra.append(overrides)
-        let published = try publishStageEvent(model: model, kind: .assignment, stage: stage, version: version, commit: commit,
-                                              reason: reason, reflogPrefix: "mv rollback",
-                                              summary: "Roll back \(model) \(stage) to \(version)" + (current.map { " (from \($0.label))" } ?? ""),
-                                              extra: extra, restoring: (folder, files), force: force)
-        var result = StageResult(model: model.value, version: version.description, stage: stage, tag: published.tagName,
-                                 commit: published.commit.description, previous: current?.label)
+        let published = try publishStageEvent(
+            model: model, kind: .assignment, stage: stage, version: version, commit: commit,
+            reason: reason, reflogPrefix: "mv rollback",
+            summary: "Roll back \(model) \(stage) to \(version)" + (current.map { " (from \($0.label))" } ?? ""),
+            extra: extra, restoring: (folder, files), force: force)
+        var result = StageResult(
+            model: model.value, version: version.description, stage: stage, tag: published.tagName,
+            commit: published.commit.description, previous: current?.label)
         result.gate = report
         return result
     }

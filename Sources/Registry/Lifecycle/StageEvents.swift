@@ -24,36 +24,42 @@ extension Registry {
         var trailers = Trailers()
         guard !report.passed else { return trailers }
         guard force else {
-            throw MVError("cannot \(action): gate failed: \(report.failureSummary)",
-                          hint: report.forceAllowed ? "fix the model, or override with --force --reason \"…\"" : "fix the model; '\(report.stage)' does not allow --force",
-                          gateReports: [report])
+            throw MVError(
+                "cannot \(action): gate failed: \(report.failureSummary)",
+                hint: report.forceAllowed
+                    ? "fix the model, or override with --force --reason \"…\"" : "fix the model; '\(report.stage)' does not allow --force",
+                gateReports: [report])
         }
         guard report.forceAllowed else {
-            throw MVError("cannot \(action): the '\(report.stage)' gate does not allow --force (gate failed: \(report.failureSummary))",
-                          hint: "set allow_force: true on that gate in \(RegistryConfig.fileName) if overrides are acceptable", gateReports: [report])
+            throw MVError(
+                "cannot \(action): the '\(report.stage)' gate does not allow --force (gate failed: \(report.failureSummary))",
+                hint: "set allow_force: true on that gate in \(RegistryConfig.fileName) if overrides are acceptable", gateReports: [report])
         }
         guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw MVError("--force needs a reason: add --reason \"why this override is acceptable\"")
         }
         trailers.append("Gate-Override", reason)
         for failure in report.failures {
-            trailers.append("Gate-Failed", failure.rule + (failure.actual.map { " (got \(GateReport.number($0)))" } ?? " (\(failure.note))"))
+            trailers.append(
+                "Gate-Failed", failure.rule + (failure.actual.map { " (got \(GateReport.number($0)))" } ?? " (\(failure.note))"))
         }
         return trailers
     }
 
     func registeredVersion(_ resolved: ResolvedVersion, action: String) throws -> SemanticVersion {
         guard let version = resolved.version else {
-            throw MVError("'\(resolved.spelled)' is not a registered version of '\(resolved.model)'; only versions can be \(action == "roll back to" ? "rolled back to" : action + "d")",
-                          hint: "name a version, e.g. \(resolved.model)@v1")
+            throw MVError(
+                "'\(resolved.spelled)' is not a registered version of '\(resolved.model)'; only versions can be \(action == "roll back to" ? "rolled back to" : action + "d")",
+                hint: "name a version, e.g. \(resolved.model)@v1")
         }
         return version
     }
 
     func checkStage(_ stage: String) throws {
         guard config.stages.contains(stage) else {
-            throw MVError("unknown stage '\(stage)': this repository's stages are \(config.stages.joined(separator: ", "))",
-                          hint: "add it to 'stages' in \(RegistryConfig.fileName)")
+            throw MVError(
+                "unknown stage '\(stage)': this repository's stages are \(config.stages.joined(separator: ", "))",
+                hint: "add it to 'stages' in \(RegistryConfig.fileName)")
         }
     }
 
@@ -64,9 +70,11 @@ extension Registry {
     /// Writes one registry event: its tag (with the next counter, retried under
     /// compare-and-swap) and a commit of the updated stages file, optionally restoring a
     /// model folder in the same commit.
-    func publishStageEvent(model: ModelName, kind: RegistryEvent.Kind, stage: String?, version: SemanticVersion,
-                           commit target: ObjectID, reason: String?, reflogPrefix: String, summary: String, extra: Trailers = Trailers(),
-                           restoring: (folder: String, files: [StagedFile])? = nil, force: Bool = false) throws -> Published {
+    func publishStageEvent(
+        model: ModelName, kind: RegistryEvent.Kind, stage: String?, version: SemanticVersion,
+        commit target: ObjectID, reason: String?, reflogPrefix: String, summary: String, extra: Trailers = Trailers(),
+        restoring: (folder: String, files: [StagedFile])? = nil, force: Bool = false
+    ) throws -> Published {
         let signature = try repository.defaultSignature()
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
@@ -75,8 +83,9 @@ extension Registry {
         if restoring != nil, !force { try ensureClean(model) }
         let stagesPath = StagesFile.path(model)
         if !(try repository.status(under: stagesPath)).isEmpty {
-            throw MVError("'\(stagesPath)' has uncommitted changes; mv rewrites it from the tags",
-                          hint: "discard them with 'git checkout -- \(stagesPath)'")
+            throw MVError(
+                "'\(stagesPath)' has uncommitted changes; mv rewrites it from the tags",
+                hint: "discard them with 'git checkout -- \(stagesPath)'")
         }
         let published = try writer.publish(signature: signature, reflogPrefix: reflogPrefix) { _ in
             let state = try self.state(of: model)
@@ -88,11 +97,12 @@ extension Registry {
             case .deregistration: tagName = TagNames.deregistration(model, version)
             case .registration, .deprecation: tagName = TagNames.version(model, version)
             }
-            let gtoLine: String = switch kind {
-            case .assignment: "Assigning stage \(stage ?? "") to artifact \(model) version \(version)"
-            case .unassignment: "Unassigning stage '\(stage ?? "")' to artifact '\(model)' version '\(version)'"
-            default: "Deregistering artifact \(model) version \(version)"
-            }
+            let gtoLine: String =
+                switch kind {
+                case .assignment: "Assigning stage \(stage ?? "") to artifact \(model) version \(version)"
+                case .unassignment: "Unassigning stage '\(stage ?? "")' to artifact '\(model)' version '\(version)'"
+                default: "Deregistering artifact \(model) version \(version)"
+                }
             var trailers = Trailers()
             trailers.append("Model", model.value)
             trailers.append("Model-Version", version.description)
@@ -103,9 +113,10 @@ extension Registry {
             trailers.append(extra)
             let tagMessage = gtoLine + "\n\n" + summary + "\n\n" + trailers.text
 
-            let event = RegistryEvent(model: model, kind: kind, version: kind == .deregistration ? version : nil, stage: stage,
-                                      counter: kind == .deregistration ? nil : state.maxCounter + 1, tag: tagName, commit: target,
-                                      time: now, tagger: "\(signature.name) <\(signature.email)>", message: tagMessage)
+            let event = RegistryEvent(
+                model: model, kind: kind, version: kind == .deregistration ? version : nil, stage: stage,
+                counter: kind == .deregistration ? nil : state.maxCounter + 1, tag: tagName, commit: target,
+                time: now, tagger: "\(signature.name) <\(signature.email)>", message: tagMessage)
             let after = Registry.resolveState(model: model, events: state.events + [event], maxCounter: state.maxCounter + 1)
             let stagesText = StagesFile.render(after)
             let source = staging.appendingPathComponent(UUID().uuidString)
@@ -116,8 +127,9 @@ extension Registry {
             commitTrailers.append("Tag", tagName)
             commitTrailers.append(trailers)
             let message = summary + "\n\n" + (reason.map { "\($0)\n\n" } ?? "") + commitTrailers.text
-            return Proposal(files: files, replacedFolders: restoring.map { [$0.folder] } ?? [], message: message,
-                            tag: (tagName, tagMessage), tagTarget: target, tagTime: now)
+            return Proposal(
+                files: files, replacedFolders: restoring.map { [$0.folder] } ?? [], message: message,
+                tag: (tagName, tagMessage), tagTarget: target, tagTime: now)
         }
         try workTree.sync(published.proposal)
         return published

@@ -50,10 +50,12 @@ extension Registry {
         let committedAttributes = try headTree?.entry(atPath: ".gitattributes").map {
             String(decoding: try repository.objects.readBlob($0.id), as: UTF8.self)
         }
-        if !(committedAttributes ?? "").split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == attributesLine }) {
+        if !(committedAttributes ?? "").split(separator: "\n").contains(where: { $0.trimmingCharacters(in: .whitespaces) == attributesLine }
+        ) {
             if !(try repository.status(under: ".gitattributes")).isEmpty {
-                throw MVError("'.gitattributes' has uncommitted changes; mv init adds a line to it",
-                              hint: "commit or stash your change to .gitattributes, then run 'mv init' again")
+                throw MVError(
+                    "'.gitattributes' has uncommitted changes; mv init adds a line to it",
+                    hint: "commit or stash your change to .gitattributes, then run 'mv init' again")
             }
             var text = committedAttributes ?? ""
             if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
@@ -70,9 +72,10 @@ extension Registry {
                 return StagedFile(path: item.path, blob: try repository.objects.writeBlob(fileAt: source), source: source)
             }
             let listing = contents.map(\.path).joined(separator: " and ")
-            let proposal = Proposal(files: files, replacedFolders: [],
-                                    message: "mv: track models in this repository\n\nAdds \(listing) (models under \(config.modelsRoot)/).\n",
-                                    tag: nil)
+            let proposal = Proposal(
+                files: files, replacedFolders: [],
+                message: "mv: track models in this repository\n\nAdds \(listing) (models under \(config.modelsRoot)/).\n",
+                tag: nil)
             let signature = try repository.defaultSignature()
             let lock = try registry.writer.lock()
             let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }

@@ -12,7 +12,8 @@ public struct ModelName: Hashable, Sendable, CustomStringConvertible, Comparable
         let allowed = raw.unicodeScalars.allSatisfy { scalar in
             scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_")
         }
-        let edgesOK = raw.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true
+        let edgesOK =
+            raw.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true
             && raw.last.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true
         guard !raw.isEmpty, raw.count <= 100, allowed, edgesOK else {
             throw MVError("invalid model name '\(raw)': use \(ModelName.rule)")

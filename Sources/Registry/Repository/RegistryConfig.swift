@@ -18,11 +18,12 @@ public struct RegistryConfig: Sendable {
     public init() {}
 
     public func yaml() -> String {
-        "# mv configuration (see docs/FORMAT.md; metric gates: docs/GATES.md)\n" + YAMLValue.map([
-            ("format", .int(RegistryConfig.formatVersion)),
-            ("models_root", .string(modelsRoot)),
-            ("stages", .list(stages.map(YAMLValue.string))),
-        ]).yamlDocument()
+        "# mv configuration (see docs/FORMAT.md; metric gates: docs/GATES.md)\n"
+            + YAMLValue.map([
+                ("format", .int(RegistryConfig.formatVersion)),
+                ("models_root", .string(modelsRoot)),
+                ("stages", .list(stages.map(YAMLValue.string))),
+            ]).yamlDocument()
     }
 
     public static func parse(_ text: String) throws -> RegistryConfig {
@@ -34,7 +35,7 @@ public struct RegistryConfig: Sendable {
         }
         var config = RegistryConfig()
         guard let root, !root.isNull else { return config }
-        guard case let .map(pairs) = root.kind else { throw MVError("\(fileName):\(root.line): expected a mapping of settings") }
+        guard case .map(let pairs) = root.kind else { throw MVError("\(fileName):\(root.line): expected a mapping of settings") }
         var gatesNode: YAMLTree?
         for (key, line, value) in pairs {
             switch key {
@@ -47,19 +48,22 @@ public struct RegistryConfig: Sendable {
                 }
             case "models_root":
                 guard let path = value.scalar, isSafeRelativePath(path) else {
-                    throw MVError("\(fileName):\(line): 'models_root' must be a relative folder inside the repository without '..', e.g. models")
+                    throw MVError(
+                        "\(fileName):\(line): 'models_root' must be a relative folder inside the repository without '..', e.g. models")
                 }
                 config.modelsRoot = path.hasSuffix("/") ? String(path.dropLast()) : path
             case "stages":
-                guard case let .list(items) = value.kind else { throw MVError("\(fileName):\(line): 'stages' must be a list of names") }
+                guard case .list(let items) = value.kind else { throw MVError("\(fileName):\(line): 'stages' must be a list of names") }
                 config.stages = try items.map { item in
                     guard let name = item.scalar, (try? ModelName(name)) != nil, name != GateBlock.commitStage else {
-                        throw MVError("\(fileName):\(item.line): stage '\(item.scalar ?? "?")' is not a valid name (\(ModelName.rule); 'commit' is reserved)")
+                        throw MVError(
+                            "\(fileName):\(item.line): stage '\(item.scalar ?? "?")' is not a valid name (\(ModelName.rule); 'commit' is reserved)"
+                        )
                     }
                     return name
                 }
             case "metrics":
-                guard case let .map(metrics) = value.kind else {
+                guard case .map(let metrics) = value.kind else {
                     throw MVError("\(fileName):\(line): 'metrics' must map custom metric names to 'higher' or 'lower' (which is better)")
                 }
                 for (name, metricLine, direction) in metrics {

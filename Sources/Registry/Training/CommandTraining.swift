@@ -47,9 +47,12 @@ extension Registry {
         if !request.force { try ensureCleanBeforeWork(model) }
         let code = try codeState()
         let dataFiles = try request.data.map { url -> Manifest.DataFile in
-            guard FileManager.default.fileExists(atPath: url.path) else { throw MVError("cannot read data file '\(url.path)': no such file") }
-            return Manifest.DataFile(path: lineagePath(url), role: "train", sha256: try ContentHash.sha256(fileAt: url),
-                                     rows: Self.countDataRows(url))
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw MVError("cannot read data file '\(url.path)': no such file")
+            }
+            return Manifest.DataFile(
+                path: lineagePath(url), role: "train", sha256: try ContentHash.sha256(fileAt: url),
+                rows: Self.countDataRows(url))
         }
 
         let staging = try makeStagingFolder()
@@ -75,8 +78,10 @@ extension Registry {
             throw MVError("'hyperparameters' written by '\(executable)' must be a mapping of names to values")
         }
         let metrics = try outputFile(in: output, names: CommandContract.metricFiles).map(readMetricsFile) ?? []
-        let task = request.task ?? (metrics.contains { ["accuracy", "f1", "precision", "recall", "auc", "log_loss"].contains($0.name) }
-            ? .classification : .regression)
+        let task =
+            request.task
+            ?? (metrics.contains { ["accuracy", "f1", "precision", "recall", "auc", "log_loss"].contains($0.name) }
+                ? .classification : .regression)
 
         var manifest = Manifest(
             name: model.value, version: "", task: task.rawValue, algorithm: "custom", hyperparameters: hyperparameters,
@@ -90,37 +95,54 @@ extension Registry {
         manifest.source = weights.source
         var reports: [(name: String, report: EvaluationReport)] = []
         if !metrics.isEmpty {
-            let dataset = dataFiles.first ?? Manifest.DataFile(path: "(reported by the training command)", role: "evaluation",
-                                                               sha256: "unknown", rows: nil)
-            reports.append(("train", EvaluationReport(metrics: metrics, model: model.value, version: "", dataset: dataset,
-                                                      selection: "metrics reported by the training command",
-                                                      evaluatedAt: Environment.timestamp(Date()))))
+            let dataset =
+                dataFiles.first
+                ?? Manifest.DataFile(
+                    path: "(reported by the training command)", role: "evaluation",
+                    sha256: "unknown", rows: nil)
+            reports.append(
+                (
+                    "train",
+                    EvaluationReport(
+                        metrics: metrics, model: model.value, version: "", dataset: dataset,
+                        selection: "metrics reported by the training command",
+                        evaluatedAt: Environment.timestamp(Date()))
+                ))
         }
-        var draft = VersionDraft(model: model, manifest: manifest, tensors: weights.tensors, reports: reports,
-                                 headline: Array(metrics.prefix(2)),
-                                 body: "Trained by: \(Environment.commandLine(request.command))")
+        var draft = VersionDraft(
+            model: model, manifest: manifest, tensors: weights.tensors, reports: reports,
+            headline: Array(metrics.prefix(2)),
+            body: "Trained by: \(Environment.commandLine(request.command))")
         draft.extraFiles = weights.extraFiles
-        let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
-                                                     staging: staging, reflogPrefix: "mv train")
-        return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
-                           tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
-                           trainRows: dataFiles.first?.rows ?? 0, testRows: 0)
+        let (version, published) = try commitVersion(
+            draft, explicitVersion: explicitVersion, force: request.force,
+            staging: staging, reflogPrefix: "mv train")
+        return TrainResult(
+            model: model.value, version: version.description, commit: published.commit.description,
+            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
+            trainRows: dataFiles.first?.rows ?? 0, testRows: 0)
     }
 
     /// `.npy` files under `params/` (or the output root) and tensors of any `.safetensors`
     /// file there, each becoming one `.npy` file of the version.
     private func collectTensors(_ output: URL, staging: URL, model: ModelName, executable: String, trustWorkTree: Bool)
-        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?) {
+        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?)
+    {
         var candidates: [URL] = []
         for directory in [output, output.appendingPathComponent("params")] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-            candidates += names.sorted().map { directory.appendingPathComponent($0) }.filter { ["npy", "safetensors"].contains($0.pathExtension) }
+            candidates += names.sorted().map { directory.appendingPathComponent($0) }.filter {
+                ["npy", "safetensors"].contains($0.pathExtension)
+            }
         }
         let weights = try stageWeights(candidates, model: model, staging: staging, trustWorkTree: trustWorkTree)
         _ = weights.cacheWrites.wait()
         guard !weights.tensors.isEmpty else {
-            throw MVError("training command '\(executable)' wrote no parameters; nothing was committed",
-                          hint: "write .npy files to $\(CommandContract.outputVariable)/params/ or a .safetensors file to $\(CommandContract.outputVariable)/")
+            throw MVError(
+                "training command '\(executable)' wrote no parameters; nothing was committed",
+                hint:
+                    "write .npy files to $\(CommandContract.outputVariable)/params/ or a .safetensors file to $\(CommandContract.outputVariable)/"
+            )
         }
         return (weights.tensors, weights.extraFiles, weights.source)
     }

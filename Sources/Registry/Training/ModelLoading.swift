@@ -8,8 +8,9 @@ extension Registry {
     func loadModel(_ content: VersionContent) throws -> TrainedModel {
         let manifest = content.manifest
         guard manifest.algorithm != "custom" else {
-            throw MVError("\(content.resolved.label) was trained by your own command; mv cannot run it",
-                          hint: "evaluate it with your own code and register the metrics with a training command")
+            throw MVError(
+                "\(content.resolved.label) was trained by your own command; mv cannot run it",
+                hint: "evaluate it with your own code and register the metrics with a training command")
         }
         let trainer: any Trainer
         do { trainer = try Trainers.named(manifest.algorithm) } catch { throw MVError("\(error)") }
@@ -19,7 +20,7 @@ extension Registry {
             return NamedTensor(name: record.name, shape: header.shape, values: values)
         }
         var hyperparameters: [String: String] = [:]
-        if case let .map(pairs) = manifest.hyperparameters {
+        if case .map(let pairs) = manifest.hyperparameters {
             for (key, value) in pairs { hyperparameters[key] = value.stringValue }
         }
         let featureCount = manifest.target == nil ? manifest.features.count : try schemas(manifest).0.featureCount

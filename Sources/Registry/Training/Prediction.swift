@@ -8,8 +8,10 @@ extension Registry {
     /// objects: one row per input row, the predicted value or class label, and with
     /// `probabilities` one column per class. The input holds the model's feature columns
     /// (its target column, if present, is ignored).
-    public func predict(_ reference: String, model hint: String? = nil, data url: URL, probabilities: Bool,
-                        ignoreUnknownCategories: Bool = false) throws -> (resolved: ResolvedVersion, header: [String], rows: [[String]]) {
+    public func predict(
+        _ reference: String, model hint: String? = nil, data url: URL, probabilities: Bool,
+        ignoreUnknownCategories: Bool = false
+    ) throws -> (resolved: ResolvedVersion, header: [String], rows: [[String]]) {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let model = try loadModel(content)
@@ -19,8 +21,9 @@ extension Registry {
         let name = url.lastPathComponent
         let known = features.columns.map(\.name) + [target.name]
         if let extra = table.header.first(where: { !known.contains($0) }) {
-            throw MVError("unexpected column '\(extra)' in '\(name)': \(resolved.label) takes \(features.columns.map(\.name).joined(separator: ", "))",
-                          hint: "drop the column, or use a version trained with it")
+            throw MVError(
+                "unexpected column '\(extra)' in '\(name)': \(resolved.label) takes \(features.columns.map(\.name).joined(separator: ", "))",
+                hint: "drop the column, or use a version trained with it")
         }
         do {
             let matrix = try Preprocessing.apply(features, to: table, excluding: [target.name], source: name)
@@ -29,9 +32,11 @@ extension Registry {
             var columns: Matrix?
             if probabilities {
                 guard target.task == .classification,
-                      let values = try model.predictProbabilities(matrix, classCount: target.classes.count) else {
-                    throw MVError("\(resolved.label) (\(content.manifest.algorithm), \(target.task.rawValue)) gives no class probabilities",
-                                  hint: "drop --proba, or use a probabilistic classifier such as logistic-regression")
+                    let values = try model.predictProbabilities(matrix, classCount: target.classes.count)
+                else {
+                    throw MVError(
+                        "\(resolved.label) (\(content.manifest.algorithm), \(target.task.rawValue)) gives no class probabilities",
+                        hint: "drop --proba, or use a probabilistic classifier such as logistic-regression")
                 }
                 header += target.classes.map { "p_\($0)" }
                 columns = values

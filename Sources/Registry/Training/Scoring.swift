@@ -20,8 +20,10 @@ extension Registry {
             case .classification:
                 let classCount = target.classes.count
                 let probabilities = try model.predictProbabilities(data.features, classCount: classCount)
-                return Metrics.classification(predicted: predictions, actual: data.target, classCount: classCount,
-                                              probabilities: probabilities).map { ($0.name, $0.value) }
+                return Metrics.classification(
+                    predicted: predictions, actual: data.target, classCount: classCount,
+                    probabilities: probabilities
+                ).map { ($0.name, $0.value) }
             }
         } catch let error as MVError {
             throw error
@@ -35,8 +37,12 @@ extension Registry {
         guard target.task == .classification else { return nil }
         do {
             let predicted = try model.predict(data.features).map { Int($0) }
-            return (target.classes, Metrics.confusionMatrix(predicted: predicted, actual: data.target.map { Int($0) },
-                                                            classCount: target.classes.count))
+            return (
+                target.classes,
+                Metrics.confusionMatrix(
+                    predicted: predicted, actual: data.target.map { Int($0) },
+                    classCount: target.classes.count)
+            )
         } catch {
             throw MVError("\(error)")
         }
@@ -49,7 +55,9 @@ extension Registry {
         }
         do {
             let table = try CSV.parse(data, source: url.lastPathComponent)
-            return (table, Manifest.DataFile(path: lineagePath(url), role: "train", sha256: ContentHash.sha256(data), rows: table.rows.count))
+            return (
+                table, Manifest.DataFile(path: lineagePath(url), role: "train", sha256: ContentHash.sha256(data), rows: table.rows.count)
+            )
         } catch {
             throw MVError("\(error)")
         }

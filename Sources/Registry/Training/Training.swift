@@ -49,18 +49,23 @@ extension Registry {
         let model = try ModelName(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
         let trainer: any Trainer
-        do { trainer = try Trainers.named(request.algorithm) } catch { throw MVError("\(error)", hint: "run 'mv train --help' for the options") }
+        do { trainer = try Trainers.named(request.algorithm) } catch {
+            throw MVError("\(error)", hint: "run 'mv train --help' for the options")
+        }
         if !request.force { try ensureCleanBeforeWork(model) }
         let code = try codeState()
 
         let task: Task
         do { task = try trainer.task(for: request.hyperparameters) } catch { throw MVError("\(error)") }
         let (table, dataFile) = try readTable(request.data)
-        let dataset: Dataset, targetSchema: TargetSchema, featureSchema: FeatureSchema
+        let dataset: Dataset
+        let targetSchema: TargetSchema
+        let featureSchema: FeatureSchema
         do {
             (dataset, targetSchema, featureSchema) = try Dataset.load(
                 table, target: request.target, task: task,
-                options: PreprocessingOptions(impute: request.impute, standardize: request.standardize), source: request.data.lastPathComponent)
+                options: PreprocessingOptions(impute: request.impute, standardize: request.standardize),
+                source: request.data.lastPathComponent)
         } catch {
             throw MVError("\(error)")
         }
@@ -69,8 +74,9 @@ extension Registry {
         let parts: (train: Dataset, test: Dataset)
         do { parts = try split(dataset, testFraction: request.testSize, seed: request.seed) } catch { throw MVError("\(error)") }
         if task == .classification, let only = parts.train.target.first, parts.train.target.allSatisfy({ $0 == only }) {
-            throw MVError("cannot train \(trainer.algorithm): the training rows of '\(targetSchema.name)' hold only the class '\(targetSchema.label(of: only))'; classification needs at least two",
-                          hint: "use data with more than one class, or another --seed/--test-size for the split")
+            throw MVError(
+                "cannot train \(trainer.algorithm): the training rows of '\(targetSchema.name)' hold only the class '\(targetSchema.label(of: only))'; classification needs at least two",
+                hint: "use data with more than one class, or another --seed/--test-size for the split")
         }
         let fitted: TrainedModel
         do { fitted = try trainer.fit(parts.train, hyperparameters: request.hyperparameters) } catch { throw MVError("\(error)") }
@@ -93,46 +99,59 @@ extension Registry {
         if fitted.trainingLoss.count > 1 {
             let url = staging.appendingPathComponent("training-loss.npy")
             try Npy.data(float64: fitted.trainingLoss, shape: [fitted.trainingLoss.count]).writeUnsynced(to: url)
-            extraFiles.append(StagedFile(path: "\(folder)/\(Self.trainingLossFile)", blob: try repository.objects.writeBlob(fileAt: url),
-                                         source: url, ownsSource: true))
+            extraFiles.append(
+                StagedFile(
+                    path: "\(folder)/\(Self.trainingLossFile)", blob: try repository.objects.writeBlob(fileAt: url),
+                    source: url, ownsSource: true))
         }
 
         let selection = "held out \(parts.test.count) of \(dataset.count) rows (test_size \(request.testSize), seed \(request.seed))"
         let manifest = Manifest(
             name: model.value, version: "", task: fitted.task.rawValue, algorithm: fitted.algorithm,
             hyperparameters: .map(fitted.hyperparameters.map { ($0.name, YAMLValue.scalar(fromText: $0.value)) }),
-            features: featureSchema.columns.map { Manifest.Column(name: $0.name, type: $0.kind == .categorical ? "categorical" : "float64") },
+            features: featureSchema.columns.map {
+                Manifest.Column(name: $0.name, type: $0.kind == .categorical ? "categorical" : "float64")
+            },
             target: Manifest.Column(name: targetSchema.name, type: task == .classification ? "class" : "float64"),
             lineage: Manifest.Lineage(
                 data: [dataFileRecord],
-                split: .map([("test_size", .double(request.testSize)), ("seed", .int(Int(truncatingIfNeeded: request.seed))),
-                             ("train_rows", .int(parts.train.count)), ("test_rows", .int(parts.test.count))]),
+                split: .map([
+                    ("test_size", .double(request.testSize)), ("seed", .int(Int(truncatingIfNeeded: request.seed))),
+                    ("train_rows", .int(parts.train.count)), ("test_rows", .int(parts.test.count)),
+                ]),
                 codeCommit: code.commit, codeBranch: code.branch, codeDirty: code.dirty,
                 command: Environment.commandLine(request.commandLine), seed: request.seed, mvVersion: Registry.mvVersion,
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started),
                 host: Environment.hostName()),
             params: [])
         var manifestWithSchema = manifest
-        manifestWithSchema.schema = .map([("features", try YAMLValue.encode(featureSchema)), ("target", try YAMLValue.encode(targetSchema))])
+        manifestWithSchema.schema = .map([
+            ("features", try YAMLValue.encode(featureSchema)), ("target", try YAMLValue.encode(targetSchema)),
+        ])
         var reports: [(name: String, report: EvaluationReport)] = []
         if !metrics.isEmpty {
             var evalFile = dataFileRecord
             evalFile.rows = parts.test.count
-            var report = EvaluationReport(metrics: metrics, model: model.value, version: "", dataset: evalFile,
-                                          selection: selection, evaluatedAt: Environment.timestamp(Date()))
+            var report = EvaluationReport(
+                metrics: metrics, model: model.value, version: "", dataset: evalFile,
+                selection: selection, evaluatedAt: Environment.timestamp(Date()))
             report.confusion = try confusion(fitted, on: parts.test, target: targetSchema)
             reports.append(("holdout", report))
         }
         var draft = VersionDraft(
             model: model, manifest: manifestWithSchema, tensors: tensors, reports: reports,
             headline: Self.headline(metrics, task: task),
-            body: "Trained \(fitted.algorithm) on \(dataFile.path) (\(parts.train.count) train / \(parts.test.count) test rows, seed \(request.seed)).")
+            body:
+                "Trained \(fitted.algorithm) on \(dataFile.path) (\(parts.train.count) train / \(parts.test.count) test rows, seed \(request.seed))."
+        )
         draft.extraFiles = extraFiles
-        let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
-                                                     staging: staging, reflogPrefix: "mv train")
-        return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
-                           tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
-                           trainRows: parts.train.count, testRows: parts.test.count)
+        let (version, published) = try commitVersion(
+            draft, explicitVersion: explicitVersion, force: request.force,
+            staging: staging, reflogPrefix: "mv train")
+        return TrainResult(
+            model: model.value, version: version.description, commit: published.commit.description,
+            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
+            trainRows: parts.train.count, testRows: parts.test.count)
     }
 
     static let trainingLossFile = "training/loss.npy"

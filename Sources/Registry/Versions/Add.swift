@@ -48,8 +48,9 @@ extension Registry {
             }
         } else {
             guard ["npy", "safetensors"].contains(request.weights.pathExtension) else {
-                throw MVError("'\(request.weights.lastPathComponent)' is neither a .safetensors nor a .npy file",
-                              hint: "pass a .safetensors file, a .npy file, or a folder of .npy files")
+                throw MVError(
+                    "'\(request.weights.lastPathComponent)' is neither a .safetensors nor a .npy file",
+                    hint: "pass a .safetensors file, a .npy file, or a folder of .npy files")
             }
             inputs = [request.weights]
         }
@@ -67,14 +68,21 @@ extension Registry {
         PhaseTrace.mark("add: weights staged")
         let tensors = weights.tensors
         let dataFiles = weights.dataFiles
-        let source = weights.source ?? .map([("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
-                                             ("file", .string(request.weights.lastPathComponent))])
+        let source =
+            weights.source
+            ?? .map([
+                ("format", .string(inputs.count == 1 ? inputs[0].pathExtension : "folder")),
+                ("file", .string(request.weights.lastPathComponent)),
+            ])
 
-        let hyperparameters = try request.hyperparameters.map { url -> YAMLValue in
-            let value = try readUserYAML(url)
-            guard case .map = value else { throw MVError("'\(url.lastPathComponent)' must be a mapping of hyperparameter names to values") }
-            return value
-        } ?? .map([])
+        let hyperparameters =
+            try request.hyperparameters.map { url -> YAMLValue in
+                let value = try readUserYAML(url)
+                guard case .map = value else {
+                    throw MVError("'\(url.lastPathComponent)' must be a mapping of hyperparameter names to values")
+                }
+                return value
+            } ?? .map([])
         var reports: [(name: String, report: EvaluationReport)] = []
         var metrics: [(name: String, value: Double)] = []
         if let url = request.metrics {
@@ -83,9 +91,14 @@ extension Registry {
             guard (try? ModelName(name)) != nil else {
                 throw MVError("cannot name a report after '\(url.lastPathComponent)': rename it to <name>.yaml with \(ModelName.rule)")
             }
-            reports.append((name, EvaluationReport(metrics: metrics, model: model.value, version: "",
-                                                   dataset: Manifest.DataFile(path: "(reported with the weights)", role: "evaluation", sha256: "unknown", rows: nil),
-                                                   selection: "metrics supplied with mv add --metrics", evaluatedAt: Environment.timestamp(Date()))))
+            reports.append(
+                (
+                    name,
+                    EvaluationReport(
+                        metrics: metrics, model: model.value, version: "",
+                        dataset: Manifest.DataFile(path: "(reported with the weights)", role: "evaluation", sha256: "unknown", rows: nil),
+                        selection: "metrics supplied with mv add --metrics", evaluatedAt: Environment.timestamp(Date()))
+                ))
         }
         var manifest = Manifest(
             name: model.value, version: "", task: request.task?.rawValue ?? "unspecified", algorithm: "imported",
@@ -96,15 +109,18 @@ extension Registry {
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started), host: Environment.hostName()),
             params: [])
         manifest.source = source
-        var draft = VersionDraft(model: model, manifest: manifest, tensors: tensors, reports: reports,
-                                 headline: Array(metrics.prefix(2)),
-                                 body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
+        var draft = VersionDraft(
+            model: model, manifest: manifest, tensors: tensors, reports: reports,
+            headline: Array(metrics.prefix(2)),
+            body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
         draft.extraFiles = weights.extraFiles
         PhaseTrace.mark("add: draft")
-        let (version, published) = try commitVersion(draft, explicitVersion: explicitVersion, force: request.force,
-                                                     staging: staging, reflogPrefix: "mv add")
-        return TrainResult(model: model.value, version: version.description, commit: published.commit.description,
-                           tag: TagNames.version(model, version), branch: published.branch, metrics: metrics, trainRows: 0, testRows: 0)
+        let (version, published) = try commitVersion(
+            draft, explicitVersion: explicitVersion, force: request.force,
+            staging: staging, reflogPrefix: "mv add")
+        return TrainResult(
+            model: model.value, version: version.description, commit: published.commit.description,
+            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics, trainRows: 0, testRows: 0)
     }
 
     static let safetensorsHeaderFile = "safetensors-header.json"
@@ -112,14 +128,20 @@ extension Registry {
     /// Tensors from .npy and .safetensors files, each staged as one .npy of the version
     /// (see `TensorStore`); a single safetensors file also yields its header and a `source`
     /// record so it can be written back exactly.
-    func stageWeights(_ inputs: [URL], planning: Background<PlannedWeights>? = nil, model: ModelName, staging: URL,
-                      trustWorkTree: Bool)
-        throws -> (tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile],
-                   cacheWrites: Background<Void>) {
+    func stageWeights(
+        _ inputs: [URL], planning: Background<PlannedWeights>? = nil, model: ModelName, staging: URL,
+        trustWorkTree: Bool
+    )
+        throws -> (
+            tensors: [StagedTensor], extraFiles: [StagedFile], source: YAMLValue?, dataFiles: [Manifest.DataFile],
+            cacheWrites: Background<Void>
+        )
+    {
         let folder = self.folder(of: model)
         let plans = planning ?? Background { try WeightPlanner.plan(inputs) }
-        let request = StoreRequest(plans: plans, previous: { try self.previousTensors(model: model, trustWorkTree: trustWorkTree) },
-                                   staging: staging, progress: { done, total in self.progress?(done, total, "storing") })
+        let request = StoreRequest(
+            plans: plans, previous: { try self.previousTensors(model: model, trustWorkTree: trustWorkTree) },
+            staging: staging, progress: { done, total in self.progress?(done, total, "storing") })
         let outcome = try tensors.store(request)
         let planned = try plans.value()
         var extraFiles: [StagedFile] = []
@@ -128,8 +150,10 @@ extension Registry {
             let input = file.url
             let headerFile = staging.appendingPathComponent("safetensors-header.json")
             try header.writeUnsynced(to: headerFile)
-            extraFiles.append(StagedFile(path: "\(folder)/\(Self.safetensorsHeaderFile)",
-                                         blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
+            extraFiles.append(
+                StagedFile(
+                    path: "\(folder)/\(Self.safetensorsHeaderFile)",
+                    blob: try repository.objects.writeBlob(fileAt: headerFile), source: headerFile))
             let size = (try? FileManager.default.attributesOfItem(atPath: input.path)[.size] as? Int) ?? 0
             source = .map([
                 ("format", .string("safetensors")), ("file", .string(input.lastPathComponent)), ("bytes", .int(size)),
@@ -143,8 +167,9 @@ extension Registry {
         let tensors = outcome.tensors.map { tensor -> StagedTensor in
             let record = tensor.record
             guard record.chunkBytes != nil else {
-                var file = StagedFile(path: "\(folder)/\(record.file)", blob: tensor.blobs[0], source: tensor.stagedFile,
-                                      ownsSource: tensor.stagedFile != nil)
+                var file = StagedFile(
+                    path: "\(folder)/\(record.file)", blob: tensor.blobs[0], source: tensor.stagedFile,
+                    ownsSource: tensor.stagedFile != nil)
                 // Not in place and not staged: the work tree gets it from the stored blob.
                 if tensor.inPlace { file.placement = .inPlace }
                 return StagedTensor(record: record, files: [file])
@@ -172,12 +197,13 @@ extension Registry {
         // Only a folder mv registered is known to match its manifest's sha256 records; one a
         // plain commit edited is simply hashed again.
         guard let folderEntry = try tree.entry(atPath: folder),
-              try versionNumbers(of: model).sorted(by: >).prefix(20).contains(where: { version in
-                  let commit = try repository.resolveCommit(TagNames.version(model, version))
-                  return try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id == folderEntry.id
-              }),
-              let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
-              let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self)) else {
+            try versionNumbers(of: model).sorted(by: >).prefix(20).contains(where: { version in
+                let commit = try repository.resolveCommit(TagNames.version(model, version))
+                return try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id == folderEntry.id
+            }),
+            let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
+            let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self))
+        else {
             return [:]
         }
         let workdir = trustWorkTree ? repository.workingDirectory : nil

@@ -9,7 +9,8 @@ extension Registry {
     /// `git checkout <rev> -- models/<m>`, also removing files that version does not have),
     /// or writes it to `destination` when given. Uncommitted changes are never overwritten
     /// without `force`.
-    public func checkout(_ reference: String, model hint: String? = nil, to destination: URL?, force: Bool) throws -> (ResolvedVersion, Int) {
+    public func checkout(_ reference: String, model hint: String? = nil, to destination: URL?, force: Bool) throws -> (ResolvedVersion, Int)
+    {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let files = try folderFiles(content.folderTree)
@@ -94,9 +95,11 @@ extension Registry {
     func folderFiles(_ tree: ObjectID, prefix: String = "") throws -> [(String, TreeEntry)] {
         try repository.tree(tree).entries.flatMap { entry -> [(String, TreeEntry)] in
             guard !entry.name.isEmpty, entry.name != ".", entry.name != "..", !entry.name.contains("/"),
-                  entry.name.lowercased() != ".git" else {
-                throw MVError("the version holds a file named '\(prefix + entry.name)', which mv refuses to write",
-                              hint: "this history was not written by mv or git; inspect it with 'git ls-tree -r'")
+                entry.name.lowercased() != ".git"
+            else {
+                throw MVError(
+                    "the version holds a file named '\(prefix + entry.name)', which mv refuses to write",
+                    hint: "this history was not written by mv or git; inspect it with 'git ls-tree -r'")
             }
             return entry.isTree ? try folderFiles(entry.id, prefix: prefix + entry.name + "/") : [(prefix + entry.name, entry)]
         }

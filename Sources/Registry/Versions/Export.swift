@@ -12,7 +12,9 @@ public enum ExportFormat: String, Sendable, CaseIterable {
 extension Registry {
     /// Writes a version's parameters: one `.npy` per tensor into a folder, or one
     /// `.safetensors` file.
-    public func export(_ reference: String, model hint: String? = nil, format: ExportFormat, to output: URL, force: Bool) throws -> (ResolvedVersion, Int) {
+    public func export(_ reference: String, model hint: String? = nil, format: ExportFormat, to output: URL, force: Bool) throws -> (
+        ResolvedVersion, Int
+    ) {
         let resolved = try resolve(reference, model: hint)
         let content = try content(of: resolved)
         let fileManager = FileManager.default
@@ -56,7 +58,8 @@ extension Registry {
     static func exportFileName(_ record: Manifest.TensorRecord, taken: inout Set<String>) -> String {
         let name = URL(fileURLWithPath: record.file).lastPathComponent
         if record.file == "params/\(name)", name.hasSuffix(".npy"), !name.hasPrefix("."), !name.contains("\\"),
-           taken.insert(name.lowercased()).inserted {
+            taken.insert(name.lowercased()).inserted
+        {
             return name
         }
         return TensorFileName.make(record.name, taken: &taken)
@@ -66,11 +69,13 @@ extension Registry {
     /// exactly the tensors of the safetensors file it was imported from.
     private func originalLayout(_ content: VersionContent) throws -> (header: Data, order: [Manifest.TensorRecord], sha256: String?)? {
         guard let source = content.manifest.source, source["format"]?.stringValue == "safetensors",
-              let headerFile = source["header"]?.stringValue, case let .list(order)? = source["data_order"] else { return nil }
+            let headerFile = source["header"]?.stringValue, case .list(let order)? = source["data_order"]
+        else { return nil }
         let names = order.compactMap(\.stringValue)
         let records = Dictionary(content.manifest.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         guard Set(names) == Set(records.keys), names.count == records.count,
-              let entry = try repository.tree(content.folderTree).entry(atPath: headerFile) else { return nil }
+            let entry = try repository.tree(content.folderTree).entry(atPath: headerFile)
+        else { return nil }
         return (try repository.objects.readBlob(entry.id), names.compactMap { records[$0] }, source["sha256"]?.stringValue)
     }
 
@@ -85,9 +90,13 @@ extension Registry {
             return (record.name, dtype, record.shape)
         }
         do {
-            let layout = try SafetensorsWriter.layout(described, metadata: ["format": "pt", "mv_model": content.resolved.model.value,
-                                                                          "mv_version": content.manifest.version],
-                                                      fileName: content.resolved.label)
+            let layout = try SafetensorsWriter.layout(
+                described,
+                metadata: [
+                    "format": "pt", "mv_model": content.resolved.model.value,
+                    "mv_version": content.manifest.version,
+                ],
+                fileName: content.resolved.label)
             return (layout.header, layout.order.compactMap { records[$0] }, nil)
         } catch {
             throw MVError("\(error)")

@@ -43,7 +43,8 @@ extension Registry {
             if parsed.kind == .registration { names.insert(parsed.model) }
         }
         if let head = try repository.head().target,
-           let root = try repository.tree(repository.commit(head).treeID).entry(atPath: config.modelsRoot), root.isTree {
+            let root = try repository.tree(repository.commit(head).treeID).entry(atPath: config.modelsRoot), root.isTree
+        {
             for entry in try repository.tree(root.id).entries where entry.isTree {
                 if let name = try? ModelName(entry.name) { names.insert(name) }
             }
@@ -51,8 +52,9 @@ extension Registry {
         return try names.sorted().map { name in
             let state = try state(of: name, tagRefs: refsByModel[name] ?? [])
             let latest = try state.latest.map { try versionRecord(name, $0) }
-            return ModelSummary(name: name.value, latest: latest, versionCount: state.allVersions.count,
-                                stages: state.holders.mapValues(\.label), deprecated: state.deprecated)
+            return ModelSummary(
+                name: name.value, latest: latest, versionCount: state.allVersions.count,
+                stages: state.holders.mapValues(\.label), deprecated: state.deprecated)
         }
     }
 
@@ -75,8 +77,9 @@ extension Registry {
             record = try self.record(model: resolved.model, version: version, ref: TagNames.versionRef(resolved.model, version))
         } else {
             let commit = try repository.commit(resolved.commit)
-            record = VersionRecord(model: resolved.model.value, version: SemanticVersion(major: 0), tag: "", commit: resolved.commit.description,
-                                   date: commit.committer.time, author: commit.author.name, metrics: [])
+            record = VersionRecord(
+                model: resolved.model.value, version: SemanticVersion(major: 0), tag: "", commit: resolved.commit.description,
+                date: commit.committer.time, author: commit.author.name, metrics: [])
         }
         return VersionDetails(record: record, manifest: content.manifest, reports: try allReports(content))
     }
@@ -84,12 +87,13 @@ extension Registry {
     func record(model: ModelName, version: SemanticVersion, ref: String) throws -> VersionRecord {
         guard let target = try repository.referenceTarget(ref) else { throw MVError("tag '\(ref)' vanished while reading it") }
         if let tag = try repository.annotatedTag(target) {
-            return VersionRecord(model: model.value, version: version, tag: tag.name, commit: tag.targetID.description,
-                                 date: tag.tagger?.time, author: tag.tagger?.name, metrics: Trailers.parse(tag.message).metrics)
+            return VersionRecord(
+                model: model.value, version: version, tag: tag.name, commit: tag.targetID.description,
+                date: tag.tagger?.time, author: tag.tagger?.name, metrics: Trailers.parse(tag.message).metrics)
         }
         let commit = try repository.commit(target)
-        return VersionRecord(model: model.value, version: version, tag: TagNames.version(model, version), commit: target.description,
-                             date: commit.committer.time, author: commit.author.name, metrics: [])
+        return VersionRecord(
+            model: model.value, version: version, tag: TagNames.version(model, version), commit: target.description,
+            date: commit.committer.time, author: commit.author.name, metrics: [])
     }
 }
-

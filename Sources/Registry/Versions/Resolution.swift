@@ -51,13 +51,15 @@ extension Registry {
             if hinted == nil, (try? ModelName(text)) != nil {
                 throw try unknownModel(ModelName(text))
             }
-            throw MVError("unknown version or revision '\(text)'",
-                          hint: "use model@vN (e.g. churn@v2), model#stage, model@latest, or a Git revision")
+            throw MVError(
+                "unknown version or revision '\(text)'",
+                hint: "use model@vN (e.g. churn@v2), model#stage, model@latest, or a Git revision")
         }
         let model = try hinted ?? soleModel(in: commit, for: text)
         let versions = try repository.referenceNames(matching: TagNames.versionGlob(model)).compactMap { ref -> SemanticVersion? in
             guard let parsed = TagNames.parseVersion(ref: ref), parsed.model == model,
-                  (try? repository.resolveCommit(String(ref.dropFirst("refs/tags/".count)))) == commit else { return nil }
+                (try? repository.resolveCommit(String(ref.dropFirst("refs/tags/".count)))) == commit
+            else { return nil }
             return parsed.version
         }
         return ResolvedVersion(model: model, version: versions.max(), commit: commit, spelled: text)
@@ -77,7 +79,8 @@ extension Registry {
         guard try repository.referenceTarget("refs/tags/" + tag) != nil else {
             let known = try versionNumbers(of: model).sorted()
             if known.isEmpty { throw try unknownModel(model) }
-            throw MVError("'\(model)' has no version \(version)", hint: "known versions: \(known.map(\.description).joined(separator: ", "))")
+            throw MVError(
+                "'\(model)' has no version \(version)", hint: "known versions: \(known.map(\.description).joined(separator: ", "))")
         }
         return ResolvedVersion(model: model, version: version, commit: try repository.resolveCommit(tag), spelled: spelled)
     }
@@ -91,12 +94,17 @@ extension Registry {
 
     /// The only model with versions, for `v3` without a model name.
     func soleModel(for text: String) throws -> ModelName {
-        let models = Set(try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model })
+        let models = Set(
+            try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model })
         guard models.count == 1, let only = models.first else {
-            if models.isEmpty { throw MVError("no model has versions yet, so '\(text)' names nothing", hint: "train one with 'mv train <model> --data … --target …'") }
+            if models.isEmpty {
+                throw MVError(
+                    "no model has versions yet, so '\(text)' names nothing", hint: "train one with 'mv train <model> --data … --target …'")
+            }
             let names = models.map(\.value).sorted()
-            throw MVError("'\(text)' is ambiguous: this repository holds \(names.count) models (\(names.joined(separator: ", ")))",
-                          hint: "name one: --model \(names[0]) or \(names[0])@\(text)")
+            throw MVError(
+                "'\(text)' is ambiguous: this repository holds \(names.count) models (\(names.joined(separator: ", ")))",
+                hint: "name one: --model \(names[0]) or \(names[0])@\(text)")
         }
         return only
     }
@@ -114,8 +122,12 @@ extension Registry {
     }
 
     func unknownModel(_ model: ModelName) throws -> MVError {
-        let known = Set(try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model.value })
-        return MVError("unknown model '\(model)': it has no versions",
-                       hint: known.isEmpty ? "train one with 'mv train \(model) --data train.csv --target y'" : "known models: \(known.sorted().joined(separator: ", "))")
+        let known = Set(
+            try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model.value })
+        return MVError(
+            "unknown model '\(model)': it has no versions",
+            hint: known.isEmpty
+                ? "train one with 'mv train \(model) --data train.csv --target y'"
+                : "known models: \(known.sorted().joined(separator: ", "))")
     }
 }

@@ -36,7 +36,8 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         for part in parts {
             // Semver forbids leading zeros; GTO would not read them back.
             guard !part.isEmpty, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber),
-                  part == "0" || !part.hasPrefix("0"), let value = Int(part) else { return nil }
+                part == "0" || !part.hasPrefix("0"), let value = Int(part)
+            else { return nil }
             values.append(value)
         }
         return values

@@ -20,8 +20,9 @@ public enum TagNames {
         guard ref.hasPrefix("refs/tags/") else { return nil }
         let name = ref.dropFirst("refs/tags/".count)
         guard let at = name.lastIndex(of: "@"),
-              let model = try? ModelName(String(name[..<at])),
-              let version = SemanticVersion(tag: String(name[name.index(after: at)...])) else { return nil }
+            let model = try? ModelName(String(name[..<at])),
+            let version = SemanticVersion(tag: String(name[name.index(after: at)...]))
+        else { return nil }
         return (model, version)
     }
 
@@ -51,21 +52,26 @@ public enum TagNames {
     public static func parseEvaluation(ref: String) -> (model: ModelName, version: SemanticVersion, number: Int)? {
         let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "refs", parts[1] == "tags", parts[2] == "eval",
-              let model = try? ModelName(String(parts[3])), let version = SemanticVersion(tag: String(parts[4])),
-              let number = Int(parts[5]), number > 0 else { return nil }
+            let model = try? ModelName(String(parts[3])), let version = SemanticVersion(tag: String(parts[4])),
+            let number = Int(parts[5]), number > 0
+        else { return nil }
         return (model, version, number)
     }
 
     /// Parses a tag name (without `refs/tags/`); nil for anything that is not a registry
     /// event of a model mv can name.
-    public static func parseEvent(_ name: String) -> (model: ModelName, kind: RegistryEvent.Kind, version: SemanticVersion?, stage: String?, counter: Int?)? {
+    public static func parseEvent(_ name: String) -> (
+        model: ModelName, kind: RegistryEvent.Kind, version: SemanticVersion?, stage: String?, counter: Int?
+    )? {
         guard let split = name.firstIndex(where: { $0 == "@" || $0 == "#" }),
-              let model = try? ModelName(String(name[..<split])) else { return nil }
+            let model = try? ModelName(String(name[..<split]))
+        else { return nil }
         var rest = Substring(name[split...])
         var counter: Int?
         // A trailing `#N` counter (a stage tag without one is `#stage`, so look past it).
         if let hash = rest.lastIndex(of: "#"), hash != rest.startIndex, let number = Int(rest[rest.index(after: hash)...]),
-           rest[rest.index(after: hash)...].allSatisfy(\.isNumber) {
+            rest[rest.index(after: hash)...].allSatisfy(\.isNumber)
+        {
             counter = number
             rest = rest[..<hash]
         }

@@ -7,11 +7,13 @@ extension Registry {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw MVError("cannot read '\(url.path)': no such file")
         }
-        do { return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: url.lastPathComponent) } catch { throw MVError("\(error)") }
+        do { return try YAMLValue.parse(String(decoding: data, as: UTF8.self), source: url.lastPathComponent) } catch {
+            throw MVError("\(error)")
+        }
     }
 
     func readMetricsFile(_ url: URL) throws -> [(name: String, value: Double)] {
-        guard case let .map(pairs) = try readUserYAML(url) else {
+        guard case .map(let pairs) = try readUserYAML(url) else {
             throw MVError("'\(url.lastPathComponent)' must map metric names to numbers, e.g. 'rmse: 0.42'")
         }
         return try pairs.map { name, value in

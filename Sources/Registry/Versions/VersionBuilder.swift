@@ -31,14 +31,16 @@ extension Registry {
     /// summarised and stored; the work tree may take the file by rename.
     func stageTensor(name: String, npyFile: URL, folder: String) throws -> StagedTensor {
         let (record, blob) = try tensors.storeFile(npyFile, name: name, file: nil, dtype: nil)
-        return StagedTensor(record: record, files: [StagedFile(path: "\(folder)/\(record.file)", blob: blob, source: npyFile, ownsSource: true)])
+        return StagedTensor(
+            record: record, files: [StagedFile(path: "\(folder)/\(record.file)", blob: blob, source: npyFile, ownsSource: true)])
     }
 
     /// Existing version numbers of `model`, from its version tags.
     func versionNumbers(of model: ModelName) throws -> Set<SemanticVersion> {
-        Set(try repository.referenceNames(matching: TagNames.versionGlob(model)).compactMap {
-            TagNames.parseVersion(ref: $0).flatMap { $0.model == model ? $0.version : nil }
-        })
+        Set(
+            try repository.referenceNames(matching: TagNames.versionGlob(model)).compactMap {
+                TagNames.parseVersion(ref: $0).flatMap { $0.model == model ? $0.version : nil }
+            })
     }
 
     /// The version the next `mv train` would get if nothing else lands first.
@@ -48,8 +50,10 @@ extension Registry {
 
     /// Commits the draft as a new version with its annotated version tag, and brings the
     /// model folder in the work tree and index up to date.
-    func commitVersion(_ draft: VersionDraft, explicitVersion: SemanticVersion?, force: Bool,
-                       staging: URL, reflogPrefix: String) throws -> (SemanticVersion, Published) {
+    func commitVersion(
+        _ draft: VersionDraft, explicitVersion: SemanticVersion?, force: Bool,
+        staging: URL, reflogPrefix: String
+    ) throws -> (SemanticVersion, Published) {
         let model = draft.model
         let folder = folder(of: model)
         let signature = try repository.defaultSignature()
@@ -64,8 +68,11 @@ extension Registry {
             let version: SemanticVersion
             if let explicitVersion {
                 guard !existing.contains(explicitVersion) else {
-                    throw MVError("version \(explicitVersion) of '\(model)' already exists",
-                                  hint: "pick another with --version, or omit it to get \(SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1))")
+                    throw MVError(
+                        "version \(explicitVersion) of '\(model)' already exists",
+                        hint:
+                            "pick another with --version, or omit it to get \(SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1))"
+                    )
                 }
                 version = explicitVersion
             } else {
@@ -88,8 +95,11 @@ extension Registry {
         let assembled = draft.tensors.compactMap(\.assembled)
         if !assembled.isEmpty {
             // The assembled files are work-tree copies of chunks Git already has.
-            let names = draft.tensors.filter { $0.assembled != nil }.map { "/" + ($0.record.file.split(separator: "/").last.map(String.init) ?? $0.record.file) }
-            let text = "# Tensors stored in chunks (see <name>.chunks/); mv assembles these files for numpy.load.\n"
+            let names = draft.tensors.filter { $0.assembled != nil }.map {
+                "/" + ($0.record.file.split(separator: "/").last.map(String.init) ?? $0.record.file)
+            }
+            let text =
+                "# Tensors stored in chunks (see <name>.chunks/); mv assembles these files for numpy.load.\n"
                 + names.joined(separator: "\n") + "\n"
             files.append(try stageText(text, path: "\(folder)/params/.gitignore", staging: staging))
         }
@@ -101,7 +111,9 @@ extension Registry {
             files.append(try stageText(report.yaml(), path: "\(folder)/eval/\(name).yaml", staging: staging))
         }
         files.append(try stageText(manifest.yaml(), path: "\(folder)/\(Manifest.fileName)", staging: staging))
-        files.append(try stageText(ModelCard.markdown(manifest: manifest, reports: reports), path: "\(folder)/\(ModelCard.fileName)", staging: staging))
+        files.append(
+            try stageText(
+                ModelCard.markdown(manifest: manifest, reports: reports), path: "\(folder)/\(ModelCard.fileName)", staging: staging))
 
         let model = draft.model
         let headlineText = draft.headline.map { "\($0.name) \(Self.formatMetric($0.value))" }.joined(separator: ", ")
@@ -112,8 +124,9 @@ extension Registry {
         trailers.append(metrics: draft.headline)
         let message = summary + "\n\n" + draft.body + "\n\n" + trailers.text
         let tagMessage = "\(model) \(version)\n\n" + trailers.text
-        var proposal = Proposal(files: files, replacedFolders: [folder], message: message,
-                                tag: (TagNames.version(model, version), tagMessage))
+        var proposal = Proposal(
+            files: files, replacedFolders: [folder], message: message,
+            tag: (TagNames.version(model, version), tagMessage))
         proposal.assembled = assembled
         return proposal
     }

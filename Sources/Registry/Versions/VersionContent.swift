@@ -21,15 +21,17 @@ extension Registry {
         let folder = folder(of: resolved.model)
         let tree = try repository.tree(rootTree ?? repository.commit(resolved.commit).treeID)
         guard let folderEntry = try tree.entry(atPath: folder), folderEntry.isTree else {
-            throw MVError("\(resolved.label) has no \(folder)/ folder", hint: "was it registered by another tool? try 'gto show \(resolved.model)'")
+            throw MVError(
+                "\(resolved.label) has no \(folder)/ folder", hint: "was it registered by another tool? try 'gto show \(resolved.model)'")
         }
         guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)") else {
             throw MVError("\(resolved.label) has no \(folder)/\(Manifest.fileName)")
         }
         let manifest: Manifest
         do {
-            manifest = try Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self),
-                                          source: "\(resolved.label):\(folder)/\(Manifest.fileName)")
+            manifest = try Manifest.parse(
+                String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self),
+                source: "\(resolved.label):\(folder)/\(Manifest.fileName)")
         } catch let error as ModelFormatError {
             throw MVError("\(error)")
         }
@@ -38,7 +40,8 @@ extension Registry {
             for entry in try repository.tree(evalEntry.id).entries where entry.name.hasSuffix(".yaml") && !entry.isTree {
                 let text = String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
                 do {
-                    reports.append((String(entry.name.dropLast(5)), try EvaluationReport.parse(text, source: "\(folder)/eval/\(entry.name)")))
+                    reports.append(
+                        (String(entry.name.dropLast(5)), try EvaluationReport.parse(text, source: "\(folder)/eval/\(entry.name)")))
                 } catch let error as ModelFormatError {
                     throw MVError("\(error)")
                 }
@@ -52,7 +55,9 @@ extension Registry {
                 }
                 let chunks = try repository.tree(entry.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }
                 guard chunks.map(\.name) == record.chunkNames else {
-                    throw MVError("\(resolved.label): '\(record.chunkFolder)/' holds \(chunks.count) chunk files, not the \(record.chunkNames.count) the manifest lists for '\(record.name)'")
+                    throw MVError(
+                        "\(resolved.label): '\(record.chunkFolder)/' holds \(chunks.count) chunk files, not the \(record.chunkNames.count) the manifest lists for '\(record.name)'"
+                    )
                 }
                 blobs[record.name] = chunks.map(\.id)
                 continue

@@ -114,7 +114,8 @@ public final class OpenFile: @unchecked Sendable {
         while first < pieces.count {
             let start = first
             let n = try SystemCall.run("writev", path: path) {
-                pieces.withUnsafeBufferPointer { list in writev(descriptor, list.baseAddress.map { $0 + start }, Int32(list.count - start)) }
+                pieces.withUnsafeBufferPointer { list in writev(descriptor, list.baseAddress.map { $0 + start }, Int32(list.count - start))
+                }
             }
             var left = n
             while first < pieces.count, left >= pieces[first].iov_len {

@@ -17,7 +17,8 @@ public enum AppendedLines {
         guard let file = try? OpenFile(url.path, flags: O_WRONLY | O_CREAT | O_APPEND) else { return }
         let text = lines.joined(separator: "\n") + "\n"
         guard (try? text.utf8CString.withUnsafeBytes({ try file.write(UnsafeRawBufferPointer(rebasing: $0.dropLast())) })) != nil,
-              let size = try? file.size() else { return }
+            let size = try? file.size()
+        else { return }
         try? file.close()
         if size > limit {
             let all = read(url)

@@ -23,7 +23,8 @@ extension Data {
     /// each, several times per command. `atomically` writes a temporary file in the same
     /// folder and renames it over `url`, so readers see the old or the new bytes.
     public func writeUnsynced(to url: URL, atomically: Bool = false) throws {
-        let target = atomically ? url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)") : url
+        let target =
+            atomically ? url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)") : url
         let file = try OpenFile(target.path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         do {
             try withUnsafeBytes { try file.writeInPieces($0) }

@@ -19,8 +19,10 @@ public struct FileStamp: Sendable, Equatable, Hashable {
     public var user: UInt32 = 0
     public var group: UInt32 = 0
 
-    public init(size: Int64, inode: UInt64, device: UInt64, modifiedSeconds: Int, modifiedNanoseconds: Int,
-                changedSeconds: Int, changedNanoseconds: Int) {
+    public init(
+        size: Int64, inode: UInt64, device: UInt64, modifiedSeconds: Int, modifiedNanoseconds: Int,
+        changedSeconds: Int, changedNanoseconds: Int
+    ) {
         self.size = size
         self.inode = inode
         self.device = device
@@ -31,9 +33,10 @@ public struct FileStamp: Sendable, Equatable, Hashable {
     }
 
     init(_ info: stat) {
-        self.init(size: Int64(info.st_size), inode: UInt64(info.st_ino), device: UInt64(info.st_dev),
-                  modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec,
-                  changedSeconds: info.st_ctim.tv_sec, changedNanoseconds: info.st_ctim.tv_nsec)
+        self.init(
+            size: Int64(info.st_size), inode: UInt64(info.st_ino), device: UInt64(info.st_dev),
+            modifiedSeconds: info.st_mtim.tv_sec, modifiedNanoseconds: info.st_mtim.tv_nsec,
+            changedSeconds: info.st_ctim.tv_sec, changedNanoseconds: info.st_ctim.tv_nsec)
         user = info.st_uid
         group = info.st_gid
     }

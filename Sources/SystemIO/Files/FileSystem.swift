@@ -32,7 +32,8 @@ public enum FileSystem {
     public static func removeEmptyParents(of file: URL, stopAt root: URL) {
         var folder = file.deletingLastPathComponent()
         while folder.path.count > root.path.count,
-              let contents = try? FileManager.default.contentsOfDirectory(atPath: folder.path), contents.isEmpty {
+            let contents = try? FileManager.default.contentsOfDirectory(atPath: folder.path), contents.isEmpty
+        {
             try? FileManager.default.removeItem(at: folder)
             folder = folder.deletingLastPathComponent()
         }

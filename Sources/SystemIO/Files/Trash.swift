@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,7 +52,7 @@ public struct Trash {
         var pid = pid_t()
         let arguments = ["rm", "-rf", "--", root.path]
         var argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         if posix_spawn(&pid, "/bin/rm", nil, nil, &argv, environ) == 0 {
             Self.children.add(pid)
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,8 @@ public enum PageCache {
         var state: UInt8 = 0
         for address in probes {
             guard let pageStart = UnsafeMutableRawPointer(bitPattern: address / page * page),
-                  mincore(pageStart, 1, &state) == 0, state & 1 != 0 else { return false }
+                mincore(pageStart, 1, &state) == 0, state & 1 != 0
+            else { return false }
         }
         return true
     }
@@ -56,7 +58,9 @@ public final class ReadWindow {
     /// nil when the file ends first. A refill reads ahead up to `capacity` bytes, or to
     /// `needed` when the caller knows it wants no more. With `cachedOnly`, only bytes the
     /// page cache holds are read: anything else throws `Failure`.
-    public func bytes(_ file: OpenFile, at offset: Int, count: Int, needed: Int? = nil, cachedOnly: Bool = false) throws -> UnsafeRawBufferPointer? {
+    public func bytes(_ file: OpenFile, at offset: Int, count: Int, needed: Int? = nil, cachedOnly: Bool = false) throws
+        -> UnsafeRawBufferPointer?
+    {
         precondition(count <= capacity && count >= 0 && offset >= 0)
         if file !== self.file || offset < start || offset + count > start + filled {
             self.file = file

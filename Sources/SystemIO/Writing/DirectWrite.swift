@@ -16,7 +16,8 @@ public enum DirectWrite {
         let block = 4096
         var done = 0
         if let base = bytes.baseAddress, offset % block == 0, bytes.count >= block,
-           let direct = try? OpenFile(file.path, flags: O_WRONLY | OpenFile.direct) {
+            let direct = try? OpenFile(file.path, flags: O_WRONLY | OpenFile.direct)
+        {
             let aligned = bytes.count / block * block
             let bounce = Int(bitPattern: base) % block == 0 ? nil : bounceBuffers.take()
             defer { if let bounce { bounceBuffers.give(bounce) } }

@@ -29,4 +29,3 @@ public struct AssembledFile: Sendable, Equatable {
         self.source = source
     }
 }
-

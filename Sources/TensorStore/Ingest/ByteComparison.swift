@@ -19,7 +19,9 @@ enum ByteComparison {
         if position < plan.prefix.count {
             let count = min(plan.prefix.count, range.upperBound) - position
             var head = [UInt8](repeating: 0, count: count)
-            let read = try head.withUnsafeMutableBytes { raw in try raw.baseAddress.map { try work.readFully(into: $0, count: count, at: position) } ?? 0 }
+            let read = try head.withUnsafeMutableBytes { raw in
+                try raw.baseAddress.map { try work.readFully(into: $0, count: count, at: position) } ?? 0
+            }
             guard read == count, head[...] == plan.prefix[position..<(position + count)] else { return false }
             position += count
         }
@@ -77,7 +79,8 @@ enum ByteComparison {
                     let same: Bool
                     if content < prefixCount {
                         count = min(old.count - done, prefixCount - content)
-                        same = plan.prefix[content..<(content + count)].elementsEqual(UnsafeRawBufferPointer(rebasing: old[done..<(done + count)]))
+                        same = plan.prefix[content..<(content + count)].elementsEqual(
+                            UnsafeRawBufferPointer(rebasing: old[done..<(done + count)]))
                     } else {
                         count = old.count - done
                         same = memcmp(oldBase + done, input + (content - prefixCount), count) == 0
@@ -117,8 +120,10 @@ enum ByteComparison {
     /// True when the planned .npy's first `end` bytes equal blob `id`'s, read from its stored
     /// blocks and the input with `pread`; nil when the blob is not stored that way or not all
     /// in memory (the caller then looks elsewhere).
-    static func equal(_ plan: TensorPlan, storedBlob id: ObjectID, upTo end: Int, locator: StoredBlobLocator, source: OpenFile,
-                      windows: (stored: ReadWindow, input: ReadWindow)) throws -> Bool? {
+    static func equal(
+        _ plan: TensorPlan, storedBlob id: ObjectID, upTo end: Int, locator: StoredBlobLocator, source: OpenFile,
+        windows: (stored: ReadWindow, input: ReadWindow)
+    ) throws -> Bool? {
         let prefixCount = plan.prefix.count
         do {
             return try locator.readStored(id, size: plan.size, prefix: end, cachedOnly: true, window: windows.stored) { piece, offset in
@@ -133,9 +138,12 @@ enum ByteComparison {
                     content += count
                 }
                 guard let base = piece.baseAddress, !piece.isEmpty else { return true }
-                guard let input = try windows.input.bytes(source, at: plan.sourceOffset + content - prefixCount, count: piece.count,
-                                                          needed: end - content),
-                      let inputBase = input.baseAddress else { return false }
+                guard
+                    let input = try windows.input.bytes(
+                        source, at: plan.sourceOffset + content - prefixCount, count: piece.count,
+                        needed: end - content),
+                    let inputBase = input.baseAddress
+                else { return false }
                 return memcmp(base, inputBase, piece.count) == 0
             }
         } catch is ReadWindow.Failure {
@@ -146,8 +154,10 @@ enum ByteComparison {
     /// Whether the planned .npy (mv's header, then the input's bytes read through `window`)
     /// has fingerprint `expected`; nil when the input ends early or this CPU has no
     /// fingerprints.
-    static func input(_ plan: TensorPlan, source: OpenFile, window: ReadWindow, hasFingerprint expected: String,
-                      key: FingerprintKey) throws -> Bool? {
+    static func input(
+        _ plan: TensorPlan, source: OpenFile, window: ReadWindow, hasFingerprint expected: String,
+        key: FingerprintKey
+    ) throws -> Bool? {
         guard let fingerprinter = TensorFingerprinter(key: key) else { return nil }
         fingerprinter.update(plan.prefix)
         var offset = plan.sourceOffset
@@ -171,7 +181,9 @@ enum ByteComparison {
         var done = 0
         while done < bytes.count {
             let count = min(compareWindow, bytes.count - done)
-            guard try withMapping(opened, offset: offset + done, count: count, { memcmp($0, base + done, count) == 0 }) else { return false }
+            guard try withMapping(opened, offset: offset + done, count: count, { memcmp($0, base + done, count) == 0 }) else {
+                return false
+            }
             done += count
         }
         return true

@@ -44,4 +44,3 @@ struct ChunkedTensor {
         (ContentHash.hex(hasher.finalize()), statistics.result)
     }
 }
-

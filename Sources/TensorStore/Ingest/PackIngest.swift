@@ -48,12 +48,14 @@ struct PackIngest {
             guard let entry = cache.lookup(plan, stamp: stamps[plan.source.path] ?? nil) else { continue }
             let blobs = entry.blobs.compactMap { ObjectID(hex: $0) }
             guard blobs.count == entry.blobs.count, entry.statistics.count == 5, blobs.allSatisfy(objects.contains) else { continue }
-            let statistics = TensorStatistics(count: 0, min: entry.statistics[0], max: entry.statistics[1], mean: entry.statistics[2],
-                                              std: entry.statistics[3], l2Norm: entry.statistics[4], nonFiniteCount: 0)
+            let statistics = TensorStatistics(
+                count: 0, min: entry.statistics[0], max: entry.statistics[1], mean: entry.statistics[2],
+                std: entry.statistics[3], l2Norm: entry.statistics[4], nonFiniteCount: 0)
             let before = previous[plan.name]
-            results[index] = IngestedTensor(record: Self.record(plan, sha256: entry.sha256, statistics: statistics), blobs: blobs,
-                                            stagedFile: nil, inPlace: before?.workFile != nil && before?.blobs == blobs,
-                                            hashedFromBlobs: true)
+            results[index] = IngestedTensor(
+                record: Self.record(plan, sha256: entry.sha256, statistics: statistics), blobs: blobs,
+                stagedFile: nil, inPlace: before?.workFile != nil && before?.blobs == blobs,
+                hashedFromBlobs: true)
             handled += Int64(plan.size)
         }
 
@@ -79,8 +81,12 @@ struct PackIngest {
         }
         for index in candidates where quick[index] == true && plans[index].size <= Self.quickComparison { settle(index) }
         let (allPlans, before) = (plans, previous)
-        let full = needFull.isEmpty ? Background(finished: .success([:]))
-            : Background { try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil, fingerprints: fingerprints) }
+        let full =
+            needFull.isEmpty
+            ? Background(finished: .success([:]))
+            : Background {
+                try Self.compare(needFull, plans: allPlans, previous: before, locator: locator, limit: nil, fingerprints: fingerprints)
+            }
         // Whatever happens below, the comparison is over before this returns.
         defer { _ = full.wait() }
         PhaseTrace.mark("ingest: quick comparison")
@@ -92,8 +98,9 @@ struct PackIngest {
         func settle(_ index: Int) {
             let plan = plans[index]
             guard let before = previous[plan.name] else { return }
-            results[index] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil,
-                                            inPlace: before.workFile != nil)
+            results[index] = IngestedTensor(
+                record: Self.renamed(before.record, plan), blobs: before.blobs, stagedFile: nil,
+                inPlace: before.workFile != nil)
             handled += Int64(plan.size)
         }
         /// Units for `tensors`; one the comparison could not settle (`verdict` nil) is
@@ -108,8 +115,10 @@ struct PackIngest {
                     expected = before.record.sha256
                 }
                 for (chunk, range) in pieces.enumerated() {
-                    units.append(Unit(tensor: tensor, chunk: plan.chunkBytes == nil ? nil : chunk, range: range,
-                                      isLastPiece: chunk == pieces.count - 1, previousSHA256: expected))
+                    units.append(
+                        Unit(
+                            tensor: tensor, chunk: plan.chunkBytes == nil ? nil : chunk, range: range,
+                            isLastPiece: chunk == pieces.count - 1, previousSHA256: expected))
                 }
             }
             return units
@@ -119,8 +128,10 @@ struct PackIngest {
             for (plan, tensor) in zip(plans, tensors) {
                 cache.remember(plan, stamp: stamps[plan.source.path] ?? nil, record: tensor.record, blobs: tensor.blobs)
             }
-            let (inputs, verified, key, fingerprinted, state) = (cache, tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) },
-                                                                knownFingerprints?.key, newFingerprints, state)
+            let (inputs, verified, key, fingerprinted, state) = (
+                cache, tensors.filter(\.hashedFromBlobs).map { ($0.record.sha256, $0.blobs) },
+                knownFingerprints?.key, newFingerprints, state
+            )
             let writes = Background {
                 inputs.save()
                 VerifiedTensors.remember(verified, state: state)
@@ -138,10 +149,15 @@ struct PackIngest {
             guard !units.isEmpty else { return }
             // Sized for the first batch: a second one (rare) makes the header's count wrong,
             // and the pack's checksum is then computed again from the file.
-            let target = try pack ?? BlobPack(objects, expectedObjects: units.count,
-                                              expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
+            let target =
+                try pack
+                ?? BlobPack(
+                    objects, expectedObjects: units.count,
+                    expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
             pack = target
-            stamped.merge(try self.store(units, into: target, results: &results, handled: &handled, fingerprints: &newFingerprints)) { old, _ in old }
+            stamped.merge(try self.store(units, into: target, results: &results, handled: &handled, fingerprints: &newFingerprints)) {
+                old, _ in old
+            }
         }
         try store(first)
         let verdicts = try full.wait().get()
@@ -154,8 +170,9 @@ struct PackIngest {
         for plan in plans {
             guard let before = stamped[plan.source.path] else { continue }
             guard let now = FileStamp(path: plan.source.path), !now.contentMayDiffer(from: before) else {
-                throw TensorStoreError("'\(plan.source.path)' changed while it was being stored; nothing was committed",
-                                       hint: "wait for whatever writes it to finish, then run the command again")
+                throw TensorStoreError(
+                    "'\(plan.source.path)' changed while it was being stored; nothing was committed",
+                    hint: "wait for whatever writes it to finish, then run the command again")
             }
         }
         guard let pack else { return try finish(storedBytes: 0) }
@@ -167,18 +184,23 @@ struct PackIngest {
 
     /// Reads, hashes and packs `units` on the workers; returns the source stamps taken before
     /// reading.
-    private func store(_ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64,
-                       fingerprints: inout [(blob: ObjectID, fingerprint: String)]) throws -> [String: FileStamp] {
+    private func store(
+        _ units: [Unit], into pack: BlobPack, results: inout [IngestedTensor?], handled: inout Int64,
+        fingerprints: inout [(blob: ObjectID, fingerprint: String)]
+    ) throws -> [String: FileStamp] {
         // A chunked tensor whose previous work-tree file is trusted and laid out the same is
         // patched in place: only its changed chunks are written.
-        let patchedInPlace = Set(units.compactMap { unit -> Int? in
-            let plan = plans[unit.tensor]
-            guard unit.chunk != nil, let before = previous[plan.name], before.workFile != nil,
-                  Self.sameLayout(before.record, plan), before.blobs.count == plan.pieces.count else { return nil }
-            return unit.tensor
-        })
-        let queue = try UnitQueue(units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
-                                  patchedInPlace: patchedInPlace, fingerprints: knownFingerprints)
+        let patchedInPlace = Set(
+            units.compactMap { unit -> Int? in
+                let plan = plans[unit.tensor]
+                guard unit.chunk != nil, let before = previous[plan.name], before.workFile != nil,
+                    Self.sameLayout(before.record, plan), before.blobs.count == plan.pieces.count
+                else { return nil }
+                return unit.tensor
+            })
+        let queue = try UnitQueue(
+            units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
+            patchedInPlace: patchedInPlace, fingerprints: knownFingerprints)
         queue.start(workers: Self.workers(for: units.count))
         defer { queue.stopAndDrain() }
 
@@ -198,16 +220,17 @@ struct PackIngest {
             switch done.kind {
             case .unchanged:
                 if let before = previous[plan.name] {
-                    results[unit.tensor] = IngestedTensor(record: Self.renamed(before.record, plan), blobs: before.blobs,
-                                                          stagedFile: nil, inPlace: before.workFile != nil)
+                    results[unit.tensor] = IngestedTensor(
+                        record: Self.renamed(before.record, plan), blobs: before.blobs,
+                        stagedFile: nil, inPlace: before.workFile != nil)
                 }
-            case let .whole(blob, sha256, statistics, fingerprint, stagedFile):
+            case .whole(let blob, let sha256, let statistics, let fingerprint, let stagedFile):
                 try pack.add(blob)
                 if let fingerprint { fingerprints.append((blob.id, fingerprint)) }
                 results[unit.tensor] = IngestedTensor(
                     record: Self.record(plan, sha256: sha256, statistics: statistics),
                     blobs: [blob.id], stagedFile: stagedFile, hashedFromBlobs: true)
-            case let .chunk(blob, reusedID, fingerprint, stagedFile, patch):
+            case .chunk(let blob, let reusedID, let fingerprint, let stagedFile, let patch):
                 var state = chunked[unit.tensor] ?? ChunkedTensor(dtype: plan.dtype, bodyStart: plan.header.headerLength)
                 if let blob {
                     try pack.add(blob)

@@ -29,8 +29,10 @@ extension PackIngest {
     /// one; else by comparing bytes with the blob's stored blocks in its pack or the work-tree
     /// file (no hashing: equal bytes are the same blob); nil where the old bytes are not in
     /// the page cache.
-    static func compare(_ candidates: [Int], plans: [TensorPlan], previous: [String: PreviousTensor],
-                        locator: StoredBlobLocator?, limit: Int?, fingerprints: TensorFingerprints? = nil) throws -> [Int: Bool?] {
+    static func compare(
+        _ candidates: [Int], plans: [TensorPlan], previous: [String: PreviousTensor],
+        locator: StoredBlobLocator?, limit: Int?, fingerprints: TensorFingerprints? = nil
+    ) throws -> [Int: Bool?] {
         guard !candidates.isEmpty else { return [:] }
         final class Verdicts: @unchecked Sendable {
             let lock = NSLock()
@@ -49,20 +51,29 @@ extension PackIngest {
             let outcome = Result { () throws -> Bool? in
                 guard let tensor = previous[plan.name], let source = sources.file(plan.source.path) else { return nil }
                 if limit == nil, let fingerprints, tensor.blobs.count == 1, plan.chunkBytes == nil,
-                   let expected = fingerprints.fingerprint(of: tensor.blobs[0]),
-                   let same = try windows.using({ try ByteComparison.input(plan, source: source, window: $0.input, hasFingerprint: expected,
-                                                                          key: fingerprints.key) }) {
+                    let expected = fingerprints.fingerprint(of: tensor.blobs[0]),
+                    let same = try windows.using({
+                        try ByteComparison.input(
+                            plan, source: source, window: $0.input, hasFingerprint: expected,
+                            key: fingerprints.key)
+                    })
+                {
                     return same
                 }
                 // The pack mv wrote is usually in memory (the work-tree copy is written around
                 // the page cache): compare with the stored blob itself, else the work-tree copy.
                 if tensor.blobs.count == 1, plan.chunkBytes == nil, let locator,
-                   let same = try windows.using({ try ByteComparison.equal(plan, storedBlob: tensor.blobs[0], upTo: end, locator: locator,
-                                                                          source: source, windows: $0) }) {
+                    let same = try windows.using({
+                        try ByteComparison.equal(
+                            plan, storedBlob: tensor.blobs[0], upTo: end, locator: locator,
+                            source: source, windows: $0)
+                    })
+                {
                     return same
                 }
                 if tensor.blobs.count == 1, plan.chunkBytes == nil,
-                   let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true) {
+                    let stored = locator?.locate(tensor.blobs[0], size: plan.size, prefix: end, inMemoryOnly: true)
+                {
                     return try ByteComparison.equal(plan, stored: stored, upTo: end, source: source)
                 }
                 guard let file = tensor.workFile else { return nil }

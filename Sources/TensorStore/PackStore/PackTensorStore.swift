@@ -41,7 +41,9 @@ public final class PackTensorStore: TensorStore {
 
         """
 
-    public func storeFile(_ npyFile: URL, name: String, file: String?, dtype logical: DType?) throws -> (record: Manifest.TensorRecord, blob: ObjectID) {
+    public func storeFile(_ npyFile: URL, name: String, file: String?, dtype logical: DType?) throws -> (
+        record: Manifest.TensorRecord, blob: ObjectID
+    ) {
         let summary = try TensorSummary(npyFile: npyFile, dtype: logical)
         let statistics = summary.statistics
         let record = Manifest.TensorRecord(

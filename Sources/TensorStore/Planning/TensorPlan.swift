@@ -40,8 +40,10 @@ public struct TensorPlan: Sendable {
     public let file: String
     public let chunkBytes: Int?
 
-    public init(name: String, dtype: DType, header: NpyHeader, prefix: [UInt8], source: URL, sourceOffset: Int, size: Int,
-                file: String, chunkBytes: Int?) {
+    public init(
+        name: String, dtype: DType, header: NpyHeader, prefix: [UInt8], source: URL, sourceOffset: Int, size: Int,
+        file: String, chunkBytes: Int?
+    ) {
         self.name = name
         self.dtype = dtype
         self.header = header
@@ -73,11 +75,11 @@ public struct TensorPlan: Sendable {
             let fileOffset = sourceOffset + (position - prefix.count)
             let n = try input.read(into: target + (position - range.lowerBound), count: range.upperBound - position, at: fileOffset)
             if n == 0 {
-                throw TensorStoreError("'\(source.path)' became shorter while it was being read; nothing was stored",
-                              hint: "wait for whatever writes it to finish, then run the command again")
+                throw TensorStoreError(
+                    "'\(source.path)' became shorter while it was being read; nothing was stored",
+                    hint: "wait for whatever writes it to finish, then run the command again")
             }
             position += n
         }
     }
 }
-

@@ -28,9 +28,11 @@ public enum WeightPlanner {
                 do { header = try NpyHeader.read(fileAt: input) } catch { throw TensorStoreError("\(error)") }
                 let name = input.deletingPathExtension().lastPathComponent
                 let size = header.headerLength + header.dataLength
-                plans.append(TensorPlan(name: name, dtype: header.dtype, header: header, prefix: [], source: input, sourceOffset: 0,
-                                        size: size, file: TensorFileName.make(name, taken: &files),
-                                        chunkBytes: ChunkPolicy.chunkSize(forFileOf: size)))
+                plans.append(
+                    TensorPlan(
+                        name: name, dtype: header.dtype, header: header, prefix: [], source: input, sourceOffset: 0,
+                        size: size, file: TensorFileName.make(name, taken: &files),
+                        chunkBytes: ChunkPolicy.chunkSize(forFileOf: size)))
                 continue
             }
             let file: SafetensorsFile
@@ -42,10 +44,12 @@ public enum WeightPlanner {
                 let storedType = tensor.dtype == .bfloat16 ? DType.uint16 : tensor.dtype
                 let header = NpyHeader(dtype: storedType, shape: tensor.shape, headerLength: prefix.count)
                 let size = prefix.count + tensor.byteLength
-                plans.append(TensorPlan(name: tensor.name, dtype: tensor.dtype, header: header, prefix: prefix, source: input,
-                                        sourceOffset: file.dataStart + tensor.dataBegin, size: size,
-                                        file: TensorFileName.make(tensor.name, taken: &files),
-                                        chunkBytes: ChunkPolicy.chunkSize(forFileOf: size)))
+                plans.append(
+                    TensorPlan(
+                        name: tensor.name, dtype: tensor.dtype, header: header, prefix: prefix, source: input,
+                        sourceOffset: file.dataStart + tensor.dataBegin, size: size,
+                        file: TensorFileName.make(tensor.name, taken: &files),
+                        chunkBytes: ChunkPolicy.chunkSize(forFileOf: size)))
             }
         }
         for plan in plans where !names.insert(plan.name).inserted {
@@ -65,7 +69,6 @@ public enum WeightPlanner {
         return try handle.read(upToCount: Int(length)) ?? Data()
     }
 }
-
 
 /// The file name a tensor gets under params/.
 public enum TensorFileName {

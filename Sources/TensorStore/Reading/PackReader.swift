@@ -83,9 +83,10 @@ final class PackReader: TensorReader {
 
     func verify(_ tensors: [(record: Manifest.TensorRecord, blobs: [ObjectID])]) throws -> [String?] {
         let digests = try digests(tensors.map(\.blobs))
-        VerifiedTensors.remember(zip(tensors, digests).compactMap { tensor, digest in
-            digest == tensor.record.sha256 ? (tensor.record.sha256, tensor.blobs) : nil
-        }, state: state)
+        VerifiedTensors.remember(
+            zip(tensors, digests).compactMap { tensor, digest in
+                digest == tensor.record.sha256 ? (tensor.record.sha256, tensor.blobs) : nil
+            }, state: state)
         return digests
     }
 
@@ -111,8 +112,9 @@ final class PackReader: TensorReader {
         let record = tensor.record
         let data = try tensor.blobs.reduce(into: Data()) { $0.append(try objects.readBlob($1)) }
         guard ContentHash.sha256(data) == record.sha256 else {
-            throw TensorStoreError("tensor '\(record.name)' of \(tensor.label) does not match its sha256 in the manifest; the file was altered",
-                                   hint: "restore it with 'mv checkout \(tensor.spelled) --force'")
+            throw TensorStoreError(
+                "tensor '\(record.name)' of \(tensor.label) does not match its sha256 in the manifest; the file was altered",
+                hint: "restore it with 'mv checkout \(tensor.spelled) --force'")
         }
         do {
             let (header, values) = try Npy.values(from: data, fileName: record.file)
@@ -125,8 +127,10 @@ final class PackReader: TensorReader {
     // MARK: Comparison
 
     func change(from old: LabeledTensor, to new: LabeledTensor) throws -> TensorChange {
-        if let change = try pairedChange(name: new.record.name, old: old.record, new: new.record, oldBlobs: old.blobs, newBlobs: new.blobs,
-                                         labels: (old.label, new.label), verified: verified) {
+        if let change = try pairedChange(
+            name: new.record.name, old: old.record, new: new.record, oldBlobs: old.blobs, newBlobs: new.blobs,
+            labels: (old.label, new.label), verified: verified)
+        {
             return change
         }
         // Streamed in step, so two multi-GiB embeddings need a few MiB, not their size in Doubles.

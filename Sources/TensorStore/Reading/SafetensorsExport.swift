@@ -9,8 +9,10 @@ extension PackReader {
     /// after its .npy header — checking every tensor's SHA-256 (and that its .npy holds the
     /// shape the header announces) on the way, one blob in memory at a time. Nothing appears
     /// at `url` unless every check passed.
-    func writeSafetensors(header: Data, tensors: [LabeledTensor], fileSHA256: String?, to url: URL,
-                          progress: ((Int64, Int64) -> Void)?) throws {
+    func writeSafetensors(
+        header: Data, tensors: [LabeledTensor], fileSHA256: String?, to url: URL,
+        progress: ((Int64, Int64) -> Void)?
+    ) throws {
         let fileManager = FileManager.default
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).mv-\(UUID().uuidString)")
         // The whole file's SHA-256 (to prove it equals the file imported) is computed by the
@@ -52,7 +54,9 @@ extension PackReader {
                             throw TensorStoreError("tensor '\(record.name)' of \(tensor.label) is not a valid .npy: \(error)")
                         }
                         guard header.shape == record.shape, header.headerLength + header.dataLength == record.bytes else {
-                            throw TensorStoreError("tensor '\(record.name)' of \(tensor.label) does not hold the shape its manifest lists; nothing was written")
+                            throw TensorStoreError(
+                                "tensor '\(record.name)' of \(tensor.label) does not hold the shape its manifest lists; nothing was written"
+                            )
                         }
                         skip = header.headerLength
                     }
@@ -65,14 +69,18 @@ extension PackReader {
                 }
             }
             guard ContentHash.hex(hasher.finalize()) == record.sha256 else {
-                throw TensorStoreError("tensor '\(record.name)' of \(tensor.label) does not match its sha256 in the manifest; the stored file was altered; nothing was written")
+                throw TensorStoreError(
+                    "tensor '\(record.name)' of \(tensor.label) does not match its sha256 in the manifest; the stored file was altered; nothing was written"
+                )
             }
             done += Int64(record.bytes)
             progress?(done, total)
         }
         try writer.finish(sync: true)
         if let fileSHA256, let fileHasher, fileHasher.hex() != fileSHA256 {
-            throw TensorStoreError("the safetensors file rebuilt for \(tensors.first?.label ?? "the version") does not match the sha256 of the file imported; nothing was written")
+            throw TensorStoreError(
+                "the safetensors file rebuilt for \(tensors.first?.label ?? "the version") does not match the sha256 of the file imported; nothing was written"
+            )
         }
         if fileManager.fileExists(atPath: url.path) { try fileManager.removeItem(at: url) }
         try fileManager.moveItem(at: temporary, to: url)

@@ -86,7 +86,8 @@ final class StoredTensorReader {
     }
 
     private func tampered() -> TensorStoreError {
-        TensorStoreError("tensor '\(record.name)' of \(label) does not match its sha256 in the manifest; the file was altered",
-                         hint: "restore it with 'mv checkout \(spelled) --force'")
+        TensorStoreError(
+            "tensor '\(record.name)' of \(label) does not match its sha256 in the manifest; the file was altered",
+            hint: "restore it with 'mv checkout \(spelled) --force'")
     }
 }

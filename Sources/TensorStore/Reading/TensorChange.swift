@@ -35,15 +35,17 @@ struct ChangeSums: Sendable {
                 let count = Swift.min(values * size, end - start)
                 var block = ChangeSums()
                 for offset in stride(from: start, to: start + count, by: 4) {
-                    block.pair(Double(Float(bitPattern: UInt32(littleEndian: old.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))),
-                               Double(Float(bitPattern: UInt32(littleEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))))
+                    block.pair(
+                        Double(Float(bitPattern: UInt32(littleEndian: old.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))),
+                        Double(Float(bitPattern: UInt32(littleEndian: new.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))))
                 }
                 merge(block)
                 start += count
             }
             return
         }
-        var x: [Double] = [], y: [Double] = []
+        var x: [Double] = []
+        var y: [Double] = []
         x.reserveCapacity(values)
         y.reserveCapacity(values)
         while start < end {
@@ -78,8 +80,9 @@ struct ChangeSums: Sendable {
     /// The figures `mv diff` prints.
     var change: TensorChange {
         let norms = (oldSquares * newSquares).squareRoot()
-        return TensorChange(maxAbsoluteChange: maxDelta, relativeL2Change: oldSquares > 0 ? (deltaSquares / oldSquares).squareRoot() : nil,
-                            cosineSimilarity: norms > 0 ? Swift.min(1, Swift.max(-1, dot / norms)) : nil)
+        return TensorChange(
+            maxAbsoluteChange: maxDelta, relativeL2Change: oldSquares > 0 ? (deltaSquares / oldSquares).squareRoot() : nil,
+            cosineSimilarity: norms > 0 ? Swift.min(1, Swift.max(-1, dot / norms)) : nil)
     }
 }
 
@@ -103,18 +106,22 @@ extension PackReader {
     /// With more than a third of the chunks differing, both are read whole anyway (checking
     /// chunk ids costs more than the SHA-256 of the rest). nil where the layouts differ or
     /// elements would straddle chunks: the caller then decodes both tensors as streams.
-    func pairedChange(name: String, old: Manifest.TensorRecord, new: Manifest.TensorRecord,
-                      oldBlobs: [ObjectID], newBlobs: [ObjectID], labels: (String, String),
-                      verified: VerifiedTensors) throws -> TensorChange? {
+    func pairedChange(
+        name: String, old: Manifest.TensorRecord, new: Manifest.TensorRecord,
+        oldBlobs: [ObjectID], newBlobs: [ObjectID], labels: (String, String),
+        verified: VerifiedTensors
+    ) throws -> TensorChange? {
         guard old.bytes == new.bytes, old.dtype == new.dtype, old.shape == new.shape, let dtype = DType(rawValue: old.dtype),
-              oldBlobs.count == newBlobs.count, !oldBlobs.isEmpty else { return nil }
+            oldBlobs.count == newBlobs.count, !oldBlobs.isEmpty
+        else { return nil }
         let size = dtype.itemSize
         let chunk: Int
         if oldBlobs.count == 1 {
             chunk = old.bytes
         } else {
             guard let bytes = old.chunkBytes, bytes == new.chunkBytes, bytes % size == 0,
-                  oldBlobs.count == (old.bytes + bytes - 1) / bytes else { return nil }
+                oldBlobs.count == (old.bytes + bytes - 1) / bytes
+            else { return nil }
             chunk = bytes
         }
 
@@ -122,20 +129,23 @@ extension PackReader {
         let oldHeader = try header(of: oldBlobs[0], record: old, label: labels.0)
         let newHeader = oldBlobs[0] == newBlobs[0] ? oldHeader : try header(of: newBlobs[0], record: new, label: labels.1)
         guard oldHeader.headerLength == newHeader.headerLength, oldHeader.headerLength % size == 0,
-              oldHeader.headerLength <= chunk else { return nil }
+            oldHeader.headerLength <= chunk
+        else { return nil }
         let dataStart = oldHeader.headerLength
 
         let differing = oldBlobs.indices.filter { oldBlobs[$0] != newBlobs[$0] }
         // Checking a chunk's id (sha1dc, ~390 MB/s here) costs about four times its SHA-256:
         // with more than a third of the chunks differing, reading all is faster.
-        let shortcut = differing.count * 3 <= oldBlobs.count && old.l2Norm.isFinite && new.l2Norm.isFinite
+        let shortcut =
+            differing.count * 3 <= oldBlobs.count && old.l2Norm.isFinite && new.l2Norm.isFinite
             && verified.contains(sha256: old.sha256, blobs: oldBlobs) && verified.contains(sha256: new.sha256, blobs: newBlobs)
         let walked = shortcut ? differing : Array(oldBlobs.indices)
 
         // A chunk is checked against its id whole; otherwise both sides go through in windows,
         // so two 64 MiB blobs need two 8 MiB buffers, not two copies of themselves.
         let window = shortcut ? min(chunk, old.bytes) : min(Self.comparisonWindow, chunk, old.bytes)
-        let oldSide = PairedSide(capacity: window), newSide = PairedSide(capacity: window)
+        let oldSide = PairedSide(capacity: window)
+        let newSide = PairedSide(capacity: window)
         var sums = ChangeSums()
         for index in walked {
             let expected = min(chunk, old.bytes - index * chunk)
@@ -145,8 +155,9 @@ extension PackReader {
                     for (pieces, label) in [(oldPieces, labels.0), (newPieces, labels.1)] {
                         let count = pieces.reduce(0) { $0 + $1.count }
                         guard count == expected else {
-                            throw TensorStoreError("tensor '\(name)' of \(label) has a \(oldBlobs.count > 1 ? "chunk" : "blob") of \(count) bytes where \(expected) belong; the repository was altered",
-                                          hint: "run 'mv verify \(label)'")
+                            throw TensorStoreError(
+                                "tensor '\(name)' of \(label) has a \(oldBlobs.count > 1 ? "chunk" : "blob") of \(count) bytes where \(expected) belong; the repository was altered",
+                                hint: "run 'mv verify \(label)'")
                         }
                     }
                     oldSide.begin(oldPieces)
@@ -155,8 +166,10 @@ extension PackReader {
                     while offset < expected {
                         let count = min(window, expected - offset)
                         // Each side copied into its buffer (stored blocks split elements) and hashed, at once.
-                        let work = [PieceWork(side: oldSide, id: shortcut ? oldBlobs[index] : nil),
-                                    PieceWork(side: newSide, id: shortcut ? newBlobs[index] : nil)]
+                        let work = [
+                            PieceWork(side: oldSide, id: shortcut ? oldBlobs[index] : nil),
+                            PieceWork(side: newSide, id: shortcut ? newBlobs[index] : nil),
+                        ]
                         DispatchQueue.concurrentPerform(iterations: work.count) { which in
                             work[which].side.fill(count, checking: work[which].id)
                         }
@@ -168,8 +181,9 @@ extension PackReader {
                         let partial = PartialSums(count: halves.count)
                         DispatchQueue.concurrentPerform(iterations: halves.count) { half in
                             var block = ChangeSums()
-                            block.add(old: UnsafeRawBufferPointer(rebasing: oldSide.bytes[halves[half]]),
-                                      new: UnsafeRawBufferPointer(rebasing: newSide.bytes[halves[half]]), dtype: dtype)
+                            block.add(
+                                old: UnsafeRawBufferPointer(rebasing: oldSide.bytes[halves[half]]),
+                                new: UnsafeRawBufferPointer(rebasing: newSide.bytes[halves[half]]), dtype: dtype)
                             partial.set(half, block)
                         }
                         // In order, so the same versions always print the same figures.
@@ -179,20 +193,23 @@ extension PackReader {
                 }
             }
             for (side, label) in [(oldSide, labels.0), (newSide, labels.1)] where !side.idMatches {
-                throw TensorStoreError("tensor '\(name)' of \(label) has a chunk whose bytes do not match its blob id; the repository was altered",
-                              hint: "run 'mv verify \(label)' and restore the repository from a clone")
+                throw TensorStoreError(
+                    "tensor '\(name)' of \(label) has a chunk whose bytes do not match its blob id; the repository was altered",
+                    hint: "run 'mv verify \(label)' and restore the repository from a clone")
             }
         }
 
         if shortcut {
-            let oldTotal = old.l2Norm * old.l2Norm, newTotal = new.l2Norm * new.l2Norm
+            let oldTotal = old.l2Norm * old.l2Norm
+            let newTotal = new.l2Norm * new.l2Norm
             sums.dot += Swift.max(0, oldTotal - sums.oldSquares)
             sums.oldSquares = oldTotal
             sums.newSquares = newTotal
         } else {
             for (side, record, label) in [(oldSide, old, labels.0), (newSide, new, labels.1)] where side.digest() != record.sha256 {
-                throw TensorStoreError("tensor '\(record.name)' of \(label) does not match its sha256 in the manifest; the file was altered",
-                              hint: "run 'mv verify \(label)'")
+                throw TensorStoreError(
+                    "tensor '\(record.name)' of \(label) does not match its sha256 in the manifest; the file was altered",
+                    hint: "run 'mv verify \(label)'")
             }
             VerifiedTensors.remember([(old.sha256, oldBlobs), (new.sha256, newBlobs)], state: state)
         }
@@ -213,8 +230,9 @@ extension PackReader {
             guard header.dtype.itemSize == DType(rawValue: record.dtype)?.itemSize else { throw TensorStoreError("wrong dtype") }
             return header
         } catch {
-            throw TensorStoreError("tensor '\(record.name)' of \(label) does not start with a valid .npy header; the file was altered",
-                          hint: "run 'mv verify \(label)'")
+            throw TensorStoreError(
+                "tensor '\(record.name)' of \(label) does not start with a valid .npy header; the file was altered",
+                hint: "run 'mv verify \(label)'")
         }
     }
 }

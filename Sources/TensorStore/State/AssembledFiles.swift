@@ -49,7 +49,8 @@ public struct AssembledFiles {
     /// True when the file is still what mv assembled from exactly `chunks`.
     public func isIntact(_ path: String, workdir: URL, chunks: [ObjectID]) -> Bool {
         guard let entry = entries[path], entry.chunks == chunks.map(\.description),
-              let now = FileStamp(path: workdir.appendingPathComponent(path).path) else { return false }
+            let now = FileStamp(path: workdir.appendingPathComponent(path).path)
+        else { return false }
         return entry.matches(now)
     }
 

@@ -33,8 +33,10 @@ struct InputCache {
     /// which a write in the same clock tick could change without changing its stamp.
     static func stamp(_ url: URL, now: Date = Date()) -> [Int64]? {
         guard let stamp = FileStamp(path: url.path), stamp.isSettled(at: now) else { return nil }
-        return [stamp.size, Int64(bitPattern: stamp.inode), Int64(bitPattern: stamp.device), Int64(stamp.modifiedSeconds),
-                Int64(stamp.modifiedNanoseconds), Int64(stamp.changedSeconds), Int64(stamp.changedNanoseconds)]
+        return [
+            stamp.size, Int64(bitPattern: stamp.inode), Int64(bitPattern: stamp.device), Int64(stamp.modifiedSeconds),
+            Int64(stamp.modifiedNanoseconds), Int64(stamp.changedSeconds), Int64(stamp.changedNanoseconds),
+        ]
     }
 
     func lookup(_ plan: TensorPlan, stamp: [Int64]?) -> Entry? {
@@ -44,9 +46,10 @@ struct InputCache {
 
     mutating func remember(_ plan: TensorPlan, stamp: [Int64]?, record: Manifest.TensorRecord, blobs: [ObjectID]) {
         guard let stamp else { return }
-        entries[Self.key(plan)] = Entry(stamp: stamp, sha256: record.sha256,
-                                        statistics: [record.min, record.max, record.mean, record.std, record.l2Norm],
-                                        blobs: blobs.map(\.description))
+        entries[Self.key(plan)] = Entry(
+            stamp: stamp, sha256: record.sha256,
+            statistics: [record.min, record.max, record.mean, record.std, record.l2Norm],
+            blobs: blobs.map(\.description))
     }
 
     /// Keeps the cache to inputs that still exist, so it does not grow forever.

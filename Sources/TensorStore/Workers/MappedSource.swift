@@ -15,8 +15,9 @@ final class MappedSource: @unchecked Sendable {
     init?(_ plan: TensorPlan, range: Range<Int>, file: OpenFile) {
         let start = plan.sourceOffset + range.lowerBound - plan.prefix.count
         guard !range.isEmpty, start >= 0, let size = try? file.size(), size >= start + range.count,
-              let region = try? MappedRegion(file, offset: start, count: range.count, writable: true),
-              let base = region.bytes.baseAddress else { return nil }
+            let region = try? MappedRegion(file, offset: start, count: range.count, writable: true),
+            let base = region.bytes.baseAddress
+        else { return nil }
         self.region = region
         if range.lowerBound < plan.prefix.count {
             let header = plan.prefix[range.lowerBound..<min(plan.prefix.count, range.upperBound)]

@@ -59,4 +59,3 @@ final class SharedBuffer: @unchecked Sendable {
         return users == 0
     }
 }
-

@@ -46,37 +46,54 @@ extension UnitQueue {
                 let blob = try ObjectDatabase.hash(blob: bytes)
                 let url = staging.appendingPathComponent("\(UUID().uuidString).chunk")
                 try DirectWrite.write(bytes, to: try OpenFile(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC), at: 0)
-                return (finished(.chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: nil, patch: url),
-                                 cost: cost(unit) + holding(blob)), nil)
+                return (
+                    finished(
+                        .chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: nil, patch: url),
+                        cost: cost(unit) + holding(blob)), nil
+                )
             }
             if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
                 try DirectWrite.write(bytes, to: staged, at: unit.range.lowerBound)
                 let (reused, fingerprint) = try reusableChunk(plan, chunk: chunk, range: unit.range, bytes: bytes)
                 if let id = reused {
-                    return (finished(.chunk(nil, id: id, fingerprint: nil, stagedFile: URL(fileURLWithPath: staged.path), patch: nil), cost: cost(unit)), nil)
+                    return (
+                        finished(
+                            .chunk(nil, id: id, fingerprint: nil, stagedFile: URL(fileURLWithPath: staged.path), patch: nil),
+                            cost: cost(unit)), nil
+                    )
                 }
                 let blob = try ObjectDatabase.hash(blob: bytes)
-                return (finished(.chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: URL(fileURLWithPath: staged.path), patch: nil),
-                                 cost: cost(unit) + holding(blob)), nil)
+                return (
+                    finished(
+                        .chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: URL(fileURLWithPath: staged.path), patch: nil),
+                        cost: cost(unit) + holding(blob)), nil
+                )
             }
 
             // The same bytes: the source is checked unchanged once everything is read.
-            let sha256 = digest ?? {
-                var hasher = SHA256()
-                hasher.update(bufferPointer: bytes)
-                return ContentHash.hex(hasher.finalize())
-            }()
+            let sha256 =
+                digest
+                ?? {
+                    var hasher = SHA256()
+                    hasher.update(bufferPointer: bytes)
+                    return ContentHash.hex(hasher.finalize())
+                }()
             let blob = try ObjectDatabase.hash(blob: bytes)
             var statistics = TensorStatistics.Accumulator()
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
-            statistics.add(raw: UnsafeRawBufferPointer(rebasing: body[..<(body.count - body.count % plan.dtype.itemSize)]), dtype: plan.dtype)
+            statistics.add(
+                raw: UnsafeRawBufferPointer(rebasing: body[..<(body.count - body.count % plan.dtype.itemSize)]), dtype: plan.dtype)
             let fingerprint = fingerprints.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0.key) }
             let url = staging.appendingPathComponent("\(UUID().uuidString).npy")
             let file = try OpenFile(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC)
             let write = { try DirectWrite.write(bytes, to: file, at: 0) }
-            return (finished(.whole(blob, sha256: sha256, statistics: statistics.result, fingerprint: fingerprint, stagedFile: url), cost: cost(unit) + holding(blob)),
-                    write)
+            return (
+                finished(
+                    .whole(blob, sha256: sha256, statistics: statistics.result, fingerprint: fingerprint, stagedFile: url),
+                    cost: cost(unit) + holding(blob)),
+                write
+            )
         } catch {
             if let buffer {
                 condition.lock()
@@ -119,8 +136,9 @@ extension UnitQueue {
     private func checkHeader(_ bytes: UnsafeRawBufferPointer, _ plan: TensorPlan) throws {
         let header: NpyHeader
         do {
-            header = try NpyHeader.parse(prefix: Data(bytes.prefix(plan.header.headerLength)),
-                                         fileName: plan.source.lastPathComponent, fileSize: plan.size)
+            header = try NpyHeader.parse(
+                prefix: Data(bytes.prefix(plan.header.headerLength)),
+                fileName: plan.source.lastPathComponent, fileSize: plan.size)
         } catch {
             throw TensorStoreError("\(error)")
         }
@@ -134,12 +152,15 @@ extension UnitQueue {
     /// already (the tensor's SHA-256 needs them), so where the old chunk has a fingerprint on
     /// record that settles it at memory speed; otherwise they are compared with the trusted
     /// work-tree file, which mv wrote around the page cache (a read from disk).
-    private func reusableChunk(_ plan: TensorPlan, chunk: Int, range: Range<Int>,
-                               bytes: UnsafeRawBufferPointer) throws -> (id: ObjectID?, fingerprint: String?) {
+    private func reusableChunk(
+        _ plan: TensorPlan, chunk: Int, range: Range<Int>,
+        bytes: UnsafeRawBufferPointer
+    ) throws -> (id: ObjectID?, fingerprint: String?) {
         let fingerprint = fingerprints.flatMap { TensorFingerprinter.fingerprint(of: bytes, key: $0.key) }
         guard let before = previous[plan.name], let size = before.record.chunkBytes, size == plan.chunkBytes,
-              chunk < before.blobs.count, chunk * size == range.lowerBound,
-              min((chunk + 1) * size, before.record.bytes) == range.upperBound else { return (nil, fingerprint) }
+            chunk < before.blobs.count, chunk * size == range.lowerBound,
+            min((chunk + 1) * size, before.record.bytes) == range.upperBound
+        else { return (nil, fingerprint) }
         let old = before.blobs[chunk]
         if let fingerprint, let recorded = fingerprints?.fingerprint(of: old) {
             return (fingerprint == recorded ? old : nil, fingerprint)

@@ -39,8 +39,10 @@ final class UnitQueue: @unchecked Sendable {
     /// The repository's fingerprints of stored blobs, when it keeps them.
     let fingerprints: TensorFingerprints?
 
-    init(units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
-         patchedInPlace: Set<Int> = [], fingerprints: TensorFingerprints? = nil) throws {
+    init(
+        units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
+        patchedInPlace: Set<Int> = [], fingerprints: TensorFingerprints? = nil
+    ) throws {
         self.patchedInPlace = patchedInPlace
         self.fingerprints = fingerprints
         self.units = units

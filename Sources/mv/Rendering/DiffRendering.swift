@@ -5,14 +5,17 @@ import Registry
 /// The three faces of `mv diff`: a terminal report (optionally colored by whether each
 /// metric got better or worse), Markdown for a pull-request comment, and JSON.
 struct DiffReport: Rendered {
-    enum Form { case text(color: Bool), markdown }
+    enum Form {
+        case text(color: Bool)
+        case markdown
+    }
 
     let diff: VersionDiff
     let form: Form
 
     var text: String {
         switch form {
-        case let .text(color): diff.text(color: color)
+        case .text(let color): diff.text(color: color)
         case .markdown: diff.markdown()
         }
     }
@@ -35,9 +38,11 @@ extension VersionDiff {
         for report in orderedReports {
             lines.append("  \(report)")
             let rows = metrics.filter { $0.report == report }.map { delta -> [String] in
-                [ "    \(delta.metric)", Self.number(delta.old), "→", Self.number(delta.new), Self.signed(delta.absolute),
-                  delta.relative.map { "(\(Self.percent($0)))" } ?? "",
-                  delta.improved.map { $0 ? "better" : "worse" } ?? "" ]
+                [
+                    "    \(delta.metric)", Self.number(delta.old), "→", Self.number(delta.new), Self.signed(delta.absolute),
+                    delta.relative.map { "(\(Self.percent($0)))" } ?? "",
+                    delta.improved.map { $0 ? "better" : "worse" } ?? "",
+                ]
             }
             for (row, delta) in zip(Self.align(rows), metrics.filter { $0.report == report }) {
                 lines.append(paint(row, delta.improved))
@@ -45,23 +50,28 @@ extension VersionDiff {
         }
         lines.append("")
         lines.append("tensors")
-        lines += Self.align(tensors.map { delta in
-            var row = ["  \(delta.name)", delta.status.rawValue]
-            switch delta.status {
-            case .changed:
-                row += ["max|Δ| \(Self.number(delta.maxAbsoluteChange))", "rel L2 \(Self.number(delta.relativeL2Change))",
-                        "cos \(delta.cosineSimilarity.map { String(format: "%.6f", $0) } ?? "-")"]
-            case .dtypeChanged, .shapeChanged:
-                row += ["\(delta.old?.dtype ?? "") \(Self.shape(delta.old)) → \(delta.new?.dtype ?? "") \(Self.shape(delta.new))", "", ""]
-            case .added:
-                row += ["\(delta.new?.dtype ?? "") \(Self.shape(delta.new))", "", ""]
-            case .removed:
-                row += ["\(delta.old?.dtype ?? "") \(Self.shape(delta.old))", "", ""]
-            case .unchanged:
-                row += ["same sha256", "", ""]
-            }
-            return row
-        })
+        lines += Self.align(
+            tensors.map { delta in
+                var row = ["  \(delta.name)", delta.status.rawValue]
+                switch delta.status {
+                case .changed:
+                    row += [
+                        "max|Δ| \(Self.number(delta.maxAbsoluteChange))", "rel L2 \(Self.number(delta.relativeL2Change))",
+                        "cos \(delta.cosineSimilarity.map { String(format: "%.6f", $0) } ?? "-")",
+                    ]
+                case .dtypeChanged, .shapeChanged:
+                    row += [
+                        "\(delta.old?.dtype ?? "") \(Self.shape(delta.old)) → \(delta.new?.dtype ?? "") \(Self.shape(delta.new))", "", "",
+                    ]
+                case .added:
+                    row += ["\(delta.new?.dtype ?? "") \(Self.shape(delta.new))", "", ""]
+                case .removed:
+                    row += ["\(delta.old?.dtype ?? "") \(Self.shape(delta.old))", "", ""]
+                case .unchanged:
+                    row += ["same sha256", "", ""]
+                }
+                return row
+            })
         lines.append("")
         let changedLineage = lineage.filter { $0.old != $0.new }
         lines.append("lineage" + (changedLineage.isEmpty ? ": unchanged" : ""))
@@ -75,7 +85,8 @@ extension VersionDiff {
             lines += ["| evaluation | metric | \(old) | \(new) | Δ | Δ% | |", "|---|---|---:|---:|---:|---:|---|"]
             lines += metrics.map { delta in
                 let verdict = delta.improved.map { $0 ? "✅ better" : "❌ worse" } ?? ""
-                return "| \(delta.report) | \(delta.metric) | \(Self.number(delta.old)) | \(Self.number(delta.new)) | \(Self.signed(delta.absolute)) | \(delta.relative.map(Self.percent) ?? "") | \(verdict) |"
+                return
+                    "| \(delta.report) | \(delta.metric) | \(Self.number(delta.old)) | \(Self.number(delta.new)) | \(Self.signed(delta.absolute)) | \(delta.relative.map(Self.percent) ?? "") | \(verdict) |"
             }
             lines.append("")
         }
@@ -106,17 +117,21 @@ extension VersionDiff {
             "old": old, "new": new,
             "hyperparameters": hyperparameters.map(change),
             "metrics": metrics.map { delta in
-                ["evaluation": delta.report, "metric": delta.metric, "old": optional(delta.old), "new": optional(delta.new),
-                 "delta": optional(delta.absolute), "relative_delta": optional(delta.relative),
-                 "higher_is_better": delta.higherIsBetter.map { $0 as Any } ?? NSNull(),
-                 "improved": delta.improved.map { $0 as Any } ?? NSNull()] as [String: Any]
+                [
+                    "evaluation": delta.report, "metric": delta.metric, "old": optional(delta.old), "new": optional(delta.new),
+                    "delta": optional(delta.absolute), "relative_delta": optional(delta.relative),
+                    "higher_is_better": delta.higherIsBetter.map { $0 as Any } ?? NSNull(),
+                    "improved": delta.improved.map { $0 as Any } ?? NSNull(),
+                ] as [String: Any]
             },
             "tensors": tensors.map { delta in
-                ["name": delta.name, "status": delta.status.rawValue,
-                 "old": delta.old.map { ["dtype": $0.dtype, "shape": $0.shape, "sha256": $0.sha256] as Any } ?? NSNull(),
-                 "new": delta.new.map { ["dtype": $0.dtype, "shape": $0.shape, "sha256": $0.sha256] as Any } ?? NSNull(),
-                 "max_abs_change": optional(delta.maxAbsoluteChange), "relative_l2_change": optional(delta.relativeL2Change),
-                 "cosine_similarity": optional(delta.cosineSimilarity)] as [String: Any]
+                [
+                    "name": delta.name, "status": delta.status.rawValue,
+                    "old": delta.old.map { ["dtype": $0.dtype, "shape": $0.shape, "sha256": $0.sha256] as Any } ?? NSNull(),
+                    "new": delta.new.map { ["dtype": $0.dtype, "shape": $0.shape, "sha256": $0.sha256] as Any } ?? NSNull(),
+                    "max_abs_change": optional(delta.maxAbsoluteChange), "relative_l2_change": optional(delta.relativeL2Change),
+                    "cosine_similarity": optional(delta.cosineSimilarity),
+                ] as [String: Any]
             },
             "lineage": lineage.map(change),
         ]

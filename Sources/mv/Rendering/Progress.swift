@@ -21,7 +21,8 @@ final class ProgressLine: @unchecked Sendable {
         let rate = Double(done) / elapsed
         let left = rate > 0 ? Double(total - done) / rate : 0
         let percent = total > 0 ? Int(Double(done) / Double(total) * 100) : 100
-        let text = "\r\(label) \(Self.bytes(done)) / \(Self.bytes(total)) (\(percent)%)  \(Self.bytes(Int64(rate)))/s  \(done >= total ? "done" : "\(Int(left.rounded(.up))) s left")\u{1B}[K"
+        let text =
+            "\r\(label) \(Self.bytes(done)) / \(Self.bytes(total)) (\(percent)%)  \(Self.bytes(Int64(rate)))/s  \(done >= total ? "done" : "\(Int(left.rounded(.up))) s left")\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))
         drawn = true
     }

@@ -13,8 +13,9 @@ struct LandedVersion: Rendered {
         if let weights {
             lines.append("Registered \(result.model) \(result.version) from \(weights)")
         } else {
-            lines.append("Trained \(result.model) \(result.version)"
-                         + (result.testRows > 0 ? " (\(result.trainRows) training rows, \(result.testRows) held out)" : ""))
+            lines.append(
+                "Trained \(result.model) \(result.version)"
+                    + (result.testRows > 0 ? " (\(result.trainRows) training rows, \(result.testRows) held out)" : ""))
         }
         if !result.metrics.isEmpty { lines.append(Terminal.metricTable(result.metrics)) }
         lines.append("Committed \(result.commit.prefix(8)) on \(result.branch), tagged \(result.tag)")
@@ -22,8 +23,10 @@ struct LandedVersion: Rendered {
     }
 
     var json: Any {
-        var object: [String: Any] = ["model": result.model, "version": result.version, "tag": result.tag, "commit": result.commit,
-                                     "branch": result.branch, "metrics": Terminal.metricsObject(result.metrics)]
+        var object: [String: Any] = [
+            "model": result.model, "version": result.version, "tag": result.tag, "commit": result.commit,
+            "branch": result.branch, "metrics": Terminal.metricsObject(result.metrics),
+        ]
         if weights == nil {
             object["train_rows"] = result.trainRows
             object["test_rows"] = result.testRows
@@ -39,8 +42,10 @@ extension EvalResult: Rendered {
     }
 
     var json: Any {
-        ["model": model, "version": version, "name": name, "rows": rows, "metrics": Terminal.metricsObject(metrics), "commit": commit,
-         "tag": tag, "report": reportPath]
+        [
+            "model": model, "version": version, "name": name, "rows": rows, "metrics": Terminal.metricsObject(metrics), "commit": commit,
+            "tag": tag, "report": reportPath,
+        ]
     }
 }
 
@@ -53,20 +58,26 @@ struct ModelList: Rendered {
         var rows = [["MODEL", "LATEST", "VERSIONS", "STAGES", "DATE", "METRICS"]]
         rows += models.map { model in
             let stages = model.stages.keys.sorted().map { "\($0)=\(model.stages[$0] ?? "")" }.joined(separator: " ")
-            return [model.name + (model.deprecated ? " (deprecated)" : ""), model.latest?.version.description ?? "-",
-                    String(model.versionCount), stages.isEmpty ? "-" : stages,
-                    Terminal.date(model.latest?.date), Terminal.metrics(model.latest?.metrics ?? [])]
+            return [
+                model.name + (model.deprecated ? " (deprecated)" : ""), model.latest?.version.description ?? "-",
+                String(model.versionCount), stages.isEmpty ? "-" : stages,
+                Terminal.date(model.latest?.date), Terminal.metrics(model.latest?.metrics ?? []),
+            ]
         }
         return Terminal.table(rows) + "\n"
     }
 
     var json: Any {
         models.map { model -> [String: Any] in
-            var object: [String: Any] = ["name": model.name, "versions": model.versionCount, "stages": model.stages,
-                                         "deprecated": model.deprecated]
+            var object: [String: Any] = [
+                "name": model.name, "versions": model.versionCount, "stages": model.stages,
+                "deprecated": model.deprecated,
+            ]
             if let latest = model.latest {
-                object["latest"] = ["version": latest.version.description, "tag": latest.tag, "commit": latest.commit,
-                                    "date": Terminal.isoDate(latest.date), "metrics": Terminal.metricsObject(latest.metrics)]
+                object["latest"] = [
+                    "version": latest.version.description, "tag": latest.tag, "commit": latest.commit,
+                    "date": Terminal.isoDate(latest.date), "metrics": Terminal.metricsObject(latest.metrics),
+                ]
             } else {
                 object["latest"] = NSNull()
             }
@@ -82,17 +93,21 @@ struct VersionLog: Rendered {
     var text: String {
         var rows = [["VERSION", "DATE", "COMMIT", "AUTHOR", "METRICS"]]
         rows += versions.map { record in
-            [record.version.description, Terminal.date(record.date), String(record.commit.prefix(8)), record.author ?? "-",
-             Terminal.metrics(record.metrics)]
+            [
+                record.version.description, Terminal.date(record.date), String(record.commit.prefix(8)), record.author ?? "-",
+                Terminal.metrics(record.metrics),
+            ]
         }
         return Terminal.table(rows) + "\n"
     }
 
     var json: Any {
         versions.map { record -> [String: Any] in
-            ["version": record.version.description, "tag": record.tag, "commit": record.commit,
-             "date": Terminal.isoDate(record.date), "author": record.author ?? NSNull(),
-             "metrics": Terminal.metricsObject(record.metrics)]
+            [
+                "version": record.version.description, "tag": record.tag, "commit": record.commit,
+                "date": Terminal.isoDate(record.date), "author": record.author ?? NSNull(),
+                "metrics": Terminal.metricsObject(record.metrics),
+            ]
         }
     }
 }
@@ -111,9 +126,11 @@ struct EventJournal: Rendered {
 
     var json: Any {
         entries.map { entry -> [String: Any] in
-            ["time": Terminal.isoDate(entry.time), "event": entry.event, "version": entry.version ?? NSNull(),
-             "stage": entry.stage ?? NSNull(), "tag": entry.tag, "commit": entry.commit,
-             "author": entry.author ?? NSNull(), "detail": entry.detail]
+            [
+                "time": Terminal.isoDate(entry.time), "event": entry.event, "version": entry.version ?? NSNull(),
+                "stage": entry.stage ?? NSNull(), "tag": entry.tag, "commit": entry.commit,
+                "author": entry.author ?? NSNull(), "detail": entry.detail,
+            ]
         }
     }
 }
@@ -121,10 +138,11 @@ struct EventJournal: Rendered {
 extension VersionDetails: Rendered {
     var text: String {
         var lines: [String] = []
-        lines.append("\(manifest.name) \(manifest.version)  (\(record.tag), commit \(record.commit.prefix(8)), \(Terminal.date(record.date)))")
+        lines.append(
+            "\(manifest.name) \(manifest.version)  (\(record.tag), commit \(record.commit.prefix(8)), \(Terminal.date(record.date)))")
         lines.append("task:       \(manifest.task)")
         lines.append("algorithm:  \(manifest.algorithm)")
-        if case let .map(pairs) = manifest.hyperparameters, !pairs.isEmpty {
+        if case .map(let pairs) = manifest.hyperparameters, !pairs.isEmpty {
             lines.append("hyperparameters: " + pairs.map { "\($0.0)=\($0.1.stringValue ?? "…")" }.joined(separator: ", "))
         }
         if let target = manifest.target {
@@ -133,14 +151,24 @@ extension VersionDetails: Rendered {
         for data in manifest.lineage.data {
             lines.append("data:       \(data.path) (\(data.rows.map { "\($0) rows, " } ?? "")sha256 \(data.sha256.prefix(12)))")
         }
-        lines.append("code:       \(manifest.lineage.codeCommit.map { String($0.prefix(8)) } ?? "no commit")\(manifest.lineage.codeDirty ? " (dirty)" : "")")
+        lines.append(
+            "code:       \(manifest.lineage.codeCommit.map { String($0.prefix(8)) } ?? "no commit")\(manifest.lineage.codeDirty ? " (dirty)" : "")"
+        )
         lines.append("command:    \(manifest.lineage.command)")
-        lines.append("trained:    \(manifest.lineage.startedAt) on \(manifest.lineage.host) in \(String(format: "%.2f", manifest.lineage.durationSeconds)) s")
+        lines.append(
+            "trained:    \(manifest.lineage.startedAt) on \(manifest.lineage.host) in \(String(format: "%.2f", manifest.lineage.durationSeconds)) s"
+        )
         lines.append("")
-        lines.append(Terminal.table([["TENSOR", "DTYPE", "SHAPE", "MEAN", "STD", "SHA256"]] + manifest.params.map {
-            [$0.name, $0.dtype, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]", String(format: "%.6g", $0.mean),
-             String(format: "%.6g", $0.std), String($0.sha256.prefix(12))]
-        }))
+        lines.append(
+            Terminal.table(
+                [["TENSOR", "DTYPE", "SHAPE", "MEAN", "STD", "SHA256"]]
+                    + manifest.params.map {
+                        [
+                            $0.name, $0.dtype, "[" + $0.shape.map(String.init).joined(separator: ", ") + "]",
+                            String(format: "%.6g", $0.mean),
+                            String(format: "%.6g", $0.std), String($0.sha256.prefix(12)),
+                        ]
+                    }))
         for (name, report) in reports {
             lines.append("")
             lines.append("evaluation \(name): \(report.dataset.path)\(report.selection.map { ", \($0)" } ?? "")")
@@ -151,7 +179,7 @@ extension VersionDetails: Rendered {
 
     var json: Any {
         var hyperparameters: [String: Any] = [:]
-        if case let .map(pairs) = manifest.hyperparameters {
+        if case .map(let pairs) = manifest.hyperparameters {
             for (key, value) in pairs { hyperparameters[key] = value.jsonObject }
         }
         return [
@@ -168,8 +196,10 @@ extension VersionDetails: Rendered {
                 "host": manifest.lineage.host, "mv_version": manifest.lineage.mvVersion,
             ],
             "params": manifest.params.map {
-                ["name": $0.name, "file": $0.file, "dtype": $0.dtype, "shape": $0.shape, "bytes": $0.bytes, "sha256": $0.sha256,
-                 "min": $0.min, "max": $0.max, "mean": $0.mean, "std": $0.std, "l2_norm": $0.l2Norm] as [String: Any]
+                [
+                    "name": $0.name, "file": $0.file, "dtype": $0.dtype, "shape": $0.shape, "bytes": $0.bytes, "sha256": $0.sha256,
+                    "min": $0.min, "max": $0.max, "mean": $0.mean, "std": $0.std, "l2_norm": $0.l2Norm,
+                ] as [String: Any]
             },
             "evaluations": Dictionary(reports.map { ($0.name, Terminal.metricsObject($0.report.metrics)) }, uniquingKeysWith: { $1 }),
         ]

@@ -10,8 +10,10 @@ struct CheckedOut: Rendered {
     var text: String { "Checked out \(resolved.label) into \(place) (\(files) files)\n" }
 
     var json: Any {
-        ["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
-         "commit": resolved.commit.description, "files": files, "path": place] as [String: Any]
+        [
+            "model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
+            "commit": resolved.commit.description, "files": files, "path": place,
+        ] as [String: Any]
     }
 }
 
@@ -25,8 +27,10 @@ struct Exported: Rendered {
     var text: String { "Exported \(tensors) tensors of \(resolved.label) to \(path) (\(format.rawValue))\n" }
 
     var json: Any {
-        ["model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
-         "format": format.rawValue, "tensors": tensors, "path": path] as [String: Any]
+        [
+            "model": resolved.model.value, "version": resolved.version?.description ?? NSNull(),
+            "format": format.rawValue, "tensors": tensors, "path": path,
+        ] as [String: Any]
     }
 }
 
@@ -41,8 +45,10 @@ struct Verification: Rendered {
     var text: String { mismatches.isEmpty ? "\(resolved.label): all \(results.count) tensors match their sha256\n" : "" }
 
     var json: Any {
-        ["version": resolved.label, "tensors": results.count, "ok": mismatches.isEmpty,
-         "mismatches": mismatches.map { ["tensor": $0.tensor, "file": $0.file] }] as [String: Any]
+        [
+            "version": resolved.label, "tensors": results.count, "ok": mismatches.isEmpty,
+            "mismatches": mismatches.map { ["tensor": $0.tensor, "file": $0.file] },
+        ] as [String: Any]
     }
 }
 
@@ -67,9 +73,11 @@ struct Initialized: Rendered {
     }
 
     var json: Any {
-        ["created_repository": outcome.createdRepository, "commit": outcome.commit ?? NSNull(),
-         "committed_files": outcome.committedFiles, "repository": root,
-         "models_root": modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull(),
-         "reassembled": outcome.reassembled] as [String: Any]
+        [
+            "created_repository": outcome.createdRepository, "commit": outcome.commit ?? NSNull(),
+            "committed_files": outcome.committedFiles, "repository": root,
+            "models_root": modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull(),
+            "reassembled": outcome.reassembled,
+        ] as [String: Any]
     }
 }

@@ -19,7 +19,8 @@ enum Executable {
         for folder in searchPath.split(separator: ":") {
             let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("git-model").path
             if FileManager.default.isExecutableFile(atPath: candidate),
-               URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path == URL(fileURLWithPath: path).resolvingSymlinksInPath().path {
+                URL(fileURLWithPath: candidate).resolvingSymlinksInPath().path == URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            {
                 return "git-model"
             }
         }

@@ -31,7 +31,8 @@ struct Hooks: ParsableCommand {
     }
 
     struct Uninstall: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "uninstall", abstract: "Remove mv's hooks and restore the hooks they chained.")
+        static let configuration = CommandConfiguration(
+            commandName: "uninstall", abstract: "Remove mv's hooks and restore the hooks they chained.")
 
         @OptionGroup var options: RepositoryOptions
 

@@ -6,7 +6,9 @@ struct Gate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gate",
         abstract: "Check a version against a stage's metric gates.",
-        discussion: "Prints every rule with the actual value, the bound and pass/fail; exits 1 when any fails. Gates live in .mv.yaml (docs/GATES.md).")
+        discussion:
+            "Prints every rule with the actual value, the bound and pass/fail; exits 1 when any fails. Gates live in .mv.yaml (docs/GATES.md)."
+    )
 
     @OptionGroup var version: VersionArguments
 

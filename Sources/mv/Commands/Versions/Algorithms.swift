@@ -14,7 +14,9 @@ struct Algorithms: ParsableCommand {
     static var listing: String {
         Trainers.all.map { trainer in
             "\(trainer.algorithm): \(trainer.summary)\n"
-                + trainer.hyperparameters.map { "  --param \($0.name)=\($0.defaultValue)".padding(toLength: 36, withPad: " ", startingAt: 0) + $0.summary }
+                + trainer.hyperparameters.map {
+                    "  --param \($0.name)=\($0.defaultValue)".padding(toLength: 36, withPad: " ", startingAt: 0) + $0.summary
+                }
                 .joined(separator: "\n") + "\n"
         }.joined()
     }

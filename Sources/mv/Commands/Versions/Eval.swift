@@ -6,7 +6,9 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a version on a dataset and commit the report with an evaluation tag.",
-        discussion: "Parameters are read from Git objects, not the work tree. The report lands in <model>/eval/<name>.yaml; the tag is eval/<model>/<version>/<N>.")
+        discussion:
+            "Parameters are read from Git objects, not the work tree. The report lands in <model>/eval/<name>.yaml; the tag is eval/<model>/<version>/<N>."
+    )
 
     @OptionGroup var version: VersionArguments
 
@@ -19,7 +21,8 @@ struct Eval: ParsableCommand {
     @Flag(help: "Replace an uncommitted report of the same name.")
     var force = false
 
-    @Flag(name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
+    @Flag(
+        name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
     var ignoreUnknownCategories = false
 
     @OptionGroup var options: RepositoryOptions

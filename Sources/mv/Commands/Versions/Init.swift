@@ -21,7 +21,9 @@ struct Init: ParsableCommand {
     func run() throws {
         let target = path ?? FileManager.default.currentDirectoryPath
         let (registry, outcome) = try Registry.initialize(at: target, textconvCommand: Executable.command("textconv"))
-        try Output(json: json).emit(Initialized(outcome: outcome, root: registry.workingDirectory?.path ?? target,
-                                                modelsRoot: registry.config.modelsRoot))
+        try Output(json: json).emit(
+            Initialized(
+                outcome: outcome, root: registry.workingDirectory?.path ?? target,
+                modelsRoot: registry.config.modelsRoot))
     }
 }

@@ -20,14 +20,16 @@ struct Predict: ParsableCommand {
     @Flag(help: "Add class probabilities.")
     var proba = false
 
-    @Flag(name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
+    @Flag(
+        name: .customLong("ignore-unknown-categories"), help: "Encode categories unseen in training as all zeros instead of refusing them.")
     var ignoreUnknownCategories = false
 
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let result = try options.open().predict(version.reference, model: version.model, data: options.url(data), probabilities: proba,
-                                                ignoreUnknownCategories: ignoreUnknownCategories)
+        let result = try options.open().predict(
+            version.reference, model: version.model, data: options.url(data), probabilities: proba,
+            ignoreUnknownCategories: ignoreUnknownCategories)
         let text = CSVField.document(header: result.header, rows: result.rows)
         if let output {
             try Data(text.utf8).write(to: options.url(output), options: .atomic)

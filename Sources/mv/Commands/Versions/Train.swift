@@ -62,7 +62,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         if algorithm == "help" { return }
         if command.isEmpty {
-            guard data != nil else { throw ValidationError("missing --data: the CSV file to train on (or give your own command after '--')") }
+            guard data != nil else {
+                throw ValidationError("missing --data: the CSV file to train on (or give your own command after '--')")
+            }
             guard target != nil else { throw ValidationError("missing --target: the column to predict") }
         }
         guard testSize >= 0, testSize < 1 else { throw ValidationError("--test-size must be at least 0 and below 1, e.g. 0.2") }
@@ -85,10 +87,11 @@ struct Train: ParsableCommand {
             request.algorithm = algorithm
             request.testSize = testSize
             request.seed = seed
-            request.hyperparameters = Dictionary(params.map { param in
-                let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
-                return (parts[0], parts.count > 1 ? parts[1] : "")
-            }, uniquingKeysWith: { $1 })
+            request.hyperparameters = Dictionary(
+                params.map { param in
+                    let parts = param.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                }, uniquingKeysWith: { $1 })
             if let optimizer { request.hyperparameters["solver"] = optimizer.rawValue }
             request.impute = impute
             request.standardize = standardize

@@ -22,7 +22,8 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let (registry, progress) = try options.openWithProgress()
-        let (resolved, count) = try registry.export(version.reference, model: version.model, format: format, to: options.url(output), force: force)
+        let (resolved, count) = try registry.export(
+            version.reference, model: version.model, format: format, to: options.url(output), force: force)
         progress.finish()
         try options.output.emit(Exported(resolved: resolved, tensors: count, format: format, path: output))
     }

@@ -20,9 +20,10 @@ struct Verify: ParsableCommand {
         try options.output.emit(verification)
         let bad = verification.mismatches
         guard bad.isEmpty else {
-            throw MVError("\(resolved.label): \(bad.count) of \(results.count) tensors do not match their sha256: "
-                          + bad.map { "'\($0.tensor)' (\($0.file))" }.joined(separator: ", "),
-                          hint: "the stored objects were altered; restore them from another clone or a backup")
+            throw MVError(
+                "\(resolved.label): \(bad.count) of \(results.count) tensors do not match their sha256: "
+                    + bad.map { "'\($0.tensor)' (\($0.file))" }.joined(separator: ", "),
+                hint: "the stored objects were altered; restore them from another clone or a backup")
         }
     }
 }
