@@ -186,7 +186,7 @@ final class PackWriterTests: GitTestCase {
             // A failure after some blobs went out: the writer is dropped without finish().
             let pack = try BlobPack(repo.objects, expectedObjects: files.count, expectedBytes: 1 << 20)
             for url in files.prefix(5) {
-                try Data(contentsOf: url).withUnsafeBytes { try pack.add(try ObjectDatabase.hash(blob: $0)) }
+                _ = try Data(contentsOf: url).withUnsafeBytes { try pack.add(try ObjectDatabase.hash(blob: $0)) }
             }
         }
         XCTAssertEqual(try packFiles(), before)

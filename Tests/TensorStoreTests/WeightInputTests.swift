@@ -42,6 +42,15 @@ final class WeightInputTests: GitTestCase {
         try git("fsck", "--strict")
     }
 
+    /// An input cut short while mapped (SIGBUS) ends mv with its usual two lines
+    /// (SystemIOTests.FaultGuardTests shows the guard prints them and exits 1).
+    func testACutShortInputEndsWithMvsErrorAndHint() {
+        XCTAssertEqual(
+            "\(PackTensorStore.faultMessage)",
+            "mv: error: a file mv was reading was cut short by another program; nothing was committed\n"
+                + "hint: wait for whatever writes it to finish, then run the command again\n")
+    }
+
     func testOnlyFilesQuietForASecondAreTrustedByTheirStamp() throws {
         let url = root.appendingPathComponent("w.npy")
         try Data(repeating: 1, count: 4096).write(to: url)

@@ -19,6 +19,8 @@ extension Registry {
         let tree = try repository.tree(repository.commit(head).treeID)
         var assembled = AssembledFiles(state)
         let reader = tensors.reader()
+        var trash = Trash(root: state.trash)
+        defer { trash.empty() }
         let index = try repository.index()
         try index.reload()
         var wanted = Set<String>()
@@ -49,16 +51,7 @@ extension Registry {
                     try? FileManager.default.removeItem(at: workdir.appendingPathComponent("\(folder)/\(record.chunkFolder)"))
                     let ids = chunks.map(\.id)
                     if assembled.isIntact(path, workdir: workdir, chunks: ids) { continue }
-                    let destination = workdir.appendingPathComponent(path)
-                    try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
-                    try reader.write(ids, to: temporary, checked: false)
-                    do {
-                        try FileSystem.rename(temporary, to: destination)
-                    } catch {
-                        try? FileManager.default.removeItem(at: temporary)
-                        throw error
-                    }
+                    try trash.replace(workdir.appendingPathComponent(path)) { try reader.write(ids, to: $0, checked: false) }
                     try assembled.record(path, workdir: workdir, chunks: ids)
                     rebuilt.append(path)
                 }

@@ -51,22 +51,15 @@ struct WorkTreeSync {
             case .inPlace, .write:
                 break
             }
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
-            if let source = file.source, file.ownsSource, (try? FileSystem.rename(source, to: temporary)) != nil {
-                // Moved: a multi-gigabyte tensor is not written twice.
-            } else if let source = file.source {
-                try FileManager.default.copyItem(at: source, to: temporary)
-            } else {
-                // Around the page cache, as tensors of a checked-out version can be large.
-                try reader.write([file.blob], to: temporary, checked: false)
-            }
-            trash.holdBeforeReplacing(destination)
-            do {
-                try FileSystem.rename(temporary, to: destination)
-            } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                throw error
+            try trash.replace(destination) { temporary in
+                if let source = file.source, file.ownsSource, (try? FileSystem.rename(source, to: temporary)) != nil {
+                    // Moved: a multi-gigabyte tensor is not written twice.
+                } else if let source = file.source {
+                    try FileManager.default.copyItem(at: source, to: temporary)
+                } else {
+                    // Around the page cache, as tensors of a checked-out version can be large.
+                    try reader.write([file.blob], to: temporary, checked: false)
+                }
             }
             try index.add(path: file.path, id: file.blob, mode: file.mode, statFrom: destination)
         }

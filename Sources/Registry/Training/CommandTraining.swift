@@ -114,13 +114,9 @@ extension Registry {
             headline: Array(metrics.prefix(2)),
             body: "Trained by: \(Environment.commandLine(request.command))")
         draft.extraFiles = weights.extraFiles
-        let (version, published) = try commitVersion(
-            draft, explicitVersion: explicitVersion, force: request.force,
-            staging: staging, reflogPrefix: "mv train")
-        return TrainResult(
-            model: model.value, version: version.description, commit: published.commit.description,
-            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
-            trainRows: dataFiles.first?.rows ?? 0, testRows: 0)
+        return try land(
+            draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv train",
+            metrics: metrics, rows: (dataFiles.first?.rows ?? 0, 0))
     }
 
     /// `.npy` files under `params/` (or the output root) and tensors of any `.safetensors`

@@ -145,13 +145,9 @@ extension Registry {
                 "Trained \(fitted.algorithm) on \(dataFile.path) (\(parts.train.count) train / \(parts.test.count) test rows, seed \(request.seed))."
         )
         draft.extraFiles = extraFiles
-        let (version, published) = try commitVersion(
-            draft, explicitVersion: explicitVersion, force: request.force,
-            staging: staging, reflogPrefix: "mv train")
-        return TrainResult(
-            model: model.value, version: version.description, commit: published.commit.description,
-            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics,
-            trainRows: parts.train.count, testRows: parts.test.count)
+        return try land(
+            draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv train",
+            metrics: metrics, rows: (parts.train.count, parts.test.count))
     }
 
     static let trainingLossFile = "training/loss.npy"

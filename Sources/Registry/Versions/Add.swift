@@ -115,12 +115,9 @@ extension Registry {
             body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
         draft.extraFiles = weights.extraFiles
         PhaseTrace.mark("add: draft")
-        let (version, published) = try commitVersion(
-            draft, explicitVersion: explicitVersion, force: request.force,
-            staging: staging, reflogPrefix: "mv add")
-        return TrainResult(
-            model: model.value, version: version.description, commit: published.commit.description,
-            tag: TagNames.version(model, version), branch: published.branch, metrics: metrics, trainRows: 0, testRows: 0)
+        return try land(
+            draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv add",
+            metrics: metrics, rows: (0, 0))
     }
 
     static let safetensorsHeaderFile = "safetensors-header.json"

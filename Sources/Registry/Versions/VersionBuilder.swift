@@ -48,6 +48,19 @@ extension Registry {
         SemanticVersion(major: (try versionNumbers(of: model).map(\.major).max() ?? 0) + 1)
     }
 
+    /// Commits the draft as a new version (see `commitVersion`) and says what landed.
+    func land(
+        _ draft: VersionDraft, explicitVersion: SemanticVersion?, force: Bool, staging: URL, reflogPrefix: String,
+        metrics: [(name: String, value: Double)], rows: (train: Int, test: Int)
+    ) throws -> TrainResult {
+        let (version, published) = try commitVersion(
+            draft, explicitVersion: explicitVersion, force: force, staging: staging, reflogPrefix: reflogPrefix)
+        return TrainResult(
+            model: draft.model.value, version: version.description, commit: published.commit.description,
+            tag: TagNames.version(draft.model, version), branch: published.branch, metrics: metrics,
+            trainRows: rows.train, testRows: rows.test)
+    }
+
     /// Commits the draft as a new version with its annotated version tag, and brings the
     /// model folder in the work tree and index up to date.
     func commitVersion(

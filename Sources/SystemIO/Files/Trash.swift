@@ -86,3 +86,23 @@ public struct Trash {
         }
     }
 }
+
+extension Trash {
+    /// Puts a new file at `destination` in one step: `fill` writes it under a temporary name
+    /// beside it (same folder, so the same file system), which is then renamed over whatever
+    /// is there — a big old file first getting a name in the trash. When `fill` or the rename
+    /// fails, the temporary file is removed and `destination` is as it was.
+    public mutating func replace(_ destination: URL, fill: (URL) throws -> Void) throws {
+        let folder = destination.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
+        do {
+            try fill(temporary)
+            holdBeforeReplacing(destination)
+            try FileSystem.rename(temporary, to: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+}

@@ -39,19 +39,12 @@ public struct WorkTreeAssembly {
                 try record.record(file.path, workdir: workdir, chunks: file.chunks)
                 continue
             }
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            let temporary = destination.deletingLastPathComponent().appendingPathComponent(".mv-tmp-\(UUID().uuidString)")
-            if let source = file.source, (try? FileSystem.rename(source, to: temporary)) != nil {
-                // Moved from staging.
-            } else {
-                try reader.write(file.chunks, to: temporary, checked: false)
-            }
-            trash.holdBeforeReplacing(destination)
-            do {
-                try FileSystem.rename(temporary, to: destination)
-            } catch {
-                try? FileManager.default.removeItem(at: temporary)
-                throw error
+            try trash.replace(destination) { temporary in
+                if let source = file.source, (try? FileSystem.rename(source, to: temporary)) != nil {
+                    // Moved from staging.
+                } else {
+                    try reader.write(file.chunks, to: temporary, checked: false)
+                }
             }
             try record.record(file.path, workdir: workdir, chunks: file.chunks)
         }

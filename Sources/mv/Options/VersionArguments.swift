@@ -29,3 +29,12 @@ struct StageOptions: ParsableArguments {
     @Option(name: [.customShort("m"), .customLong("message"), .customLong("reason")], help: "Why (recorded in the tag and the commit).")
     var reason: String?
 }
+
+/// The options of every command that registers a new version.
+struct NewVersionOptions: ParsableArguments {
+    @Option(help: "Version to create, e.g. v2.1.0 (default: the next major version).")
+    var version: String?
+
+    @Flag(help: "Replace uncommitted changes in the model folder.")
+    var force = false
+}

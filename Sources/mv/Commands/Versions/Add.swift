@@ -28,11 +28,7 @@ struct Add: ParsableCommand {
     @Option(help: "The model's task.")
     var task: Task?
 
-    @Option(help: "Version to create (default: the next major version).")
-    var version: String?
-
-    @Flag(help: "Replace uncommitted changes in the model folder.")
-    var force = false
+    @OptionGroup var newVersion: NewVersionOptions
 
     @OptionGroup var options: RepositoryOptions
 
@@ -42,8 +38,8 @@ struct Add: ParsableCommand {
         request.metrics = metrics.map(options.url)
         request.hyperparameters = hyperparameters.map(options.url)
         request.task = task
-        request.version = version
-        request.force = force
+        request.version = newVersion.version
+        request.force = newVersion.force
         request.commandLine = ["mv"] + Array(CommandLine.arguments.dropFirst())
         let result = try registry.add(request)
         progress.finish()

@@ -45,14 +45,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("param"), parsing: .singleValue, help: "A hyperparameter, key=value (repeatable).")
     var params: [String] = []
 
-    @Option(help: "Version to create, e.g. v2.1.0 (default: the next major version).")
-    var version: String?
-
     @Option(help: "Task of a custom command's model (default: from its metrics).")
     var task: Task?
 
-    @Flag(help: "Replace uncommitted changes in the model folder.")
-    var force = false
+    @OptionGroup var newVersion: NewVersionOptions
 
     @OptionGroup var options: RepositoryOptions
 
@@ -95,8 +91,8 @@ struct Train: ParsableCommand {
             if let optimizer { request.hyperparameters["solver"] = optimizer.rawValue }
             request.impute = impute
             request.standardize = standardize
-            request.version = version
-            request.force = force
+            request.version = newVersion.version
+            request.force = newVersion.force
             request.commandLine = arguments
             result = try registry.train(request)
         } else {
@@ -104,8 +100,8 @@ struct Train: ParsableCommand {
             request.data = dataURL.map { [$0] } ?? []
             request.task = task
             request.seed = seed
-            request.version = version
-            request.force = force
+            request.version = newVersion.version
+            request.force = newVersion.force
             request.commandLine = arguments
             result = try registry.trainWithCommand(request)
         }
