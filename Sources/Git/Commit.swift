@@ -33,6 +33,16 @@ extension Repository {
             committer: Signature(git_commit_committer(commit)))
     }
 
+    /// Whether `commit` is `ancestor` or has it in its history.
+    public func isDescendant(_ commit: ObjectID, of ancestor: ObjectID) throws -> Bool {
+        if commit == ancestor { return true }
+        var a = commit.raw
+        var b = ancestor.raw
+        let rc = git_graph_descendant_of(pointer, &a, &b)
+        try check(rc, "walking the history of \(commit.short)")
+        return rc == 1
+    }
+
     /// Writes a commit object without moving any reference: the caller publishes it with a
     /// compare-and-swap ref update, so a concurrent writer can never be overwritten.
     public func createCommit(

@@ -5,7 +5,7 @@ import Foundation
 /// callers branch on (a missing object, an existing ref, a lost compare-and-swap, a lock).
 public struct GitError: Error, CustomStringConvertible, Sendable {
     public enum Code: Sendable, Equatable {
-        case notFound, exists, modified, locked, ambiguous, unbornBranch, invalidSpec
+        case notFound, exists, modified, locked, ambiguous, unbornBranch, invalidSpec, notOwner
         case other(Int32)
 
         init(_ rc: Int32) {
@@ -17,6 +17,7 @@ public struct GitError: Error, CustomStringConvertible, Sendable {
             case GIT_EAMBIGUOUS.rawValue: self = .ambiguous
             case GIT_EUNBORNBRANCH.rawValue: self = .unbornBranch
             case GIT_EINVALIDSPEC.rawValue: self = .invalidSpec
+            case GIT_EOWNER.rawValue: self = .notOwner
             default: self = .other(rc)
             }
         }

@@ -70,10 +70,20 @@ public final class Index {
     /// unchanged whatever the work tree holds (mv keeps tensor chunks only in Git and an
     /// assembled file in the work tree).
     public func addSkippingWorktree(path: String, id: ObjectID, mode: FileMode) throws {
+        try add(path: path, id: id, mode: mode, flags: UInt16(GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue))
+    }
+
+    /// Stages blob `id` at `path` with no stat data, so git hashes the work-tree file to
+    /// compare it: for a file that is not (or may not be) that blob.
+    public func addUnverified(path: String, id: ObjectID, mode: FileMode) throws {
+        try add(path: path, id: id, mode: mode, flags: 0)
+    }
+
+    private func add(path: String, id: ObjectID, mode: FileMode, flags: UInt16) throws {
         var entry = git_index_entry()
         entry.mode = mode.rawValue
         entry.id = id.raw
-        entry.flags_extended = UInt16(GIT_INDEX_ENTRY_SKIP_WORKTREE.rawValue)
+        entry.flags_extended = flags
         try path.withCString { cPath in
             entry.path = cPath
             try check(git_index_add(pointer, &entry), "staging '\(path)'")

@@ -99,6 +99,13 @@ public struct ObjectDatabase {
         return ObjectID(oid)
     }
 
+    /// The id git gives the file at `url` as a blob (read and hashed, nothing stored).
+    public func hashFile(at url: URL) throws -> ObjectID {
+        var oid = git_oid()
+        try check(git_odb_hashfile(&oid, url.path, GIT_OBJECT_BLOB), "hashing '\(url.path)'")
+        return ObjectID(oid)
+    }
+
     public func blobSize(_ id: ObjectID) throws -> Int {
         let blob = try lookupBlob(id)
         defer { git_blob_free(blob) }

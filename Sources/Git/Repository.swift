@@ -20,14 +20,21 @@ public final class Repository {
 
     deinit { git_repository_free(pointer) }
 
-    /// Opens the repository containing `path`, searching parent folders like git does.
+    /// Opens the repository `path` is in, by git's own rules: with GIT_DIR set, the one it
+    /// names (and GIT_WORK_TREE, core.worktree, or `path` as its work tree); otherwise the
+    /// first repository found from `path` upward, following a `.git` file to a separate git
+    /// directory or a worktree's (`git init --separate-git-dir`, `git worktree add`).
     public static func discover(from path: String) throws -> Repository {
         _ = Library.initialized
-        var buffer = git_buf()
-        defer { git_buf_dispose(&buffer) }
-        try check(git_repository_discover(&buffer, path, 0, nil), "not a git repository (or any parent up to /): '\(path)'")
-        let gitDir = String(cString: buffer.ptr)
-        return try open(at: gitDir)
+        if let gitDir = ProcessInfo.processInfo.environment["GIT_DIR"], !gitDir.isEmpty {
+            return try openFromEnvironment(path: path)
+        }
+        var repo: OpaquePointer?
+        // Opening from `path` (not from the git directory found) keeps the work tree a `.git`
+        // file points from; libgit2 would take the git directory's parent otherwise.
+        try check(git_repository_open_ext(&repo, path, 0, nil), "not a git repository (or any parent up to /): '\(path)'")
+        guard let repo else { throw GitError(code: .notFound, message: "", context: "not a git repository: '\(path)'") }
+        return Repository(pointer: repo)
     }
 
     /// Opens the repository the way git's own environment describes it (GIT_DIR,
@@ -42,13 +49,22 @@ public final class Repository {
         if workTree != nil { unsetenv("GIT_WORK_TREE") }
         defer { if let workTree { setenv("GIT_WORK_TREE", workTree, 1) } }
         var repo: OpaquePointer?
+        // libgit2 1.5 reads GIT_DIR only when given no start path (measured: with one, it
+        // searches from there and ignores GIT_DIR).
+        let gitDir = ProcessInfo.processInfo.environment["GIT_DIR"].map { !$0.isEmpty } ?? false
         try check(
-            git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
+            git_repository_open_ext(&repo, gitDir ? nil : path, GIT_REPOSITORY_OPEN_FROM_ENV.rawValue, nil),
             "cannot open the repository described by GIT_DIR from '\(path)'")
         guard let repo else { throw GitError(code: .notFound, message: "", context: "cannot open repository") }
         let repository = Repository(pointer: repo)
         if let workTree, !workTree.isEmpty {
             try check(git_repository_set_workdir(repo, workTree, 0), "using GIT_WORK_TREE '\(workTree)'")
+        } else if ProcessInfo.processInfo.environment["GIT_DIR"] != nil, !repository.isBare,
+            (try? repository.configString("core.worktree")) == nil
+        {
+            // git: "If GIT_DIR is set but none of GIT_WORK_TREE and core.worktree is set, the
+            // current working directory is regarded as the top level of your working tree."
+            try check(git_repository_set_workdir(repo, path, 0), "using '\(path)' as the work tree")
         }
         return repository
     }
@@ -87,7 +103,16 @@ public final class Repository {
         URL(fileURLWithPath: String(cString: git_repository_path(pointer)), isDirectory: true)
     }
 
+    /// The folder shared by all worktrees (refs, objects, packed-refs); `gitDirectory`
+    /// itself except in a linked worktree.
+    public var commonDirectory: URL {
+        URL(fileURLWithPath: String(cString: git_repository_commondir(pointer)), isDirectory: true)
+    }
+
     public var isBare: Bool { git_repository_is_bare(pointer) == 1 }
+
+    /// A clone with a truncated history (`git clone --depth`).
+    public var isShallow: Bool { git_repository_is_shallow(pointer) == 1 }
 
     /// The identity for new commits and tags: GIT_AUTHOR_NAME/EMAIL when set (as git does),
     /// else user.name/user.email from git config.

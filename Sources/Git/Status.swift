@@ -13,7 +13,9 @@ public struct StatusEntry: Sendable, Equatable {
 extension Repository {
     /// Changed, staged and (when asked) untracked paths, optionally only those under
     /// `prefix` (a folder, matched literally, not as a pathspec pattern).
+    /// A bare repository has no work tree, so nothing in it differs: none.
     public func status(under prefix: String? = nil, includeUntracked: Bool = true) throws -> [StatusEntry] {
+        guard !isBare else { return [] }
         var options = git_status_options()
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "reading status")
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR

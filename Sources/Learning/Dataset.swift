@@ -82,7 +82,7 @@ public struct Dataset: Sendable, Equatable {
         if trimmed.isEmpty {
             throw LearningError.missingValue(row: row, column: column)
         }
-        guard let value = Double(trimmed) else {
+        guard let value = Number.parse(trimmed) else {
             throw LearningError.notANumber(row: row, column: column, value: text)
         }
         // Double("nan") and Double("inf") succeed, but such values would silently poison training.

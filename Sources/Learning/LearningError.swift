@@ -43,6 +43,10 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
     case unknownCategory(row: Int, column: String, value: String, known: [String])
     case unexpectedColumn(source: String, name: String)
     case textInNumericColumn(row: Int, column: String, value: String)
+    case strayTextInNumbers(row: Int, column: String, value: String, numbers: Int)
+    case nulByte(source: String, line: Int)
+    case lineTooLong(source: String, line: Int, limit: Int)
+    case tooManyFields(source: String, line: Int, limit: Int)
     case didNotConverge(algorithm: String, iterations: Int, hint: String)
 
     public var description: String {
@@ -127,6 +131,15 @@ public enum LearningError: Error, CustomStringConvertible, LocalizedError, Senda
                 "row \(row), column '\(column)': category '\(value)' was not seen in training (known: \(list)); fix the value or allow unknown categories"
         case .unexpectedColumn(let source, let name):
             return "'\(source)' has column '\(name)' that the model was not trained on; drop the column"
+        case .strayTextInNumbers(let row, let column, let value, let numbers):
+            return
+                "row \(row), column '\(column)': '\(value)' is not a number, though the column's other \(numbers) values are; write it as a plain decimal number (no thousands separators, '.' for the decimal point) or leave it empty"
+        case .nulByte(let source, let line):
+            return "'\(source)' line \(line) holds a NUL byte: it is not a text CSV file"
+        case .lineTooLong(let source, let line, let limit):
+            return "'\(source)' line \(line) is longer than \(limit / (1 << 20)) MiB: not a CSV file mv can read"
+        case .tooManyFields(let source, let line, let limit):
+            return "'\(source)' line \(line) has more than \(limit) fields: not a CSV file mv can read"
         case .textInNumericColumn(let row, let column, let value):
             return
                 "row \(row), column '\(column)': '\(value)' is not a number, but the model was trained with '\(column)' numeric; fix the value"

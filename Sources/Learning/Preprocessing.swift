@@ -100,6 +100,9 @@ public enum Preprocessing {
             var numbers: [Double] = []
             var allNumeric = true
             var missingRow: Int?
+            // The first cell that is not a number, and how many are not.
+            var firstText: (row: Int, value: String)?
+            var textCount = 0
             for (rowIndex, row) in table.rows.enumerated() {
                 let text = row[index].trimmingCharacters(in: .whitespaces)
                 if Missing.isMissing(text) {
@@ -107,19 +110,25 @@ public enum Preprocessing {
                     continue
                 }
                 present.append(text)
-                if allNumeric {
-                    if let value = Double(text) {
-                        guard value.isFinite else {
-                            throw LearningError.nonFiniteValue(row: TargetSchema.line(table, rowIndex), column: name, value: row[index])
-                        }
-                        numbers.append(value)
-                    } else {
-                        allNumeric = false
+                if let value = Number.parse(text) {
+                    guard value.isFinite else {
+                        throw LearningError.nonFiniteValue(row: TargetSchema.line(table, rowIndex), column: name, value: row[index])
                     }
+                    numbers.append(value)
+                } else {
+                    allNumeric = false
+                    textCount += 1
+                    if firstText == nil { firstText = (TargetSchema.line(table, rowIndex), row[index]) }
                 }
             }
             if present.isEmpty {
                 throw LearningError.allValuesMissing(column: name)
+            }
+            // A column of numbers with a stray cell of text (`1_000`, `1,5`) is a typo, not a
+            // column of categories: one such cell among ten numbers or more, or fewer than one
+            // in a hundred, names the cell instead of one-hot encoding the whole column.
+            if let firstText, numbers.count >= 10, textCount <= max(1, present.count / 100) {
+                throw LearningError.strayTextInNumbers(row: firstText.row, column: name, value: firstText.value, numbers: numbers.count)
             }
             if let missingRow, options.impute == nil {
                 throw LearningError.missingValueWithoutImpute(row: missingRow, column: name)
@@ -198,7 +207,7 @@ public enum Preprocessing {
                 }
                 switch column.kind {
                 case .numeric:
-                    guard let value = Double(text) else {
+                    guard let value = Number.parse(text) else {
                         throw LearningError.textInNumericColumn(row: TargetSchema.line(table, rowIndex), column: column.name, value: text)
                     }
                     guard value.isFinite else {

@@ -55,7 +55,7 @@ public struct TargetSchema: Sendable, Codable, Equatable {
                 if Missing.isMissing(text) {
                     throw LearningError.missingValue(row: rowNumber, column: name)
                 }
-                guard let value = Double(text) else {
+                guard let value = Number.parse(text) else {
                     throw LearningError.nonNumericRegressionTarget(row: rowNumber, column: name, value: row[index])
                 }
                 guard value.isFinite else {
@@ -89,18 +89,35 @@ public struct TargetSchema: Sendable, Codable, Equatable {
         return Double(k) == prediction && classes.indices.contains(k) ? classes[k] : "\(prediction)"
     }
 
+    /// Whether column `target` holds measurements rather than class labels: every value a
+    /// number, and some of them not whole or more than 20 distinct ones (a float target
+    /// read as classes would make a class of every value).
+    public static func looksContinuous(_ table: CSVTable, target: String) -> Bool {
+        guard let index = table.columnIndex(target) else { return false }
+        var distinct = Set<Double>()
+        var fractional = false
+        for row in table.rows {
+            let text = row[index].trimmingCharacters(in: .whitespaces)
+            if Missing.isMissing(text) { continue }
+            guard let value = Number.parse(text), value.isFinite else { return false }
+            if value != value.rounded() { fractional = true }
+            if distinct.count <= 20 { distinct.insert(value) }
+        }
+        return fractional || distinct.count > 20
+    }
+
     /// "1.0" and "1" are the same class when every label is numeric, as in numpy.
     static func canonicalLabel(_ text: String) -> String {
-        if let value = Double(text), value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+        if let value = Number.parse(text), value.isFinite, value == value.rounded(), abs(value) < 1e15 {
             return String(Int64(value))
         }
         return text
     }
 
     static func sortedLabels(_ labels: Set<String>) -> [String] {
-        let numbers = labels.compactMap { Double($0) }
+        let numbers = labels.compactMap { Number.parse($0) }
         if numbers.count == labels.count {
-            return labels.sorted { (Double($0) ?? 0) < (Double($1) ?? 0) }
+            return labels.sorted { (Number.parse($0) ?? 0) < (Number.parse($1) ?? 0) }
         }
         // numpy orders strings by code point; comparing UTF-8 bytes gives that order.
         return labels.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }

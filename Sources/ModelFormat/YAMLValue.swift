@@ -255,11 +255,13 @@ public indirect enum YAMLValue: Sendable, Equatable {
                 }
             }
         case .list(let items) where value.inlineText() == nil:
-            for item in items {
+            for (index, item) in items.enumerated() {
+                // Inside a list item, the first line follows the outer "- " on its line.
+                let prefix = (inList && index == 0) ? "" : pad
                 if let inline = item.inlineText() {
-                    out += "\(pad)- \(inline)\n"
+                    out += "\(prefix)- \(inline)\n"
                 } else {
-                    out += "\(pad)- "
+                    out += "\(prefix)- "
                     emit(item, indent: indent + 2, into: &out, inList: true)
                 }
             }

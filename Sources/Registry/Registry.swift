@@ -37,6 +37,10 @@ public final class Registry {
     /// Tag refs about to exist that the repository does not show yet: what a push brings,
     /// seen from a pre-push or pre-receive hook. Queries read them as if they had landed.
     var pendingTags: [(name: String, target: ObjectID)] = []
+    /// Called with one line for each thing mv did that the user did not ask for: an
+    /// interrupted update finished, leftovers removed, a warning (the CLI prints them on
+    /// stderr as `mv: …`).
+    public var notice: ((String) -> Void)?
     /// Called as long operations move bytes (done, total, what): the CLI draws a progress
     /// line on a terminal. Nothing below the CLI prints.
     public var progress: ((_ done: Int64, _ total: Int64, _ label: String) -> Void)?
@@ -67,6 +71,12 @@ public final class Registry {
         do {
             repository = try Repository.discover(from: path)
             PhaseTrace.mark("open: repository")
+        } catch let error as GitError where error.code == .notOwner || error.message.contains("safe.directory") {
+            // libgit2 1.5 reports an untrusted owner as GIT_EOWNER, or (with no safe.directory
+            // set at all) as the failed lookup of that setting.
+            throw MVError(
+                "the repository at '\(path)' belongs to another user, so git and mv do not trust it (\(error.message))",
+                hint: "if you trust it: git config --global --add safe.directory \(URL(fileURLWithPath: path).standardizedFileURL.path)")
         } catch {
             throw MVError("not a git repository: '\(path)'", hint: "run 'mv init' to create one here, or cd into your repository")
         }
@@ -119,7 +129,11 @@ public final class Registry {
 
     /// Refuses when the model folder has staged, unstaged or untracked changes, which a new
     /// version would overwrite.
+    /// Call under the writers' lock: mv's own temporary files are removed first (one there
+    /// now is an interrupted mv's). A bare repository has no work tree to be unclean.
     func ensureClean(_ model: ModelName, action: String = "a new version would overwrite them") throws {
+        guard repository.workingDirectory != nil else { return }
+        removeTemporaryFiles(under: folder(of: model))
         var changes = try repository.status(under: folder(of: model)).map(\.path)
         if let workdir = repository.workingDirectory {
             // Assembled tensor files are ignored by Git; mv checks them against what it wrote.
@@ -135,13 +149,17 @@ public final class Registry {
     /// The early check before training: taken under the writers' lock so another mv's
     /// half-finished work-tree sync is never mistaken for the user's changes.
     func ensureCleanBeforeWork(_ model: ModelName) throws {
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
         try ensureClean(model)
     }
 
     /// A folder under `.git/mv/staging/` for files being prepared; removed by the caller.
     func makeStagingFolder() throws -> URL {
-        try state.makeStagingFolder()
+        do {
+            return try state.makeStagingFolder()
+        } catch let error as CocoaError where error.code == .fileWriteNoPermission || error.code == .fileWriteVolumeReadOnly {
+            throw readOnly(reason: error.code == .fileWriteVolumeReadOnly ? "Read-only file system" : "Permission denied")
+        }
     }
 }

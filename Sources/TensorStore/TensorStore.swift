@@ -27,6 +27,10 @@ public protocol TensorStore: AnyObject {
 
     /// A reader of the tensors stored now.
     func reader() -> any TensorReader
+
+    /// Removes what stores of processes that were killed left behind (a half-written pack);
+    /// returns the bytes freed.
+    func removeAbandonedFiles() -> Int64
 }
 
 /// What `TensorStore.store` needs.

@@ -21,7 +21,7 @@ struct MV: ParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Versions", subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self]),
             CommandGroup(name: "Lifecycle", subcommands: [Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self]),
-            CommandGroup(name: "Inspect", subcommands: [List.self, Show.self, Log.self, History.self, Diff.self]),
+            CommandGroup(name: "Inspect", subcommands: [Status.self, List.self, Show.self, Log.self, History.self, Diff.self]),
             CommandGroup(name: "Weights", subcommands: [Checkout.self, Export.self, Verify.self]),
             CommandGroup(name: "Hooks", subcommands: [Hooks.self]),
             CommandGroup(name: "Built-ins", subcommands: [Algorithms.self, ExampleDataCommand.self]),
@@ -58,7 +58,7 @@ struct MV: ParsableCommand {
             Registry.finishBackgroundSetup()
             // argument-parser's own errors (help, usage, exit codes) keep its handling.
             if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
-            Terminal.error(String(describing: error).replacingOccurrences(of: "\n", with: " "), hint: nil)
+            Terminal.error(Terminal.describe(error), hint: nil)
             Foundation.exit(1)
         }
     }

@@ -153,6 +153,32 @@ final class ManifestTests: XCTestCase {
         }
     }
 
+    /// Every document mv writes reads back equal, whatever nests in what: lists of lists
+    /// longer than the 16 items written on one line, maps in lists, empty containers.
+    func testNestedDocumentsReadBackAsWritten() throws {
+        // The case that broke: a 20-class confusion matrix, a list of 20 lists of 20.
+        let matrix = YAMLValue.list((0..<20).map { row in .list((0..<20).map { .int($0 * row) }) })
+        let report = YAMLValue.map([("confusion", .map([("counts", matrix)])), ("layers", .list([.list((0..<17).map { .int($0) })]))])
+        XCTAssertEqual(try YAMLValue.parse(report.yamlDocument(), source: "x"), report, report.yamlDocument())
+
+        var generator = SystemRandomNumberGenerator()
+        func value(depth: Int) -> YAMLValue {
+            let scalars: [YAMLValue] = [
+                .int(Int.random(in: -5...5, using: &generator)), .double(0.25), .bool(true), .null, .string("a b"), .string(""),
+            ]
+            guard depth < 4, Int.random(in: 0..<3, using: &generator) > 0 else { return scalars.randomElement(using: &generator) ?? .null }
+            let count = [0, 1, 2, 17, 20].randomElement(using: &generator) ?? 1
+            if Bool.random(using: &generator) {
+                return .list((0..<count).map { _ in value(depth: depth + 1) })
+            }
+            return .map((0..<min(count, 5)).map { ("k\($0)", value(depth: depth + 1)) })
+        }
+        for _ in 0..<500 {
+            let document = YAMLValue.map([("root", value(depth: 0))])
+            XCTAssertEqual(try YAMLValue.parse(document.yamlDocument(), source: "x"), document, document.yamlDocument())
+        }
+    }
+
     func testEvaluationReportRoundTrip() throws {
         let report = EvaluationReport(
             metrics: [("rmse", 0.5), ("r2", 0.99)], model: "churn", version: "v1.0.0",

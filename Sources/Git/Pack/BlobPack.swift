@@ -112,6 +112,15 @@ public final class BlobPack {
     }
 }
 
+extension BlobPack {
+    /// Removes what mv pack writers that were killed left in `objects/pack/`; returns the bytes
+    /// freed.
+    public static func removeAbandonedTemporaries(_ objects: ObjectDatabase) -> Int64 {
+        guard let folder = try? objects.objectsDirectory().appendingPathComponent("pack") else { return 0 }
+        return PackWriter.removeAbandonedTemporaries(in: folder)
+    }
+}
+
 extension ObjectDatabase {
     /// `objects/` as libgit2 resolves it (GIT_OBJECT_DIRECTORY, commondir of a worktree).
     func objectsDirectory() throws -> URL {

@@ -54,8 +54,9 @@ final class PackWriter {
     init(packDirectory: URL, expectedObjects: Int, expectedBytes: UInt64 = 0) throws {
         self.packDirectory = packDirectory
         try FileManager.default.createDirectory(at: packDirectory, withIntermediateDirectories: true)
-        // git's own `tmp_pack_` prefix: a crash leaves only a file `git gc` knows to remove.
-        let file = try OpenFile.temporary(in: packDirectory, prefix: "tmp_pack_")
+        // git's own `tmp_pack_` prefix, so `git gc` knows the file too, and the writer's process
+        // id, so the next mv can tell an abandoned one from one still being written.
+        let file = try OpenFile.temporary(in: packDirectory, prefix: Self.temporaryPrefix(kind: "pack"))
         self.file = file
         buffer = .allocate(byteCount: Self.bufferCapacity, alignment: 4096)
         blockHeaders = .allocate(byteCount: Self.blocksPerWrite * 5, alignment: 16)
@@ -315,7 +316,7 @@ final class PackWriter {
     }
 
     private func writeTemporaryIndex(_ data: Data) throws -> URL {
-        let index = try OpenFile.temporary(in: packDirectory, prefix: "tmp_idx_")
+        let index = try OpenFile.temporary(in: packDirectory, prefix: Self.temporaryPrefix(kind: "idx"))
         do {
             try data.withUnsafeBytes { try index.write($0) }
             try index.setMode(0o444)
@@ -326,6 +327,25 @@ final class PackWriter {
             throw error
         }
         return URL(fileURLWithPath: index.path)
+    }
+
+    /// `tmp_pack_mv<pid>_` / `tmp_idx_mv<pid>_`, completed by mkstemp.
+    static func temporaryPrefix(kind: String) -> String { "tmp_\(kind)_mv\(Processes.current)_" }
+
+    /// Removes the temporary files of mv pack writers that are gone (killed while writing);
+    /// returns how many bytes that freed. Files of writers still running, and git's own
+    /// temporaries, are left alone.
+    static func removeAbandonedTemporaries(in packDirectory: URL) -> Int64 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: packDirectory.path)) ?? []
+        var freed: Int64 = 0
+        for name in names where name.hasPrefix("tmp_pack_mv") || name.hasPrefix("tmp_idx_mv") {
+            let digits = name.drop { $0 != "v" }.dropFirst().prefix { $0.isNumber }
+            guard let pid = Int32(digits), !Processes.isAlive(pid) else { continue }
+            let url = packDirectory.appendingPathComponent(name)
+            freed += FileStamp(path: url.path)?.size ?? 0
+            FileSystem.remove(url)
+        }
+        return freed
     }
 
     private func discard() {

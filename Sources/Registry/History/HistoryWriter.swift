@@ -15,7 +15,7 @@ public struct StagedFile: Sendable, Equatable {
     public var placement: Placement = .write
 
     /// How the file reaches the work tree.
-    public enum Placement: Sendable, Equatable {
+    public enum Placement: String, Sendable, Equatable, Codable {
         /// Written from `source` or the blob.
         case write
         /// The work-tree file already holds exactly this blob; only its index entry is refreshed.
@@ -103,6 +103,9 @@ struct HistoryWriter {
         try repository.setReflogIdentity(signature)
         let hooks = HookRunner(repository: repository)
         var generator = SystemRandomNumberGenerator()
+        // The journal of the attempt that lands stays for the work-tree update to remove.
+        var landed = false
+        defer { if !landed { WorkTreeJournal.remove(state) } }
         for attempt in 1...maxAttempts {
             let head = try repository.head()
             var proposal = try propose(head)
@@ -137,18 +140,26 @@ struct HistoryWriter {
                 _ = try? hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                 throw error
             }
+            // Before any ref moves: what a later mv needs to finish (or withdraw) this update.
+            try WorkTreeJournal(
+                proposal: proposal, commit: commit, reference: head.referenceName,
+                tag: proposal.tag.flatMap { tag in tagObject.map { ("refs/tags/" + tag.name, $0) } }, repository: repository, state: state
+            ).write(state)
+            CrashPoint.reached("journal")
             if let tag = proposal.tag, let object = tagObject {
                 let ref = "refs/tags/" + tag.name
                 do {
                     try repository.createReference(ref, target: object, logMessage: "\(reflogPrefix): \(tag.name)")
                 } catch let error as GitError where error.code == .exists || error.code == .locked {
                     // Another writer took this tag name; the next attempt proposes a fresh one.
+                    if error.code == .locked { try refuseStaleLock(of: ref) }
                     try hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                     backoff(attempt, &generator)
                     continue
                 }
                 tagRef = ref
             }
+            CrashPoint.reached("tag")
             do {
                 try beforeReferenceUpdate?()
                 try repository.updateReference(
@@ -159,11 +170,14 @@ struct HistoryWriter {
                 if let tagRef, let tagObject { try? repository.deleteReference(tagRef, expecting: tagObject) }
                 try hooks.run("reference-transaction", arguments: ["aborted"], input: transactionInput)
                 if let gitError = error as? GitError, [.modified, .exists, .locked].contains(gitError.code) {
+                    if gitError.code == .locked { try refuseStaleLock(of: head.referenceName) }
                     backoff(attempt, &generator)
                     continue
                 }
                 throw error
             }
+            landed = true
+            CrashPoint.reached("refs")
             PhaseTrace.mark("commit: refs")
             try hooks.run("reference-transaction", arguments: ["committed"], input: transactionInput)
             // Like git, the status of post-commit does not matter: the commit has landed.
@@ -178,6 +192,18 @@ struct HistoryWriter {
     }
 
     static let zeroID = String(repeating: "0", count: 40)
+
+    /// A ref's lock file that has been there for over 2 s belongs to no running writer (git
+    /// and mv hold one for milliseconds; mv's own are removed by the next mv): retrying would
+    /// only fail the same way, so the lock is named instead.
+    private func refuseStaleLock(of ref: String) throws {
+        let folder = ref == "HEAD" ? repository.gitDirectory : repository.commonDirectory
+        let lock = folder.appendingPathComponent(ref + ".lock")
+        guard let stamp = try? FileStamp.of(lock.path), Date().timeIntervalSince1970 - Double(stamp.modifiedSeconds) > 2 else { return }
+        throw MVError(
+            "'\(lock.path)' exists: a git command is updating '\(ref)', or one was killed while it did; nothing was committed",
+            hint: "if no git command is running in this repository, remove it ('rm \(lock.path)') and run the command again")
+    }
 
     /// pre-commit sees the commit's tree through a temporary index in GIT_INDEX_FILE;
     /// commit-msg may rewrite the message file, and its version is what gets committed.

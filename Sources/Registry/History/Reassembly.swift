@@ -14,7 +14,7 @@ extension Registry {
     @discardableResult
     public func reassembleWorkTree() throws -> [String] {
         guard let workdir = repository.workingDirectory, let head = try repository.head().target else { return [] }
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
         let tree = try repository.tree(repository.commit(head).treeID)
         var assembled = AssembledFiles(state)
@@ -61,7 +61,7 @@ extension Registry {
             try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
             assembled.forget(stale)
         }
-        if indexChanged { try index.write() }
+        if indexChanged { try workTree.write(index) }
         try assembled.save()
         return rebuilt
     }

@@ -58,7 +58,7 @@ extension Registry {
         let folder = folder(of: resolved.model)
         let path = "\(folder)/eval/\(name).yaml"
         if !request.force {
-            let lock = try writer.lock()
+            let lock = try lockForWriting()
             let changes = try repository.status(under: path)
             withExtendedLifetime(lock) {}
             if !changes.isEmpty {
@@ -88,7 +88,7 @@ extension Registry {
             + headline.map { "\($0.name) \(Self.formatMetric($0.value))" }.joined(separator: ", ")
         let body = "Data: \(dataFile.path) (sha256 \(dataFile.sha256.prefix(12)), \(dataFile.rows ?? 0) rows)."
         let signature = try repository.defaultSignature()
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
         let published = try writer.publish(signature: signature, reflogPrefix: "mv eval") { _ in
             // Numbered per version: the next free N, re-read on every attempt.
@@ -103,6 +103,7 @@ extension Registry {
                 files: [file], replacedFolders: [], message: "\(summary)\n\n\(body)\n\n\(trailers.text)",
                 tag: (tagName, "\(summary)\n\n\(tagTrailers.text)"), tagTime: time)
         }
+        warnIfDetached(published)
         try workTree.sync(published.proposal)
         return EvalResult(
             model: resolved.model.value, version: version.description, name: name, metrics: metrics,

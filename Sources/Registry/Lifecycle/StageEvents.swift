@@ -78,7 +78,7 @@ extension Registry {
         let signature = try repository.defaultSignature()
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
         if restoring != nil, !force { try ensureClean(model) }
         let stagesPath = StagesFile.path(model)
@@ -131,6 +131,7 @@ extension Registry {
                 files: files, replacedFolders: restoring.map { [$0.folder] } ?? [], message: message,
                 tag: (tagName, tagMessage), tagTarget: target, tagTime: now)
         }
+        warnIfDetached(published)
         try workTree.sync(published.proposal)
         return published
     }

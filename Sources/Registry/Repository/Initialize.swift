@@ -25,7 +25,9 @@ extension Registry {
     /// for tensor diffs, and points git's `diff.mv-npy.textconv` at `textconvCommand`.
     /// Running it again changes nothing, except to refresh the local git config (which a
     /// fresh clone lacks).
-    public static func initialize(at path: String, textconvCommand: String? = nil) throws -> (Registry, InitOutcome) {
+    public static func initialize(
+        at path: String, textconvCommand: String? = nil, notice: ((String) -> Void)? = nil
+    ) throws -> (Registry, InitOutcome) {
         var outcome = InitOutcome()
         let repository: Repository
         if let existing = try? Repository.discover(from: path) {
@@ -41,6 +43,7 @@ extension Registry {
         let existingText = FileManager.default.contents(atPath: configURL.path).map { String(decoding: $0, as: UTF8.self) }
         let config = try existingText.map(RegistryConfig.parse) ?? RegistryConfig()
         let registry = Registry(repository: repository, config: config)
+        registry.notice = notice
         let headTree = try repository.head().target.map { try repository.tree(repository.commit($0).treeID) }
 
         var contents: [(path: String, text: String)] = []
@@ -77,7 +80,7 @@ extension Registry {
                 message: "mv: track models in this repository\n\nAdds \(listing) (models under \(config.modelsRoot)/).\n",
                 tag: nil)
             let signature = try repository.defaultSignature()
-            let lock = try registry.writer.lock()
+            let lock = try registry.lockForWriting()
             let published = try registry.writer.publish(signature: signature, reflogPrefix: "mv init") { _ in proposal }
             try registry.workTree.sync(published.proposal)
             withExtendedLifetime(lock) {}

@@ -39,7 +39,7 @@ extension Registry {
     /// it wrote. A command that fails commits nothing and its exit status becomes mv's.
     public func trainWithCommand(_ request: CommandTrainRequest) throws -> TrainResult {
         let started = Date()
-        let model = try ModelName(request.model)
+        let model = try modelToRegister(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
         guard let executable = request.command.first else {
             throw MVError("no training command after '--'", hint: "e.g. mv train \(model) -- python train.py")

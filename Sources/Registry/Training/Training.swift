@@ -46,7 +46,7 @@ extension Registry {
     /// succeeds; a failure leaves the repository as it was.
     public func train(_ request: TrainRequest) throws -> TrainResult {
         let started = Date()
-        let model = try ModelName(request.model)
+        let model = try modelToRegister(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
         let trainer: any Trainer
         do { trainer = try Trainers.named(request.algorithm) } catch {
@@ -55,9 +55,20 @@ extension Registry {
         if !request.force { try ensureCleanBeforeWork(model) }
         let code = try codeState()
 
-        let task: Task
-        do { task = try trainer.task(for: request.hyperparameters) } catch { throw MVError("\(error)") }
         let (table, dataFile) = try readTable(request.data)
+        var hyperparameters = request.hyperparameters
+        // Trees learn either task, by criterion; a measured target means regression unless
+        // the user chose a criterion.
+        if trainer.hyperparameters.contains(where: { $0.name == "criterion" }), hyperparameters["criterion"] == nil,
+            TargetSchema.looksContinuous(table, target: request.target)
+        {
+            hyperparameters["criterion"] = "mse"
+            notice?(
+                "'\(request.target)' holds measured values, so \(trainer.algorithm) does regression (criterion mse); "
+                    + "for classes, pass --param criterion=gini")
+        }
+        let task: Task
+        do { task = try trainer.task(for: hyperparameters) } catch { throw MVError("\(error)") }
         let dataset: Dataset
         let targetSchema: TargetSchema
         let featureSchema: FeatureSchema
@@ -79,7 +90,7 @@ extension Registry {
                 hint: "use data with more than one class, or another --seed/--test-size for the split")
         }
         let fitted: TrainedModel
-        do { fitted = try trainer.fit(parts.train, hyperparameters: request.hyperparameters) } catch { throw MVError("\(error)") }
+        do { fitted = try trainer.fit(parts.train, hyperparameters: hyperparameters) } catch { throw MVError("\(error)") }
 
         var metrics: [(name: String, value: Double)] = []
         if parts.test.count > 0 {

@@ -30,7 +30,7 @@ extension Registry {
     /// `mv export --format safetensors` writes the original file back byte for byte.
     public func add(_ request: AddRequest) throws -> TrainResult {
         let started = Date()
-        let model = try ModelName(request.model)
+        let model = try modelToRegister(request.model)
         let explicitVersion = try request.version.map(SemanticVersion.init(userInput:))
         PhaseTrace.mark("add: start")
         let fileManager = FileManager.default

@@ -52,8 +52,10 @@ extension Registry {
         }
         guard workingDirectory != nil else { throw MVError("a bare repository has no work tree; use --to <folder>") }
         let folder = folder(of: resolved.model)
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
+        // Under the lock, a temporary file in the folder is a dead mv's, --force or not.
+        removeTemporaryFiles(under: folder)
         if !force { try ensureReplaceable(resolved.model) }
         let chunkFolders = content.manifest.params.filter { $0.chunkBytes != nil }.map { $0.chunkFolder + "/" }
         let staged = files.map { path, entry in
@@ -61,7 +63,8 @@ extension Registry {
             if chunkFolders.contains(where: path.hasPrefix) { file.placement = .skipWorktree }
             return file
         }
-        var proposal = Proposal(files: staged, replacedFolders: [folder], message: "", tag: nil)
+        // The message is only for the journal: a checkout commits nothing.
+        var proposal = Proposal(files: staged, replacedFolders: [folder], message: "mv checkout \(resolved.label)", tag: nil)
         proposal.assembled = content.manifest.params.compactMap { record in
             guard record.chunkBytes != nil, let blobs = content.tensorBlobs[record.name] else { return nil }
             return AssembledFile(path: "\(folder)/\(record.file)", chunks: blobs, source: nil)
@@ -74,19 +77,23 @@ extension Registry {
     /// identical to some version, nothing else changed) may be replaced: that is mv's own
     /// work, not the user's.
     func ensureReplaceable(_ model: ModelName) throws {
-        let folder = folder(of: model)
-        let changes = try repository.status(under: folder)
-        if changes.isEmpty { return }
-        if changes.allSatisfy({ $0.isStaged && !$0.isChangedInWorkTree && !$0.isUntracked }) {
-            let index = try repository.index()
-            let staged = try repository.tree(index.writeTree()).entry(atPath: folder)?.id
-            let versionTrees = try versionNumbers(of: model).compactMap { version -> ObjectID? in
-                let commit = try repository.resolveCommit(TagNames.version(model, version))
-                return try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id
-            }
-            if let staged, versionTrees.contains(staged) { return }
-        }
+        let changes = try repository.status(under: folder(of: model))
+        if try changes.isEmpty || checkedOutVersion(model, changes: changes) != nil { return }
         try ensureClean(model, action: "a checkout would overwrite them")
+    }
+
+    /// The version an earlier `mv checkout` put in the model's folder: every change is staged
+    /// (none in the work tree, nothing untracked) and the staged folder is that version's.
+    /// Nil when the folder holds anything else.
+    func checkedOutVersion(_ model: ModelName, changes: [StatusEntry]) throws -> SemanticVersion? {
+        guard !changes.isEmpty, changes.allSatisfy({ $0.isStaged && !$0.isChangedInWorkTree && !$0.isUntracked }) else { return nil }
+        let folder = folder(of: model)
+        guard let staged = try repository.tree(repository.index().writeTree()).entry(atPath: folder)?.id else { return nil }
+        for version in try versionNumbers(of: model).reversed() {
+            let commit = try repository.resolveCommit(TagNames.version(model, version))
+            if try repository.tree(repository.commit(commit).treeID).entry(atPath: folder)?.id == staged { return version }
+        }
+        return nil
     }
 
     /// Every file of a version's model folder, as (path inside the folder, blob, mode).

@@ -58,7 +58,7 @@ extension Registry {
     static func exportFileName(_ record: Manifest.TensorRecord, taken: inout Set<String>) -> String {
         let name = URL(fileURLWithPath: record.file).lastPathComponent
         if record.file == "params/\(name)", name.hasSuffix(".npy"), !name.hasPrefix("."), !name.contains("\\"),
-            taken.insert(name.lowercased()).inserted
+            name.utf8.count <= TensorFileName.longestBase + 4, taken.insert(name.lowercased()).inserted
         {
             return name
         }

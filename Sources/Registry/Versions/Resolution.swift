@@ -124,10 +124,13 @@ extension Registry {
     func unknownModel(_ model: ModelName) throws -> MVError {
         let known = Set(
             try repository.referenceNames(matching: TagNames.allVersionsGlob).compactMap { TagNames.parseVersion(ref: $0)?.model.value })
+        // A clone that never fetched tags (a shallow clone, `--no-tags`) has the model
+        // folders but none of the versions.
+        let fetched = try repository.isShallow || !repository.referenceNames(matching: "refs/remotes/*").isEmpty
         return MVError(
-            "unknown model '\(model)': it has no versions",
+            "unknown model '\(model)': it has no versions" + (known.isEmpty && fetched ? " in this clone, which has no version tags" : ""),
             hint: known.isEmpty
-                ? "train one with 'mv train \(model) --data train.csv --target y'"
+                ? (fetched ? "fetch the tags: git fetch --tags" : "train one with 'mv train \(model) --data train.csv --target y'")
                 : "known models: \(known.sorted().joined(separator: ", "))")
     }
 }

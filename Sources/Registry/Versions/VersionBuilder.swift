@@ -45,7 +45,7 @@ extension Registry {
 
     /// The version the next `mv train` would get if nothing else lands first.
     func nextVersion(of model: ModelName) throws -> SemanticVersion {
-        SemanticVersion(major: (try versionNumbers(of: model).map(\.major).max() ?? 0) + 1)
+        try SemanticVersion.nextMajor(after: versionNumbers(of: model))
     }
 
     /// Commits the draft as a new version (see `commitVersion`) and says what landed.
@@ -70,9 +70,9 @@ extension Registry {
         let model = draft.model
         let folder = folder(of: model)
         let signature = try repository.defaultSignature()
-        let lock = try writer.lock()
+        let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
-        if !force { try ensureClean(model) }
+        if !force { try ensureClean(model) } else { removeTemporaryFiles(under: folder) }
         PhaseTrace.mark("commit: locked, clean")
 
         var chosen = SemanticVersion(major: 0)
@@ -84,17 +84,18 @@ extension Registry {
                     throw MVError(
                         "version \(explicitVersion) of '\(model)' already exists",
                         hint:
-                            "pick another with --version, or omit it to get \(SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1))"
+                            "pick another with --version, or omit it to get \((try? SemanticVersion.nextMajor(after: existing))?.description ?? "the next")"
                     )
                 }
                 version = explicitVersion
             } else {
-                version = SemanticVersion(major: (existing.map(\.major).max() ?? 0) + 1)
+                version = try SemanticVersion.nextMajor(after: existing)
             }
             chosen = version
             return try self.proposal(for: draft, version: version, folder: folder, staging: staging)
         }
         PhaseTrace.mark("commit: published")
+        warnIfDetached(published)
         try workTree.sync(published.proposal)
         PhaseTrace.mark("commit: work tree")
         return (chosen, published)

@@ -19,7 +19,8 @@ public struct Trash {
     /// A trash in `root`, which must be on the same file system as the files it takes.
     public init(root: URL) {
         self.root = root
-        batch = root.appendingPathComponent(UUID().uuidString, isDirectory: true)
+        // The process id says whose batch it is: `empty` leaves a running process's batch alone.
+        batch = root.appendingPathComponent("\(getpid())-\(UUID().uuidString)", isDirectory: true)
     }
 
     /// Moves `file` into the trash; false when it is absent or cannot be moved there (another
@@ -45,19 +46,46 @@ public struct Trash {
         return created
     }
 
-    /// Starts deleting the trash (this batch and any left behind) without waiting for it.
+    /// Starts deleting this batch, and any batch left behind by a process that is gone,
+    /// without waiting for it and without a word on the terminal.
     public func empty() {
         guard created else { return }
-        Self.reapFinished()
+        if !Self.remove([batch] + abandoned(), emptying: root) { try? FileManager.default.removeItem(at: batch) }
+    }
+
+    /// Starts deleting the batches of processes that are gone (killed before their `rm`).
+    public func removeAbandoned() {
+        let batches = abandoned()
+        if !batches.isEmpty { _ = Self.remove(batches, emptying: root) }
+    }
+
+    /// Batches of processes that are gone, and batches without an owner's id (an older mv's).
+    private func abandoned() -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        return names.filter { name in
+            guard name != batch.lastPathComponent else { return false }
+            if let pid = Int32(name.prefix { $0 != "-" }), Processes.isAlive(pid) { return false }
+            return true
+        }.map { root.appendingPathComponent($0) }
+    }
+
+    /// A detached `rm -rf` of `folders`, then `rmdir` of the trash folder (which fails,
+    /// silently, while another command's batch is in it); output discarded. False when it
+    /// cannot start.
+    private static func remove(_ folders: [URL], emptying root: URL) -> Bool {
+        reapFinished()
         var pid = pid_t()
-        let arguments = ["rm", "-rf", "--", root.path]
-        var argv = arguments.map { strdup($0) } + [nil]
+        let script = #"rm -rf -- "$@"; exec rmdir -- "$0""#
+        var argv = (["sh", "-c", script, root.path] + folders.map(\.path)).map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
-        if posix_spawn(&pid, "/bin/rm", nil, nil, &argv, environ) == 0 {
-            Self.children.add(pid)
-        } else {
-            try? FileManager.default.removeItem(at: batch)
-        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        guard posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ) == 0 else { return false }
+        children.add(pid)
+        return true
     }
 
     /// `rm` processes started by this process, collected once done so that a long-running

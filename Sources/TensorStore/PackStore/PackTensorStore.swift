@@ -56,6 +56,10 @@ public final class PackTensorStore: TensorStore {
     public func reader() -> any TensorReader {
         PackReader(objects: objects, state: state)
     }
+
+    public func removeAbandonedFiles() -> Int64 {
+        BlobPack.removeAbandonedTemporaries(objects)
+    }
 }
 
 /// What the manifest records of one .npy file: layout, statistics, content hash, size.

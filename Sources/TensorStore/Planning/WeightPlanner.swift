@@ -72,11 +72,24 @@ public enum WeightPlanner {
 
 /// The file name a tensor gets under params/.
 public enum TensorFileName {
+    /// Longest base name kept whole: with `.npy.chunks` after it, a name stays well under the
+    /// 255 bytes of ext4, APFS and NTFS.
+    public static let longestBase = 200
+
+    /// Names Windows reserves for devices, with or without an extension.
+    static let reserved = Set(["con", "prn", "aux", "nul"] + (1...9).flatMap { ["com\($0)", "lpt\($0)"] })
+
     /// A safe, unique file name for a tensor: names like `encoder/layer.0.weight` keep their
-    /// dots but lose characters a path cannot hold.
+    /// dots but lose characters a path cannot hold; a name too long for a file keeps its
+    /// first 180 characters and gets a digest of the whole; a device name of Windows gets a
+    /// leading `_`.
     public static func make(_ name: String, taken: inout Set<String>) -> String {
         var base = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
         if base.isEmpty || base.hasPrefix(".") { base = "_" + base }
+        if base.utf8.count > longestBase {
+            base = String(base.prefix(180)) + "~" + ContentHash.sha256(Data(name.utf8)).prefix(12)
+        }
+        if reserved.contains(base.lowercased().prefix { $0 != "." }.description) { base = "_" + base }
         var candidate = base + ".npy"
         var counter = 2
         while !taken.insert(candidate.lowercased()).inserted {

@@ -46,6 +46,11 @@ public struct AssembledFiles {
         entries.keys.filter { $0.hasPrefix(prefix) }.sorted()
     }
 
+    /// The chunks mv last assembled the file at `path` from (none when it has no record).
+    public func chunks(of path: String) -> [ObjectID] {
+        entries[path]?.chunks.compactMap { ObjectID(hex: $0) } ?? []
+    }
+
     /// True when the file is still what mv assembled from exactly `chunks`.
     public func isIntact(_ path: String, workdir: URL, chunks: [ObjectID]) -> Bool {
         guard let entry = entries[path], entry.chunks == chunks.map(\.description),

@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 
 /// Every file mv keeps in a repository's git directory besides Git's own, and what each
 /// holds. All of them belong to this clone alone: none is committed or pushed, and losing
@@ -19,9 +20,25 @@ public struct StateFiles: Sendable {
     /// `.git/mv/`: the folder of everything below.
     public var root: URL { gitDirectory.appendingPathComponent("mv", isDirectory: true) }
 
-    /// `.git/mv/staging/<uuid>/`: files one command prepares (work-tree copies of new
-    /// tensors, reports, manifests) before its commit; removed by that command.
+    /// `.git/mv/staging/<pid>-<uuid>/`: files one command prepares (work-tree copies of new
+    /// tensors, reports, manifests) before its commit; removed by that command, or by the next
+    /// mv once process `pid` is gone.
     public var staging: URL { root.appendingPathComponent("staging", isDirectory: true) }
+
+    /// `.git/mv/journal`: JSON, the work-tree update of a commit mv published (the commit, its
+    /// branch, each file with the blob it gets and the blob it had), written before the
+    /// refs move and removed once the work tree and index match; the next mv that finds it
+    /// finishes the update.
+    public var journal: URL { root.appendingPathComponent("journal") }
+
+    /// `.git/mv/index-lock-owner`: the process id of the mv that is writing the index; with
+    /// `.git/index.lock` present and that process gone, the lock is mv's own, left by a kill.
+    public var indexLockOwner: URL { root.appendingPathComponent("index-lock-owner") }
+
+    /// `.git/mv/recovered`: one line per interrupted update mv finished or leftover it
+    /// removed (`<date> <what>`), newest last, cut to its newer half past 64 KiB; `mv status`
+    /// shows it.
+    public var recoveryLog: URL { root.appendingPathComponent("recovered") }
 
     /// `.git/mv/trash/<uuid>/`: replaced work-tree files awaiting deletion by a detached
     /// `rm` (`Trash`).
@@ -54,10 +71,34 @@ public struct StateFiles: Sendable {
         root.appendingPathComponent("\(name)-\(UUID().uuidString)")
     }
 
-    /// A new, empty staging folder; the caller removes it.
+    /// A new, empty staging folder of this process; the caller removes it.
     public func makeStagingFolder() throws -> URL {
-        let url = staging.appendingPathComponent(UUID().uuidString, isDirectory: true)
+        let url = staging.appendingPathComponent("\(Processes.current)-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+
+    /// Removes the staging folders of processes that are gone (and unnamed ones an older mv
+    /// left); returns the bytes freed.
+    public func removeAbandonedStaging() -> Int64 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: staging.path)) ?? []
+        var freed: Int64 = 0
+        for name in names {
+            if let pid = Int32(name.prefix { $0 != "-" }), Processes.isAlive(pid) { continue }
+            let folder = staging.appendingPathComponent(name)
+            freed += Self.size(of: folder)
+            try? FileManager.default.removeItem(at: folder)
+        }
+        return freed
+    }
+
+    /// Bytes of the regular files below `folder`.
+    static func size(of folder: URL) -> Int64 {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return 0 }
+        var total: Int64 = 0
+        for case let name as String in walker {
+            total += FileStamp(path: folder.appendingPathComponent(name).path)?.size ?? 0
+        }
+        return total
     }
 }

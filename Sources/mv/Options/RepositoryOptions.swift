@@ -13,7 +13,12 @@ struct RepositoryOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "No progress line on long operations.")
     var quiet = false
 
-    func open() throws -> Registry { try Registry.open(at: repo) }
+    /// Opens the registry; what it recovers or warns about is printed on stderr.
+    func open() throws -> Registry {
+        let registry = try Registry.open(at: repo)
+        registry.notice = Terminal.notice
+        return registry
+    }
 
     /// Opens the registry with a progress line for long operations.
     func openWithProgress() throws -> (Registry, ProgressLine) {

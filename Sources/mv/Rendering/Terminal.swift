@@ -8,6 +8,23 @@ enum Terminal {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
+    /// An error no layer below turned into a `UserError`, as one line: a Foundation file
+    /// error names its file and the system's reason instead of its error domain and code.
+    static func describe(_ error: Error) -> String {
+        let object = error as NSError
+        if object.domain == NSCocoaErrorDomain, let path = object.userInfo[NSFilePathErrorKey] as? String {
+            let underlying = object.userInfo[NSUnderlyingErrorKey] as? NSError
+            let reason = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+            return "'\(path)': \(reason ?? object.localizedDescription)"
+        }
+        return String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// A line about something mv did that the user did not ask for (`mv: …`, on stderr).
+    static func notice(_ message: String) {
+        FileHandle.standardError.write(Data("mv: \(message)\n".utf8))
+    }
+
     static func json(_ value: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         FileHandle.standardOutput.write(data + Data("\n".utf8))

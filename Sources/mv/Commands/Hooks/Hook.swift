@@ -24,6 +24,7 @@ struct Hook: ParsableCommand {
             return
         }
         let registry = try Registry.openForHook(at: here)
+        registry.notice = Terminal.notice
         switch hook {
         case .preCommit:
             _ = try registry.checkStagedModels()

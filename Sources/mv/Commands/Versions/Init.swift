@@ -20,7 +20,8 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let target = path ?? FileManager.default.currentDirectoryPath
-        let (registry, outcome) = try Registry.initialize(at: target, textconvCommand: Executable.command("textconv"))
+        let (registry, outcome) = try Registry.initialize(
+            at: target, textconvCommand: Executable.command("textconv"), notice: Terminal.notice)
         try Output(json: json).emit(
             Initialized(
                 outcome: outcome, root: registry.workingDirectory?.path ?? target,
