@@ -40,6 +40,13 @@ public final class Index {
         }
     }
 
+    /// The object ids of all entries.
+    public func entryIDs() -> [ObjectID] {
+        (0..<git_index_entrycount(pointer)).compactMap { index in
+            git_index_get_byindex(pointer, index).map { ObjectID($0.pointee.id) }
+        }
+    }
+
     /// Stages blob `id` at `path`, taking size and times from the work-tree file at
     /// `file` so that `git status` sees the file as unchanged without rehashing it.
     public func add(path: String, id: ObjectID, mode: FileMode, statFrom file: URL) throws {

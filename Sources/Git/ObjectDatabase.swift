@@ -106,6 +106,13 @@ public struct ObjectDatabase {
         return ObjectID(oid)
     }
 
+    /// The id git gives `bytes` as a blob (hashed, nothing stored).
+    public static func hashBlob(_ bytes: UnsafeRawBufferPointer) throws -> ObjectID {
+        var oid = git_oid()
+        try check(git_odb_hash(&oid, bytes.baseAddress, bytes.count, GIT_OBJECT_BLOB), "hashing \(bytes.count) bytes")
+        return ObjectID(oid)
+    }
+
     public func blobSize(_ id: ObjectID) throws -> Int {
         let blob = try lookupBlob(id)
         defer { git_blob_free(blob) }

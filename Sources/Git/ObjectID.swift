@@ -8,6 +8,14 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
 
     init(_ pointer: UnsafePointer<git_oid>) { self.raw = pointer.pointee }
 
+    /// From the 20 raw bytes (as a pack index lists them).
+    init?(bytes: [UInt8]) {
+        guard bytes.count == 20 else { return nil }
+        var oid = git_oid()
+        guard git_oid_fromraw(&oid, bytes) == 0 else { return nil }
+        raw = oid
+    }
+
     public init?(hex: String) {
         guard hex.count == 40, hex.allSatisfy(\.isHexDigit) else { return nil }
         var oid = git_oid()

@@ -31,6 +31,10 @@ public protocol TensorStore: AnyObject {
     /// Removes what stores of processes that were killed left behind (a half-written pack);
     /// returns the bytes freed.
     func removeAbandonedFiles() -> Int64
+
+    /// Says the version this process stored tensors for is published: what it stored is now
+    /// referred to by a commit.
+    func published()
 }
 
 /// What `TensorStore.store` needs.

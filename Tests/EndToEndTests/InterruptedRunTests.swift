@@ -135,6 +135,78 @@ final class InterruptedRunTests: LifecycleTestCase {
         try git("diff", "--exit-code", "--", "models/w")
     }
 
+    /// Killed after a chunked tensor's work-tree file was patched (or written) and before
+    /// its record was saved: the file's bytes, not its stamp, tell mv's half-done work from a
+    /// user's edit, so it is finished, not left as "changed after mv was interrupted".
+    func testAnInterruptedPatchOfAChunkedTensorIsFinished() throws {
+        var environment = Self.environment
+        environment["MV_CHUNK_BYTES"] = "16384"
+        let tensor = root.appendingPathComponent("big.npy")
+        var values = Data(repeating: 1, count: 64 * 1024)
+        try (Data(Self.npyHeader(count: values.count / 4)) + values).write(to: tensor)
+        XCTAssertEqual(try mv(["add", "c", "--weights", "big.npy"], environment: environment).status, 0)
+        values[40_000] = 7
+        try (Data(Self.npyHeader(count: values.count / 4)) + values).write(to: tensor)
+        environment["MV_STOP_AT"] = "assembled"
+        XCTAssertEqual(try mv(["add", "c", "--weights", "big.npy"], environment: environment).status, 9)
+        let status = try mv("status")
+        XCTAssertEqual(status.status, 0, status.stdout)
+        XCTAssertTrue(status.stdout.contains("finished an interrupted update ('c v2.0.0"), status.stdout)
+        XCTAssertFalse(status.stdout.contains("was changed after mv was interrupted"), status.stdout)
+        try ok("verify", "c@v2")
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("models/c/params/big.npy")), try Data(contentsOf: tensor))
+
+        // The same kill, then the user writes over the file: theirs, and said so.
+        values[50_000] = 9
+        try (Data(Self.npyHeader(count: values.count / 4)) + values).write(to: tensor)
+        XCTAssertEqual(try mv(["add", "c", "--weights", "big.npy"], environment: environment).status, 9)
+        let assembled = root.appendingPathComponent("models/c/params/big.npy")
+        try Data(repeating: 3, count: 100).write(to: assembled)
+        let edited = try mv("status")
+        XCTAssertTrue(edited.stdout.contains("'models/c/params/big.npy' was changed after mv was interrupted"), edited.stdout)
+        XCTAssertEqual(try Data(contentsOf: assembled), Data(repeating: 3, count: 100))
+    }
+
+    /// Killed after its pack was installed and before any commit referred to it: the next
+    /// writer deletes that pack (its writer is gone and nothing reaches it) instead of
+    /// leaving a tensor's worth of garbage per kill for `git gc` to find in two weeks. A rerun
+    /// of the same command writes the same pack and keeps it.
+    func testAPackNoCommitReachesIsRemovedOnceItsWriterIsGone() throws {
+        let tensor = root.appendingPathComponent("w.npy")
+        var values = Data(repeating: 1, count: 256 * 1024)
+        func save() throws { try (Data(Self.npyHeader(count: values.count / 4)) + values).write(to: tensor) }
+        func packs() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/objects/pack").path)
+                .filter { $0.hasSuffix(".pack") }.sorted()
+        }
+        try save()
+        try ok("add", "w", "--weights", "w.npy")
+        let first = try packs()
+        values[1000] = 2
+        try save()
+        try stopped(at: "pack", "add", "w", "--weights", "w.npy")
+        let orphan = try packs().filter { !first.contains($0) }
+        XCTAssertEqual(orphan.count, 1)
+        values[2000] = 3
+        try save()
+        let next = try ok("add", "w", "--weights", "w.npy")
+        XCTAssertTrue(next.stderr.contains("of temporary files left by an interrupted mv"), next.stderr)
+        let after = try packs()
+        XCTAssertFalse(after.contains(orphan[0]), "the orphaned pack is gone")
+        XCTAssertEqual(after.count, first.count + 1)
+        try git("fsck", "--strict", "--no-reflogs")
+        try ok("verify", "w@v2")
+
+        values[3000] = 4
+        try save()
+        try stopped(at: "pack", "add", "w", "--weights", "w.npy")
+        try ok("add", "w", "--weights", "w.npy")
+        XCTAssertEqual(try packs().count, first.count + 2, "the rerun shares the killed run's identical pack")
+        try git("fsck", "--strict", "--no-reflogs")
+        try ok("verify", "w@v3")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/mv/pending-packs").path), [])
+    }
+
     /// A file the user edits after the kill is theirs: the recovery leaves it, says so, and
     /// the next version is refused with the usual hint about uncommitted changes.
     func testAUserEditAfterTheKillIsNeverOverwritten() throws {

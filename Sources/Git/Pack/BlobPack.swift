@@ -1,6 +1,7 @@
 import CGit2
 import CPackChecksums
 import Foundation
+import SystemIO
 
 /// A blob held in memory together with its id, as computed by `ObjectDatabase.hash(blob:)`.
 /// The pairing is what lets a pack take the bytes without hashing them again.
@@ -60,11 +61,15 @@ public final class BlobPack {
     private let writer: PackWriter
     private let odb: OpaquePointer
     private var added = Set<ObjectID>()
+    /// Objects present but not to be relied on (in packs no commit may ever reference): a
+    /// blob among them is written again.
+    private let avoiding: Set<ObjectID>
     public private(set) var writtenBytes: UInt64 = 0
 
     /// `expectedObjects`/`expectedBytes` size the pack header and disk reservation; more or
     /// fewer is fine.
-    public init(_ objects: ObjectDatabase, expectedObjects: Int, expectedBytes: UInt64) throws {
+    public init(_ objects: ObjectDatabase, expectedObjects: Int, expectedBytes: UInt64, avoiding: Set<ObjectID> = []) throws {
+        self.avoiding = avoiding
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, objects.repository.pointer), "opening the object database")
         guard let odb else { throw GitError(code: .other(-1), message: "", context: "opening the object database") }
@@ -85,6 +90,7 @@ public final class BlobPack {
     /// Whether the repository or this pack already holds `id`.
     public func contains(_ id: ObjectID) -> Bool {
         if added.contains(id) { return true }
+        if avoiding.contains(id) { return false }
         var oid = id.raw
         return git_odb_exists(odb, &oid) == 1
     }
@@ -104,9 +110,10 @@ public final class BlobPack {
         return true
     }
 
-    /// Seals and installs the pack (nothing when no blob was new).
-    public func finish() throws {
-        if try writer.finish() != nil {
+    /// Seals and installs the pack (nothing when no blob was new); `beforeInstalling` gets
+    /// its name first.
+    public func finish(beforeInstalling: (String) throws -> Void = { _ in }) throws {
+        if try writer.finish(beforeInstalling: beforeInstalling) != nil {
             try check(git_odb_refresh(odb), "rereading the object database after writing a pack")
         }
     }
@@ -118,6 +125,31 @@ extension BlobPack {
     public static func removeAbandonedTemporaries(_ objects: ObjectDatabase) -> Int64 {
         guard let folder = try? objects.objectsDirectory().appendingPathComponent("pack") else { return 0 }
         return PackWriter.removeAbandonedTemporaries(in: folder)
+    }
+
+    /// The objects pack `name` (`pack-<checksum>`) holds, as its index lists them; nil when
+    /// it is not there or its index is unreadable.
+    public static func objectIDs(inPack name: String, _ objects: ObjectDatabase) -> [ObjectID]? {
+        guard let folder = try? objects.objectsDirectory().appendingPathComponent("pack") else { return nil }
+        return PackIndex.File.open(folder.appendingPathComponent(name + ".idx"))?.ids()
+    }
+
+    /// Deletes pack `name`, index first so that no reader finds an index without its pack,
+    /// and makes libgit2 forget it; returns the bytes freed. Only for a pack nothing refers to.
+    public static func removePack(_ name: String, _ objects: ObjectDatabase) -> Int64 {
+        guard let folder = try? objects.objectsDirectory().appendingPathComponent("pack") else { return 0 }
+        var freed: Int64 = 0
+        for suffix in [".idx", ".pack"] {
+            let url = folder.appendingPathComponent(name + suffix)
+            freed += FileStamp(path: url.path)?.size ?? 0
+            FileSystem.remove(url)
+        }
+        var odb: OpaquePointer?
+        if git_repository_odb(&odb, objects.repository.pointer) == 0 {
+            _ = git_odb_refresh(odb)
+            git_odb_free(odb)
+        }
+        return freed
     }
 }
 

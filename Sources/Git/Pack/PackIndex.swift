@@ -72,6 +72,14 @@ extension PackIndex {
             return File(packURL: url.deletingPathExtension().appendingPathExtension("pack"), data: data, count: count)
         }
 
+        /// Every object the index lists, in id order.
+        func ids() -> [ObjectID] {
+            let start = 8 + 256 * 4
+            return (0..<count).compactMap { index in
+                ObjectID(bytes: Array(data[(data.startIndex + start + index * 20)..<(data.startIndex + start + index * 20 + 20)]))
+            }
+        }
+
         /// Where `id` starts in the pack, or nil when this index does not list it.
         func offset(of id: ObjectID) -> UInt64? {
             let target = id.bytes

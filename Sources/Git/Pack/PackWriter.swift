@@ -178,8 +178,9 @@ final class PackWriter {
     }
 
     /// Seals the pack and moves it into place; returns the `.pack` path, or nil (and removes
-    /// the temporary file) when no object was written.
-    func finish() throws -> URL? {
+    /// the temporary file) when no object was written. `beforeInstalling` gets the pack's
+    /// name (`pack-<checksum>`) before it becomes visible, to record whose it is.
+    func finish(beforeInstalling: (String) throws -> Void = { _ in }) throws -> URL? {
         guard !entries.isEmpty else {
             discard()
             return nil
@@ -201,6 +202,8 @@ final class PackWriter {
         let name = "pack-" + checksum.map { String(format: "%02x", $0) }.joined()
         let packURL = packDirectory.appendingPathComponent(name + ".pack")
         let indexURL = packDirectory.appendingPathComponent(name + ".idx")
+        // Recorded even when the same bytes are already in place: this writer relies on them too.
+        try beforeInstalling(name)
         // The same bytes are already in place (another writer got there first): keep theirs.
         if FileManager.default.fileExists(atPath: packURL.path) && FileManager.default.fileExists(atPath: indexURL.path) {
             discard()

@@ -183,7 +183,14 @@ extension Registry {
             guard FileManager.default.fileExists(atPath: url.path), !record.isIntact(file.path, workdir: workdir, chunks: chunks) else {
                 continue
             }
-            if !record.isIntact(file.path, workdir: workdir, chunks: before) { kept.insert(file.path) }
+            // The record is saved after the files are placed, so a kill can leave a file mv
+            // patched or wrote looking unknown by its stamp: its bytes decide.
+            if !record.isIntact(file.path, workdir: workdir, chunks: before),
+                try WorkTreeAssembly.content(of: url, new: chunks, old: before, objects: repository.objects) == .other
+            {
+                kept.insert(file.path)
+                continue
+            }
             written += 1
         }
         removeTemporaryFiles(

@@ -95,6 +95,7 @@ extension Registry {
             return try self.proposal(for: draft, version: version, folder: folder, staging: staging)
         }
         PhaseTrace.mark("commit: published")
+        tensors.published()
         warnIfDetached(published)
         try workTree.sync(published.proposal)
         PhaseTrace.mark("commit: work tree")

@@ -37,6 +37,7 @@ public struct WorkTreeAssembly {
             if let base = file.base, record.isIntact(file.path, workdir: workdir, chunks: base) {
                 try Self.patch(destination, with: file.patches)
                 try record.record(file.path, workdir: workdir, chunks: file.chunks)
+                CrashPoint.reached("assembled")
                 continue
             }
             try trash.replace(destination) { temporary in
@@ -47,8 +48,43 @@ public struct WorkTreeAssembly {
                 }
             }
             try record.record(file.path, workdir: workdir, chunks: file.chunks)
+            CrashPoint.reached("assembled")
         }
         try record.save()
+    }
+
+    /// What an assembled file holds when its stamp no longer tells (after a kill: patched
+    /// half-way, or written whole before the record was saved), judged chunk by chunk.
+    public enum Content: Equatable {
+        /// Exactly the new chunks.
+        case new
+        /// Each chunk either the new one or the old one at the same place: an interrupted patch.
+        case partlyUpdated
+        /// Anything else: someone else's bytes.
+        case other
+    }
+
+    /// Reads `file` and hashes it chunk by chunk against `new` (and `old`, the chunks it
+    /// held before an update). Costs a read of the file: for recovery, not for every command.
+    public static func content(of file: URL, new: [ObjectID], old: [ObjectID], objects: ObjectDatabase) throws -> Content {
+        let sizes = try new.map { try objects.blobSize($0) }
+        let opened = try OpenFile(file.path)
+        defer { try? opened.close() }
+        guard try opened.size() == sizes.reduce(0, +) else { return .other }
+        var offset = 0
+        var allNew = true
+        for (index, chunk) in new.enumerated() where sizes[index] > 0 {
+            let count = sizes[index]
+            let found = try MappedRegion.reading(opened, offset: offset, count: count) { bytes in
+                try ObjectDatabase.hashBlob(UnsafeRawBufferPointer(start: bytes, count: count))
+            }
+            if found != chunk {
+                guard index < old.count, found == old[index] else { return .other }
+                allNew = false
+            }
+            offset += count
+        }
+        return allNew ? .new : .partlyUpdated
     }
 
     /// Writes each patch's bytes over `file` at its offset, in place. Readers of the file

@@ -41,13 +41,18 @@ struct PackIngest {
         var newFingerprints: [(blob: ObjectID, fingerprint: String)] = []
 
         // 0. Inputs read before and untouched since (stat, as git's index does) are not read.
+        // Objects only in another writer's unpublished pack are stored again, not relied on.
+        let pending = PendingPacks(state: state, objects: objects)
+        let avoided = pending.avoided()
         var cache = inputCache ?? InputCache(state)
         var stamps: [String: [Int64]?] = [:]
         for plan in plans where stamps[plan.source.path] == nil { stamps[plan.source.path] = InputCache.stamp(plan.source) }
         for (index, plan) in plans.enumerated() {
             guard let entry = cache.lookup(plan, stamp: stamps[plan.source.path] ?? nil) else { continue }
             let blobs = entry.blobs.compactMap { ObjectID(hex: $0) }
-            guard blobs.count == entry.blobs.count, entry.statistics.count == 5, blobs.allSatisfy(objects.contains) else { continue }
+            guard blobs.count == entry.blobs.count, entry.statistics.count == 5,
+                blobs.allSatisfy({ objects.contains($0) && !avoided.contains($0) })
+            else { continue }
             let statistics = TensorStatistics(
                 count: 0, min: entry.statistics[0], max: entry.statistics[1], mean: entry.statistics[2],
                 std: entry.statistics[3], l2Norm: entry.statistics[4], nonFiniteCount: 0)
@@ -153,7 +158,7 @@ struct PackIngest {
                 try pack
                 ?? BlobPack(
                     objects, expectedObjects: units.count,
-                    expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) })
+                    expectedBytes: units.reduce(UInt64(0)) { $0 + UInt64($1.range.count) }, avoiding: avoided)
             pack = target
             stamped.merge(try self.store(units, into: target, results: &results, handled: &handled, fingerprints: &newFingerprints)) {
                 old, _ in old
@@ -177,8 +182,9 @@ struct PackIngest {
         }
         guard let pack else { return try finish(storedBytes: 0) }
         PhaseTrace.mark("ingest: units packed")
-        try pack.finish()
+        try pack.finish(beforeInstalling: pending.record)
         PhaseTrace.mark("ingest: pack finished")
+        CrashPoint.reached("pack")
         return try finish(storedBytes: pack.writtenBytes)
     }
 

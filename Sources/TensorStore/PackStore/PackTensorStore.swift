@@ -6,10 +6,12 @@ import SystemIO
 /// The Git pack backend: every tensor (or chunk) is a Git blob, and mv writes new ones into
 /// packs of its own (`Git/Pack`) at close to hashing speed; docs/STORAGE.md tells how.
 public final class PackTensorStore: TensorStore {
+    let repository: Repository
     let objects: ObjectDatabase
     let state: StateFiles
 
     public init(repository: Repository) {
+        self.repository = repository
         objects = repository.objects
         state = StateFiles(gitDirectory: repository.gitDirectory)
     }
@@ -58,7 +60,13 @@ public final class PackTensorStore: TensorStore {
     }
 
     public func removeAbandonedFiles() -> Int64 {
-        BlobPack.removeAbandonedTemporaries(objects)
+        // A walk that fails keeps the packs: deleting is only right when nothing reaches them.
+        let orphans = (try? PendingPacks(state: state, objects: objects).removeOrphans(repository)) ?? 0
+        return BlobPack.removeAbandonedTemporaries(objects) + orphans
+    }
+
+    public func published() {
+        PendingPacks(state: state, objects: objects).forgetOwn()
     }
 }
 

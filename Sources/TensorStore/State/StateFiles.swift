@@ -31,6 +31,10 @@ public struct StateFiles: Sendable {
     /// finishes the update.
     public var journal: URL { root.appendingPathComponent("journal") }
 
+    /// `.git/mv/pending-packs/<pid>-pack-<checksum>`: empty files, one per pack process
+    /// `pid` installed for a version it has not published yet (`PendingPacks`).
+    public var pendingPacks: URL { root.appendingPathComponent("pending-packs", isDirectory: true) }
+
     /// `.git/mv/index-lock-owner`: the process id of the mv that is writing the index; with
     /// `.git/index.lock` present and that process gone, the lock is mv's own, left by a kill.
     public var indexLockOwner: URL { root.appendingPathComponent("index-lock-owner") }
