@@ -25,8 +25,11 @@ in its own process group and sends SIGKILL to the group after a delay drawn unif
               .mv-tmp (checkout: nothing unstaged or untracked, and the index holds exactly the
               version checked out);
   index-lock  after it, .git/index.lock does not exist;
-  growth      after it, .git has grown since the scenario started by at most (commits on HEAD x
-              the growth of the unkilled run) + 64 MiB: killed runs must not pile up garbage;
+  growth      after it, .git has grown since the scenario started by at most what the objects
+              reachable from refs, HEAD and the index grew on disk, + 64 MiB: killed runs must not
+              pile up garbage (temporary or orphaned packs, staging, trash). (Not "commits x one
+              run's growth": every run changes the input, so the version after a kill also holds
+              the killed run's change);
   verify      (add, add-chunked) after it, mv verify of the newest version exits 0;
   run         a run that ended before its kill exited 0;
   mv-status   after it, mv status exits 0: nothing left that needs the user (only when this mv
@@ -178,6 +181,14 @@ def mv_ok(state, args):
 def du_sb(path):
     out = subprocess.run(["du", "-sb", path], capture_output=True, text=True).stdout.split()
     return int(out[0]) if out else 0
+
+
+def reachable_bytes(repo):
+    """Disk size of the objects reachable from refs, HEAD and the index (as git gc keeps them)."""
+    listing = git(repo, "rev-list", "--objects", "--all", "--indexed-objects").stdout
+    ids = "\n".join(line.split(" ", 1)[0] for line in listing.splitlines() if line) + "\n"
+    sizes = git(repo, "cat-file", "--batch-check=%(objectsize:disk)", input=ids).stdout.split()
+    return sum(int(value) for value in sizes if value.isdigit())
 
 
 def tree_bytes(path):
@@ -472,6 +483,7 @@ def kill_campaign(name, runs, args, mv, work):
     repo, env = state["repo"], state["env"]
     git_dir = os.path.join(repo, ".git")
     start_size = du_sb(git_dir)
+    start_reachable = reachable_bytes(repo)
     status, err, duration, _, _ = launch(command(state, force=name == "checkout"), env, timeout=3600)
     per_run = max(0, du_sb(git_dir) - start_size)
     if status != 0:
@@ -509,11 +521,11 @@ def kill_campaign(name, runs, args, mv, work):
         problem = check_status(state)
         if problem:
             fail(run, "status", problem)
-        commits = int(git(repo, "rev-list", "--count", "HEAD").stdout.strip() or 0)
         grown = du_sb(git_dir) - start_size
-        bound = commits * per_run + 64 * MIB
+        reachable = reachable_bytes(repo) - start_reachable
+        bound = reachable + 64 * MIB
         if grown > bound:
-            fail(run, "growth", f".git grew {size(grown)} > {size(bound)} ({commits} commits x {size(per_run)} + 64 MiB)")
+            fail(run, "growth", f".git grew {size(grown)} > {size(bound)} (reachable objects grew {size(reachable)}, + 64 MiB)")
         # Leftovers as the next command left them (mv status, below, may clean them up).
         row["leftover"] = leftovers(repo)
         if "verify" in row["checks"]:

@@ -35,6 +35,10 @@ public protocol TensorStore: AnyObject {
     /// Says the version this process stored tensors for is published: what it stored is now
     /// referred to by a commit.
     func published()
+
+    /// Says the command that stored tensors is ending: what it stored for a version it did not
+    /// publish (it failed after storing) is deleted. Nothing once `published()` was called.
+    func finished()
 }
 
 /// What `TensorStore.store` needs.

@@ -205,6 +205,16 @@ final class InterruptedRunTests: LifecycleTestCase {
         try git("fsck", "--strict", "--no-reflogs")
         try ok("verify", "w@v3")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(".git/mv/pending-packs").path), [])
+
+        // A command that fails after storing (here: the version exists) deletes its own pack;
+        // the next one has nothing to recover.
+        values[4000] = 5
+        try save()
+        let refused = try mv("add", "w", "--weights", "w.npy", "--version", "v1")
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.hasPrefix("mv: error: version v1.0.0 of 'w' already exists"), refused.stderr)
+        XCTAssertEqual(try packs().count, first.count + 2)
+        XCTAssertEqual(try ok("add", "w", "--weights", "w.npy").stderr, "")
     }
 
     /// A file the user edits after the kill is theirs: the recovery leaves it, says so, and

@@ -56,7 +56,11 @@ extension Registry {
         }
 
         let staging = try makeStagingFolder()
-        defer { try? FileManager.default.removeItem(at: staging) }
+        defer {
+            try? FileManager.default.removeItem(at: staging)
+            // A pack stored for a version that did not land (the command failed) goes too.
+            tensors.finished()
+        }
         let output = staging.appendingPathComponent("output", isDirectory: true)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
 

@@ -62,7 +62,11 @@ extension Registry {
         PhaseTrace.mark("add: code state")
 
         let staging = try makeStagingFolder()
-        defer { try? fileManager.removeItem(at: staging) }
+        defer {
+            try? fileManager.removeItem(at: staging)
+            // A pack stored for a version that did not land (the command failed) goes too.
+            tensors.finished()
+        }
         let weights = try stageWeights(inputs, planning: planning, model: model, staging: staging, trustWorkTree: !request.force)
         defer { _ = weights.cacheWrites.wait() }
         PhaseTrace.mark("add: weights staged")

@@ -68,6 +68,10 @@ public final class PackTensorStore: TensorStore {
     public func published() {
         PendingPacks(state: state, objects: objects).forgetOwn()
     }
+
+    public func finished() {
+        PendingPacks(state: state, objects: objects).discardOwn()
+    }
 }
 
 /// What the manifest records of one .npy file: layout, statistics, content hash, size.

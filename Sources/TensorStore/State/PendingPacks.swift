@@ -28,6 +28,16 @@ struct PendingPacks {
         for entry in entries() where entry.pid == Processes.current { FileSystem.remove(entry.file) }
     }
 
+    /// Deletes this process's packs when its version will not be published (the command
+    /// failed after storing), unless another writer recorded the same pack; forgets them.
+    func discardOwn() {
+        let all = entries()
+        for entry in all where entry.pid == Processes.current {
+            if !all.contains(where: { $0.pid != entry.pid && $0.pack == entry.pack }) { _ = BlobPack.removePack(entry.pack, objects) }
+            FileSystem.remove(entry.file)
+        }
+    }
+
     /// The objects in packs other processes installed and have not published: not to be
     /// relied on, as their writers may be gone before they publish.
     func avoided() -> Set<ObjectID> {
