@@ -55,6 +55,14 @@ demo: build
 	echo; echo "== mv log demo"; "$$mv_bin" log demo; \
 	echo; echo "== git log --oneline --decorate"; git --no-pager log --oneline --decorate; \
 	echo; echo "== git show --stat demo@v3.0.0"; git --no-pager show --stat demo@v3.0.0; \
+	echo; echo "== mv promote demo@v3, then mv serve and one request"; "$$mv_bin" promote demo@v3; \
+	"$$mv_bin" serve --port 0 > serve.out 2> serve.log & server=$$!; \
+	for i in $$(seq 100); do grep -q listening serve.out 2>/dev/null && break; sleep 0.1; done; \
+	address=$$(sed -n 's/^mv serve: listening on //p' serve.out); \
+	echo "POST $$address/invocations  {\"dataframe_split\": {\"columns\": [\"x\"], \"data\": [[1.5], [4]]}}"; \
+	curl -s -D - "$$address/invocations" -H 'Content-Type: application/json' \
+	     -d '{"dataframe_split": {"columns": ["x"], "data": [[1.5], [4]]}}' | grep -E '^(X-Model|\{)'; echo; \
+	kill -TERM $$server; wait $$server; rm -f serve.out serve.log; \
 	echo; echo "The demo repository is $$repo"
 
 install: release

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // mv builds on Linux with glibc only (CLinux refuses anything else): it relies on O_DIRECT,
@@ -13,7 +13,8 @@ import PackageDescription
 //   Learning                                   CSV, datasets, trainers, metrics
 //   TensorStore <- Git, ModelFormat, SystemIO  tensor bytes to stored objects and back
 //   Registry    <- TensorStore, Learning, …    the domain: versions, stages, gates, diffs, training
-//   mv          <- Registry                    the CLI: parse, call the domain, render
+//   Serving     <- Registry, Hummingbird       `mv serve`: HTTP protocols, stage following, metrics
+//   mv          <- Registry, Serving           the CLI: parse, call the domain, render
 let package = Package(
     name: "mv",
     products: [
@@ -25,6 +26,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Without its default traits: mv needs neither swift-configuration nor its extras.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Debian's libgit2 1.5; only its variadic option call needs a C wrapper.
@@ -67,10 +74,20 @@ let package = Package(
                 "TensorStore", "Git", "ModelFormat", "Learning", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Registry", "Learning", "ModelFormat", "Git", "SystemIO",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "mv",
             dependencies: [
-                "Registry", "ModelFormat", "Learning", "SystemIO",
+                "Registry", "Serving", "ModelFormat", "Learning", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
@@ -88,6 +105,7 @@ let package = Package(
             ]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,42 @@
+/// Which protocol a route belongs to: it decides the shape of error bodies.
+enum Family: String, Sendable {
+    case mlflow, tfserving, oip, server
+}
+
+/// What a route answers, before it becomes a Hummingbird `Response`.
+struct Answer: Sendable {
+    var status = 200
+    var body: String
+    var contentType = "application/json"
+    /// The slot's model name and the version that answered, for the X-Model-* headers.
+    var modelName: String?
+    var model: LoadedModel?
+    var rows = 0
+
+    static func json(_ body: String, model: String? = nil, loaded: LoadedModel? = nil, rows: Int = 0) -> Answer {
+        Answer(body: body, modelName: model, model: loaded, rows: rows)
+    }
+
+    static func text(_ body: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Answer {
+        Answer(status: status, body: body, contentType: contentType)
+    }
+
+    /// An error in the family's shape: MLflow `{"error_code", "message"}`, TF Serving and the
+    /// Open Inference Protocol `{"error"}`.
+    static func error(_ error: ServeError, family: Family) -> Answer {
+        var writer = JSONWriter()
+        switch family {
+        case .mlflow:
+            writer.raw("{\"error_code\":")
+            writer.string(error.mlflowCode)
+            writer.raw(",\"message\":")
+            writer.string(error.message)
+            writer.raw("}")
+        case .tfserving, .oip, .server:
+            writer.raw("{\"error\":")
+            writer.string(error.message)
+            writer.raw("}")
+        }
+        return Answer(status: error.status, body: writer.text)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Registry
+import Synchronization
+
+/// The bounds every request is held to.
+public struct ServeLimits: Sendable {
+    /// Largest request body, in bytes (413 beyond).
+    public var maxBody: Int
+    /// Most rows in one request (413 beyond).
+    public var maxRows: Int
+    /// Most requests answered at once (503 beyond, at once: no queue).
+    public var maxConcurrent: Int
+    /// Longest time for one request, body included (504 beyond).
+    public var timeout: Duration
+
+    public init(maxBody: Int = 16 << 20, maxRows: Int = 100_000, maxConcurrent: Int = 256, timeout: Duration = .seconds(30)) {
+        self.maxBody = maxBody
+        self.maxRows = maxRows
+        self.maxConcurrent = maxConcurrent
+        self.timeout = timeout
+    }
+}
+
+extension HTTPField.Name {
+    static let modelName = HTTPField.Name("X-Model-Name")!
+    static let modelVersion = HTTPField.Name("X-Model-Version")!
+    static let modelCommit = HTTPField.Name("X-Model-Commit")!
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}
+
+/// Answers every route: takes one snapshot of the served models, bounds the request, reads
+/// the body, dispatches to the protocol, and adds the X-Model-* and X-Request-Id headers.
+struct ServeResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let table: ModelTable
+    let metrics: ServerMetrics
+    let limits: ServeLimits
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let started = ContinuousClock.now
+        let route = Route.classify(request.method, request.uri.path)
+        let requestID = request.headers[.requestID].map { String($0.prefix(128)) } ?? Self.newRequestID()
+        let busy = metrics.inFlight.wrappingAdd(1, ordering: .relaxed).newValue > limits.maxConcurrent
+        defer { metrics.inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        var answer: Answer
+        if busy {
+            answer = .error(
+                .unavailable("the server is answering \(limits.maxConcurrent) requests already (--max-concurrent); retry"),
+                family: route.family)
+        } else {
+            do {
+                answer = try await Deadline.run(limits.timeout) {
+                    try await self.answer(route, request: request, requestID: requestID)
+                }
+            } catch let error as ServeError {
+                answer = .error(error, family: route.family)
+            } catch {
+                answer = .error(ServeError(status: 500, "\(error)"), family: route.family)
+            }
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = answer.contentType
+        headers[.requestID] = requestID
+        if let name = answer.modelName { headers[.modelName] = name }
+        if let model = answer.model {
+            headers[.modelVersion] = model.version
+            headers[.modelCommit] = model.commit
+        }
+        if case .wrongMethod(_, let allowed) = route { headers[.allow] = allowed }
+        var buffer = ByteBuffer()
+        buffer.writeString(answer.body)
+        if request.method != .head { headers[.contentLength] = String(buffer.readableBytes) }
+        let seconds = (ContinuousClock.now - started).seconds
+        metrics.record(
+            model: answer.modelName ?? "", version: answer.model?.version ?? "", route: route.name, status: answer.status, seconds: seconds,
+            rows: answer.rows)
+        return Response(
+            status: HTTPResponse.Status(code: answer.status), headers: headers,
+            body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
+    }
+
+    private func answer(_ route: Route, request: Request, requestID: String) async throws -> Answer {
+        let served = table.snapshot()
+        var body = ByteBuffer()
+        if route.takesBody {
+            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBody {
+                throw ServeError(status: 413, "the body is \(length) bytes, more than the server's --max-body \(limits.maxBody)")
+            }
+            do {
+                body = try await request.body.collect(upTo: limits.maxBody)
+            } catch is NIOTooManyBytesError {
+                throw ServeError(status: 413, "the body is more than the server's --max-body \(limits.maxBody) bytes")
+            }
+        }
+        let contentType = request.headers[.contentType]
+        let requestedModel = request.uri.queryParameters["model"].map(String.init) ?? request.headers[.modelName]
+        return try body.withUnsafeReadableBytes { bytes throws(ServeError) -> Answer in
+            switch route {
+            case .ping:
+                return .text("\n")
+            case .health:
+                guard !served.isEmpty, served.allSatisfy({ $0.loaded != nil }) else {
+                    let missing = served.filter { $0.loaded == nil }.map { "\($0.spec): \($0.unavailable ?? "not loaded")" }
+                    throw ServeError.unavailable(missing.isEmpty ? "no model is served yet" : missing.joined(separator: "; "))
+                }
+                return .text("\n")
+            case .version:
+                return .text(Registry.mvVersion)
+            case .metrics:
+                return .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            case .invocations:
+                return try MLflowProtocol.invocations(
+                    body: bytes, contentType: contentType, model: requestedModel, served: served, limits: limits)
+            case .tfStatus(let target):
+                return try TFServingProtocol.status(target, served: served)
+            case .tfMetadata(let target):
+                return try TFServingProtocol.metadata(target, served: served)
+            case .tfPredict(let target):
+                return try TFServingProtocol.predict(target, body: bytes, served: served, limits: limits)
+            case .v2Server, .v2Live:
+                return route.name == "v2_live" ? .json("{\"live\":true}") : OpenInferenceProtocol.server(version: Registry.mvVersion)
+            case .v2Ready:
+                return OpenInferenceProtocol.ready(served: served)
+            case .v2Model(let model, let version):
+                return try OpenInferenceProtocol.metadata(model, version: version, served: served)
+            case .v2ModelReady(let model, let version):
+                return try OpenInferenceProtocol.modelReady(model, version: version, served: served)
+            case .v2Infer(let model, let version):
+                return try OpenInferenceProtocol.infer(
+                    model, version: version, body: bytes, served: served, limits: limits, requestID: requestID)
+            case .unknown(let path):
+                throw ServeError.notFound(
+                    "no endpoint '\(path)': mv serve answers /invocations, /ping, /health, /version, /metrics, /v1/models/<model>[:predict] and /v2/…"
+                )
+            case .wrongMethod(let path, let allowed):
+                throw ServeError(status: 405, "'\(path)' takes \(allowed)")
+            }
+        }
+    }
+
+    /// 16 hex digits, for requests that bring no X-Request-Id.
+    static func newRequestID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Runs work with a time bound: past it the work is cancelled and the caller gets 504. The
+/// answer waits for the work to end, which a body read does at once when cancelled (a
+/// prediction, bounded by --max-rows, runs to its end): the request body must never be read
+/// after the response is written, or by two tasks at once.
+enum Deadline {
+    static func run<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+                throw ServeError(status: 504, "no answer within the server's --timeout \(limit)")
+            }
+            throw CancellationError()
+        }
+    }
+}

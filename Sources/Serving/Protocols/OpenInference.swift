@@ -1,0 +1,230 @@
+import Learning
+import Registry
+
+/// The Open Inference Protocol (KServe V2, also Triton's and MLServer's): server and model
+/// health, model metadata from the manifest, and `/infer` with either one tensor of shape
+/// [N, F] in the version's column order or one tensor per column (BYTES for categories, as
+/// MLServer's `content_type: "pd"` sends a data frame). Answers `predict` and, for models
+/// with class probabilities, `predict_proba`.
+enum OpenInferenceProtocol {
+    static let numericTypes: Set<String> = [
+        "BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64",
+    ]
+
+    static func server(version: String) -> Answer {
+        var writer = JSONWriter()
+        writer.raw("{\"name\":\"mv\",\"version\":")
+        writer.string(version)
+        writer.raw(",\"extensions\":[]}")
+        return .json(writer.text)
+    }
+
+    static func ready(served: [ServedModel]) -> Answer {
+        let ready = !served.isEmpty && served.allSatisfy { $0.loaded != nil }
+        return Answer(status: ready ? 200 : 503, body: "{\"ready\":\(ready)}")
+    }
+
+    static func modelReady(_ model: String, version: String?, served: [ServedModel]) throws(ServeError) -> Answer {
+        do {
+            let (slot, loaded) = try served.slot(model, version: version)
+            var writer = JSONWriter()
+            writer.raw("{\"name\":")
+            writer.string(slot.name)
+            writer.raw(",\"ready\":true}")
+            return .json(writer.text, model: slot.name, loaded: loaded)
+        } catch  where error.status == 503 {
+            var writer = JSONWriter()
+            writer.raw("{\"name\":")
+            writer.string(model)
+            writer.raw(",\"ready\":false,\"error\":")
+            writer.string(error.message)
+            writer.raw("}")
+            return Answer(status: 503, body: writer.text, modelName: model)
+        }
+    }
+
+    static func metadata(_ model: String, version: String?, served: [ServedModel]) throws(ServeError) -> Answer {
+        let (slot, loaded) = try served.slot(model, version: version)
+        let predictor = loaded.predictor
+        var writer = JSONWriter()
+        writer.raw("{\"name\":")
+        writer.string(slot.name)
+        writer.raw(",\"versions\":")
+        let versions = served.filter { $0.name == model }.compactMap(\.loaded?.version)
+        writer.list(Array(Set(versions)).sorted()) { $0.string($1) }
+        writer.raw(",\"platform\":\"mv\",\"inputs\":")
+        writer.list(predictor.features.columns) { writer, column in
+            writer.raw("{\"name\":")
+            writer.string(column.name)
+            writer.raw(",\"datatype\":")
+            writer.string(column.kind == .numeric ? "FP64" : "BYTES")
+            writer.raw(",\"shape\":[-1]}")
+        }
+        writer.raw(",\"outputs\":[{\"name\":\"predict\",\"datatype\":")
+        writer.string(predictType(predictor))
+        writer.raw(",\"shape\":[-1]}")
+        if predictor.hasProbabilities {
+            writer.raw(",{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[-1,\(predictor.target.classes.count)]}")
+        }
+        writer.raw("],\"parameters\":{\"algorithm\":")
+        writer.string(predictor.manifest.algorithm)
+        writer.raw(",\"task\":")
+        writer.string(predictor.target.task.rawValue)
+        writer.raw(",\"commit\":")
+        writer.string(loaded.commit)
+        writer.raw("}}")
+        return .json(writer.text, model: slot.name, loaded: loaded)
+    }
+
+    static func predictType(_ predictor: Predictor) -> String {
+        guard predictor.target.task == .classification else { return "FP64" }
+        return predictor.target.classes.allSatisfy { Int64($0) != nil } ? "INT64" : "BYTES"
+    }
+
+    static func infer(
+        _ model: String, version: String?, body: UnsafeRawBufferPointer, served: [ServedModel], limits: ServeLimits, requestID: String
+    ) throws(ServeError) -> Answer {
+        let (slot, loaded) = try served.slot(model, version: version)
+        let predictor = loaded.predictor
+        let document = try JSON.parse(body)
+        guard case .object = document, let inputs = document["inputs"]?.array, !inputs.isEmpty else {
+            throw .badRequest("the body needs 'inputs': a list of tensors, each with name, shape, datatype and data")
+        }
+        let reader = RowReader(columns: predictor.featureNames, maxRows: limits.maxRows)
+        let tensors = try inputs.map { input throws(ServeError) in try Tensor(input) }
+        let table: CSVTable
+        if tensors.count == 1, tensors[0].shape.count == 2 {
+            let tensor = tensors[0]
+            let (rows, width) = (tensor.shape[0], tensor.shape[1])
+            guard width == predictor.featureNames.count else {
+                throw .badRequest(
+                    "input '\(tensor.name)' has \(width) columns; \(slot.name) \(loaded.version) takes \(predictor.featureNames.count) (\(predictor.featureNames.joined(separator: ", ")))"
+                )
+            }
+            try reader.checkCount(rows)
+            var cells: [[String]] = []
+            cells.reserveCapacity(rows)
+            for row in 0..<rows {
+                var line: [String] = []
+                for c in 0..<width {
+                    line.append(try reader.cell(tensor.data[row * width + c], column: predictor.featureNames[c], row: row))
+                }
+                cells.append(line)
+            }
+            table = CSVTable(header: predictor.featureNames, rows: cells)
+        } else {
+            var pairs: [(key: String, value: JSON)] = []
+            for tensor in tensors {
+                guard tensor.shape.count == 1 || (tensor.shape.count == 2 && tensor.shape[1] == 1) else {
+                    throw .badRequest(
+                        "input '\(tensor.name)' has shape \(tensor.shape); send one tensor of shape [N, \(predictor.featureNames.count)] or one of shape [N] per column"
+                    )
+                }
+                pairs.append((tensor.name, .array(tensor.data)))
+            }
+            table = try reader.columnar(pairs)
+        }
+        var wanted = ["predict"] + (predictor.hasProbabilities ? ["predict_proba"] : [])
+        if let outputs = document["outputs"]?.array {
+            var names: [String] = []
+            for output in outputs {
+                guard let name = output["name"]?.string else { throw .badRequest("each entry of 'outputs' needs a 'name'") }
+                guard wanted.contains(name) else {
+                    throw .badRequest("unknown output '\(name)'; \(slot.name) \(loaded.version) has \(wanted.joined(separator: ", "))")
+                }
+                names.append(name)
+            }
+            if !names.isEmpty { wanted = names }
+        }
+        let predictions: Predictions
+        do {
+            predictions = try predictor.predict(table, source: "the request", probabilities: wanted.contains("predict_proba"))
+        } catch {
+            throw .badRequest(MLflowProtocol.describe(error))
+        }
+        var writer = JSONWriter()
+        writer.raw("{\"model_name\":")
+        writer.string(slot.name)
+        writer.raw(",\"model_version\":")
+        writer.string(loaded.version)
+        writer.raw(",\"id\":")
+        writer.string(document["id"]?.string ?? requestID)
+        writer.raw(",\"parameters\":{},\"outputs\":[")
+        let labels = PredictionWriter(predictions)
+        for (index, name) in wanted.enumerated() {
+            if index > 0 { writer.raw(",") }
+            if name == "predict" {
+                writer.raw("{\"name\":\"predict\",\"datatype\":")
+                writer.string(predictType(predictor))
+                writer.raw(",\"shape\":[\(predictions.count)],\"data\":")
+                labels.writeAll(into: &writer)
+                writer.raw("}")
+            } else {
+                let classes = predictions.classes.count
+                writer.raw("{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[\(predictions.count),\(classes)],\"data\":[")
+                for row in 0..<predictions.count {
+                    for k in 0..<classes {
+                        if row > 0 || k > 0 { writer.raw(",") }
+                        writer.number(predictions.probability(row, k))
+                    }
+                }
+                writer.raw("],\"parameters\":{\"classes\":")
+                writer.list(predictions.classes) { $0.string($1) }
+                writer.raw("}}")
+            }
+        }
+        writer.raw("]}")
+        return .json(writer.text, model: slot.name, loaded: loaded, rows: predictions.count)
+    }
+
+    /// One input tensor, its data flattened row-major and checked against its shape.
+    struct Tensor {
+        let name: String
+        let shape: [Int]
+        let data: [JSON]
+
+        init(_ input: JSON) throws(ServeError) {
+            guard let name = input["name"]?.string else { throw .badRequest("every input needs a 'name'") }
+            guard let datatype = input["datatype"]?.string else { throw .badRequest("input '\(name)' needs a 'datatype'") }
+            guard let shapeValues = input["shape"]?.array, !shapeValues.isEmpty else {
+                throw .badRequest("input '\(name)' needs a 'shape' (a list of sizes)")
+            }
+            var shape: [Int] = []
+            for value in shapeValues {
+                guard case .number(let text) = value, let size = Int(text), size >= 0, size <= 100_000_000 else {
+                    throw .badRequest("input '\(name)': shape entries must be sizes, found \(value.kind)")
+                }
+                shape.append(size)
+            }
+            guard let raw = input["data"] else { throw .badRequest("input '\(name)' has no 'data'") }
+            var flat: [JSON] = []
+            func flatten(_ value: JSON) {
+                if case .array(let values) = value { values.forEach(flatten) } else { flat.append(value) }
+            }
+            flatten(raw)
+            var expected = 1
+            for size in shape {
+                let (product, overflow) = expected.multipliedReportingOverflow(by: size)
+                guard !overflow else { throw .badRequest("input '\(name)': shape \(shape) is too large") }
+                expected = product
+            }
+            guard flat.count == expected else {
+                throw .badRequest("input '\(name)' has shape \(shape) (\(expected) values) but \(flat.count) values")
+            }
+            let isBytes = datatype == "BYTES"
+            guard isBytes || OpenInferenceProtocol.numericTypes.contains(datatype) else {
+                throw .badRequest("input '\(name)': unknown datatype '\(datatype)'")
+            }
+            for value in flat {
+                switch value {
+                case .string where isBytes, .number where !isBytes, .bool where datatype == "BOOL", .null: continue
+                default:
+                    throw .badRequest("input '\(name)' is \(datatype) but holds \(value.kind)")
+                }
+            }
+            self.name = name
+            self.shape = shape
+            self.data = flat
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Registry
+import Serving
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve versions over HTTP (MLflow, TF Serving and KServe V2 clients), following stages as they move.",
+        discussion: """
+            mv serve                     every model's production version
+            mv serve churn#staging       whatever holds churn's staging stage, swapped within a second of a promotion
+            mv serve churn@v3 price      a pinned version, and price at --stage
+            Endpoints: /invocations /ping /health /version (MLflow), /v1/models/<m>[:predict] (TF Serving),
+            /v2/models/<m>[/infer] (Open Inference Protocol), /metrics (Prometheus). See docs/SERVING.md.
+            SIGHUP checks the stage tags at once; SIGTERM or Ctrl-C stops accepting and finishes the requests in flight.
+            """)
+
+    @Argument(help: "What to serve: model (at --stage), model@vN, model#stage. Default: every model at --stage.")
+    var models: [String] = []
+
+    @Option(help: "The stage bare model names follow.")
+    var stage = "production"
+
+    @Option(help: "Address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one; the address is printed).")
+    var port = 8080
+
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (k, M, G suffixes); larger ones get 413.")
+    var maxBody: ByteCount = ByteCount(16 << 20)
+
+    @Option(name: .customLong("max-rows"), help: "Most rows in one request; more get 413.")
+    var maxRows = 100_000
+
+    @Option(name: .customLong("max-concurrent"), help: "Most requests answered at once; more get 503 at once.")
+    var maxConcurrent = 256
+
+    @Option(help: "Seconds one request may take, body included; slower ones get 504.")
+    var timeout: Double = 30
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds SIGTERM waits for requests in flight.")
+    var drainTimeout: Double = 30
+
+    @Option(help: "Seconds between two looks at the stage tags (a stat of refs/tags and packed-refs).")
+    var poll: Double = 0.2
+
+    @Option(name: [.customShort("C"), .customLong("repo")], help: "The repository (default: the current folder).")
+    var repo: String = FileManager.default.currentDirectoryPath
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
+        guard maxRows > 0, maxConcurrent > 0 else { throw ValidationError("--max-rows and --max-concurrent must be positive") }
+        guard timeout > 0, drainTimeout >= 0, poll > 0 else {
+            throw ValidationError("--timeout and --poll must be positive, --drain-timeout not negative")
+        }
+    }
+
+    func run() throws {
+        let specs: [ServedSpec]?
+        do {
+            specs = models.isEmpty ? nil : try models.map { try ServedSpec(parsing: $0, defaultStage: stage) }
+        } catch let error as ServeError {
+            throw MVError(error.message, hint: "e.g. mv serve churn, mv serve churn@v3, mv serve churn#staging")
+        }
+        let configuration = ServeConfiguration(
+            repositoryPath: repo, specs: specs, stage: stage, host: host, port: port,
+            limits: ServeLimits(
+                maxBody: maxBody.bytes, maxRows: maxRows, maxConcurrent: maxConcurrent, timeout: .milliseconds(Int(timeout * 1000))),
+            drainTimeout: .milliseconds(Int(drainTimeout * 1000)), pollInterval: .milliseconds(Int(poll * 1000)))
+        let outcome = ServeOutcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await ModelServer.run(configuration, log: ServeLog.line) { address in
+                    // Unbuffered: a script waiting for this line must see it now.
+                    FileHandle.standardOutput.write(Data("mv serve: listening on \(address)\n".utf8))
+                }
+            } catch {
+                outcome.set(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error { throw error }
+        ServeLog.line("stopped")
+    }
+}
+
+/// The server's log: one time-stamped line per event on stderr.
+enum ServeLog {
+    @Sendable static func line(_ message: String) {
+        let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: true))
+        FileHandle.standardError.write(Data("mv serve \(stamp): \(message)\n".utf8))
+    }
+}
+
+/// The server task's error, handed to the waiting main thread.
+final class ServeOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+
+    var error: (any Error)? { lock.withLock { stored } }
+
+    func set(_ error: any Error) { lock.withLock { stored = error } }
+}
+
+/// A size in bytes, typed as 16777216, 16M, 512k or 1G.
+struct ByteCount: ExpressibleByArgument {
+    let bytes: Int
+
+    init(_ bytes: Int) { self.bytes = bytes }
+
+    init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces)
+        let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+        var digits = Substring(text)
+        var scale = 1
+        if let last = text.last, let unit = units[last] {
+            scale = unit
+            digits = digits.dropLast()
+        }
+        if digits.hasSuffix("i") || digits.hasSuffix("B") { return nil }
+        guard let value = Int(digits), value > 0, value <= Int.max / scale else { return nil }
+        bytes = value * scale
+    }
+
+    var defaultValueDescription: String { "16M" }
+}
