@@ -29,6 +29,9 @@ public struct Manifest: Sendable, Equatable {
     /// How raw CSV columns become the model's inputs and outputs (categories, fill values,
     /// standardization, classes), so eval and predict apply exactly what training did.
     public var schema: YAMLValue?
+    /// For versions mv cannot run itself: the predictor command `mv serve` starts (argv,
+    /// run in a folder holding the version's files; docs/SERVING.md has the protocol).
+    public var serveCommand: [String]?
     public var params: [TensorRecord]
 
     public init(
@@ -196,6 +199,7 @@ public struct Manifest: Sendable, Equatable {
         root.append(("lineage", .map(lineageMap)))
         if let source { root.append(("source", source)) }
         if let schema { root.append(("schema", schema)) }
+        if let serveCommand { root.append(("serve", .map([("command", .list(serveCommand.map { .string($0) }))]))) }
         root.append(
             (
                 "params",
@@ -263,6 +267,19 @@ public struct Manifest: Sendable, Equatable {
         manifest.format = format
         manifest.source = root["source"]
         manifest.schema = root["schema"]
+        if let serve = root["serve"] {
+            guard case .map(let pairs) = serve, let command = pairs.first(where: { $0.0 == "command" })?.1,
+                case .list(let items) = command, !items.isEmpty
+            else {
+                throw ModelFormatError.invalidField(file: source, field: "serve", problem: "must be {command: [program, argument, …]}")
+            }
+            manifest.serveCommand = try items.map { item in
+                guard case .string(let text) = item, !text.isEmpty else {
+                    throw ModelFormatError.invalidField(file: source, field: "serve.command", problem: "must hold non-empty strings")
+                }
+                return text
+            }
+        }
         return manifest
     }
 }

@@ -8,6 +8,7 @@
 //   Models/     served specs, the table requests read, the stage follower
 //   HTTP/       routes, the responder and its bounds, JSON reading/writing, metrics, errors
 //   Protocols/  request and answer shapes of MLflow, TF Serving and the Open Inference Protocol
+//   Log/        the prediction log (--log-predictions), written off the request path
 
 import Dispatch
 import Foundation
@@ -30,6 +31,15 @@ public struct ServeConfiguration: Sendable {
     public var drainTimeout: Duration
     /// How often the tag refs are stat'ed.
     public var pollInterval: Duration
+    /// Where prediction records go, and which fraction of requests (0…1) is recorded.
+    public var logFolder: URL?
+    public var logSample: Double = 1
+    public var logMaxBytes: Int = 64 << 20
+    /// On a replica: the remote whose tags to fetch (`--remote`) and how often.
+    public var remote: String?
+    public var fetchEvery: Duration = .seconds(30)
+    /// Predictor processes per version that has its own predictor command.
+    public var workers = 2
 
     public init(
         repositoryPath: String, specs: [ServedSpec]?, stage: String = "production", host: String = "127.0.0.1", port: Int = 8080,
@@ -59,7 +69,10 @@ public enum ModelServer {
         let follower = StageFollower(
             repositoryPath: configuration.repositoryPath, commonDirectory: registry.repository.commonDirectory.path,
             specs: configuration.specs, stage: configuration.stage, table: table, metrics: metrics,
-            interval: configuration.pollInterval, log: log)
+            interval: configuration.pollInterval,
+            remote: configuration.remote.map {
+                RemoteTags(repositoryPath: configuration.repositoryPath, remote: $0, every: configuration.fetchEvery)
+            }, workers: configuration.workers, log: log)
         try follower.start()
         if table.snapshot().isEmpty {
             log("no model has a version yet; serving none until one holds stage '\(configuration.stage)'")
@@ -76,11 +89,15 @@ public enum ModelServer {
         hangup.resume()
         defer { hangup.cancel() }
 
+        let predictionLog = try configuration.logFolder.map {
+            try PredictionLog(folder: $0, sample: configuration.logSample, maxBytes: configuration.logMaxBytes)
+        }
+        defer { predictionLog?.close() }
         var logger = Logger(label: "mv-serve")
         logger.logLevel = .critical
         let host = configuration.host
         let app = Application(
-            responder: ServeResponder(table: table, metrics: metrics, limits: configuration.limits),
+            responder: ServeResponder(table: table, metrics: metrics, limits: configuration.limits, predictionLog: predictionLog),
             server: .http1(configuration: .init(idleTimeout: .seconds(120))),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "mv/\(Registry.mvVersion)"),
             onServerRunning: { channel in

@@ -152,4 +152,35 @@ final class ServeFollowTests: ServeTestCase {
         server.process.waitUntilExit()
         XCTAssertEqual(server.process.terminationStatus, 0, server.log)
     }
+
+    /// A replica that is not where promotions happen: it fetches tags from its remote and
+    /// follows the stage there; a remote that cannot be reached keeps it serving.
+    func testAReplicaFollowsPromotionsPushedToItsRemote() throws {
+        try trainPrice()
+        try mvOK("promote", "price@v1")
+        let hub = root.appendingPathComponent("hub.git")
+        try git("clone", "-q", "--bare", root.path, hub.path)
+        try git("remote", "add", "hub", hub.path)
+        let replica = root.appendingPathComponent("replica")
+        try git("clone", "-q", hub.path, replica.path)
+        let server = try ServerProcess(["--remote", "origin", "--fetch-every", "300ms"], in: replica)
+        defer { server.stop() }
+        XCTAssertEqual(try server.get("/v1/models/price").header("X-Model-Version"), "1.0.0")
+
+        try mvOK("promote", "price@v2")
+        XCTAssertEqual(try server.get("/v1/models/price").header("X-Model-Version"), "1.0.0", "not pushed yet")
+        try git("push", "-q", "hub", "main", "--tags")
+        XCTAssertTrue(try server.waitUntil(5, "/v1/models/price") { $0.header("X-Model-Version") == "2.0.0" }, server.log)
+
+        // The remote goes away: the replica logs it, counts it and keeps serving v2.
+        try FileManager.default.moveItem(at: hub, to: root.appendingPathComponent("gone.git"))
+        Thread.sleep(forTimeInterval: 1)
+        XCTAssertEqual(try server.post("/invocations", json: "{\"instances\":[[1]]}").header("X-Model-Version"), "2.0.0")
+        XCTAssertTrue(server.log.contains("fetching tags from 'origin' failed"), server.log)
+        XCTAssertTrue(try server.get("/metrics").text.contains("mv_fetches_total{result=\"failure\"}"))
+
+        let typo = try mv(["serve", "--remote", "orign", "--port", "0"], in: replica)
+        XCTAssertEqual(typo.status, 1)
+        XCTAssertTrue(typo.stderr.contains("no remote 'orign'"), typo.stderr)
+    }
 }

@@ -164,3 +164,64 @@ final class ServeProtocolTests: ServeTestCase {
         XCTAssertEqual(server.stop(), 0, server.log)
     }
 }
+
+final class ServePredictionLogTests: ServeTestCase {
+    func testEveryRequestIsOneJSONLineInSizeRotatedFilesAndSamplingRecordsAFraction() throws {
+        try trainChurn()
+        try mvOK("promote", "churn@v1")
+        let server = try ServerProcess(["--log-predictions", "logs", "--log-max-bytes", "2k"], in: root)
+        for index in 0..<30 {
+            let answer = try server.post(
+                "/invocations",
+                json: "{\"dataframe_records\":[{\"tenure\":\(index),\"plan\":\"pro\"},{\"tenure\":1.5,\"plan\":\"basic\"}]}",
+                headers: ["X-Request-Id": "r\(index)"])
+            XCTAssertEqual(answer.status, 200, answer.text)
+        }
+        let proba = try server.post(
+            "/v2/models/churn/infer",
+            json:
+                "{\"inputs\":[{\"name\":\"tenure\",\"shape\":[1],\"datatype\":\"FP64\",\"data\":[2]},{\"name\":\"plan\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"max\"]}]}",
+            headers: ["X-Request-Id": "oip"])
+        XCTAssertEqual(proba.status, 200)
+        XCTAssertEqual(try server.post("/invocations", json: "{\"instances\":[{\"tenure\":1}]}").status, 400, "refused: not logged")
+        XCTAssertEqual(server.stop(), 0, server.log)
+
+        let folder = root.appendingPathComponent("logs")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".jsonl") }.sorted()
+        XCTAssertGreaterThan(files.count, 1, "rotated past 2 KiB: \(files)")
+        var records: [[String: Any]] = []
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                records.append(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line)))
+            }
+        }
+        XCTAssertEqual(records.count, 31)
+        let first = try XCTUnwrap(records.first { $0["request_id"] as? String == "r7" })
+        XCTAssertEqual(first["model"] as? String, "churn")
+        XCTAssertEqual(first["version"] as? String, "1.0.0")
+        XCTAssertEqual(first["commit"] as? String, try git("rev-parse", "churn@v1.0.0^{commit}"))
+        XCTAssertEqual(first["route"] as? String, "mlflow_invocations")
+        XCTAssertEqual(first["columns"] as? [String], ["tenure", "plan"])
+        XCTAssertEqual((first["rows"] as? [[Any]])?.count, 2)
+        XCTAssertEqual(((first["rows"] as? [[Any]])?[0][0] as? NSNumber)?.intValue, 7)
+        XCTAssertEqual((first["predictions"] as? [String])?.count, 2)
+        XCTAssertNotNil(first["latency_ms"] as? NSNumber)
+        XCTAssertNotNil(ISO8601DateFormatter().date(from: String((first["time"] as? String ?? "").prefix(19)) + "Z"))
+        let oip = try XCTUnwrap(records.first { $0["request_id"] as? String == "oip" })
+        XCTAssertEqual(oip["classes"] as? [String], ["no", "yes"])
+        XCTAssertEqual((oip["probabilities"] as? [[NSNumber]])?.first?.count, 2)
+
+        let sampled = try ServerProcess(["--log-predictions", "sampled", "--log-sample", "0.5"], in: root)
+        for _ in 0..<200 {
+            XCTAssertEqual(try sampled.post("/invocations", json: "{\"instances\":[[1, \"pro\"]]}").status, 200)
+        }
+        let metrics = try sampled.get("/metrics").text
+        XCTAssertEqual(sampled.stop(), 0)
+        let lines = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("sampled").path).reduce(0) {
+            $0 + (try String(contentsOf: root.appendingPathComponent("sampled/\($1)"), encoding: .utf8)).split(separator: "\n").count
+        }
+        XCTAssertTrue((40...160).contains(lines), "about half of 200: \(lines)")
+        XCTAssertTrue(metrics.contains("mv_prediction_log_records_total{outcome=\"dropped\"} 0"), metrics)
+    }
+}

@@ -97,6 +97,8 @@ extension Registry {
                 host: Environment.hostName()),
             params: [])
         manifest.source = weights.source
+        let serve = try servePredictor(in: output, executable: executable)
+        manifest.serveCommand = serve.command
         var reports: [(name: String, report: EvaluationReport)] = []
         if !metrics.isEmpty {
             let dataset =
@@ -117,10 +119,40 @@ extension Registry {
             model: model, manifest: manifest, tensors: weights.tensors, reports: reports,
             headline: Array(metrics.prefix(2)),
             body: "Trained by: \(Environment.commandLine(request.command))")
-        draft.extraFiles = weights.extraFiles
+        draft.extraFiles = weights.extraFiles + (try stageServeFiles(serve.files, command: serve.command, folder: folder(of: model)))
         return try land(
             draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv train",
             metrics: metrics, rows: (dataFiles.first?.rows ?? 0, 0))
+    }
+
+    /// The predictor a training command declares for `mv serve`: `serve.yaml` holding
+    /// `command: [program, argument, …]`, and the files of `serve/` beside it.
+    private func servePredictor(in output: URL, executable: String) throws -> (command: [String]?, files: [URL]) {
+        let folder = output.appendingPathComponent("serve")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted().map {
+            folder.appendingPathComponent($0)
+        }
+        let file = output.appendingPathComponent("serve.yaml")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            if !files.isEmpty {
+                throw MVError(
+                    "'\(executable)' wrote serve/ but no serve.yaml naming the command that uses it",
+                    hint: "write serve.yaml with 'command: [python3, predict.py]' (docs/SERVING.md)")
+            }
+            return (nil, [])
+        }
+        guard case .map(let pairs) = try readUserYAML(file), let value = pairs.first(where: { $0.0 == "command" })?.1,
+            case .list(let items) = value, !items.isEmpty
+        else {
+            throw MVError("'serve.yaml' written by '\(executable)' must hold 'command: [program, argument, …]'")
+        }
+        let command = try items.map { item -> String in
+            guard let text = item.stringValue, !text.isEmpty else {
+                throw MVError("'serve.yaml' written by '\(executable)': every command word must be a non-empty string")
+            }
+            return text
+        }
+        return (command, files)
     }
 
     /// `.npy` files under `params/` (or the output root) and tensors of any `.safetensors`

@@ -64,6 +64,12 @@ public struct Predictions: Sendable {
 
     public var count: Int { values.count }
 
+    public init(target: TargetSchema, values: [Double], probabilities: Matrix?) {
+        self.target = target
+        self.values = values
+        self.probabilities = probabilities
+    }
+
     /// Row `index`'s prediction as `mv predict` prints it: the class label, or the number.
     public func label(_ index: Int) -> String {
         target.task == .classification ? target.label(of: values[index]) : YAMLValue.format(values[index])

@@ -16,6 +16,10 @@ public struct AddRequest: Sendable {
     public var version: String?
     public var force = false
     public var commandLine: [String] = []
+    /// The predictor `mv serve` runs for this version (argv), and files it needs, committed
+    /// in the version's `serve/` folder.
+    public var serveCommand: [String]?
+    public var serveFiles: [URL] = []
 
     public init(model: String, weights: URL) {
         self.model = model
@@ -113,11 +117,13 @@ extension Registry {
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started), host: Environment.hostName()),
             params: [])
         manifest.source = source
+        manifest.serveCommand = request.serveCommand
         var draft = VersionDraft(
             model: model, manifest: manifest, tensors: tensors, reports: reports,
             headline: Array(metrics.prefix(2)),
             body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
-        draft.extraFiles = weights.extraFiles
+        draft.extraFiles =
+            weights.extraFiles + (try stageServeFiles(request.serveFiles, command: request.serveCommand, folder: folder(of: model)))
         PhaseTrace.mark("add: draft")
         return try land(
             draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv add",
@@ -125,6 +131,34 @@ extension Registry {
     }
 
     static let safetensorsHeaderFile = "safetensors-header.json"
+
+    /// The predictor's files, each into `<model>/serve/<name>` (kept executable if it is).
+    func stageServeFiles(_ serveFiles: [URL], command: [String]?, folder: String) throws -> [StagedFile] {
+        if !serveFiles.isEmpty, command == nil {
+            throw MVError("--serve-file needs --serve-command", hint: "e.g. --serve-command 'python3 predict.py' --serve-file predict.py")
+        }
+        var names = Set<String>()
+        return try serveFiles.map { url in
+            let name = url.lastPathComponent
+            guard names.insert(name).inserted else {
+                throw MVError("two serve files are named '\(name)'", hint: "they all land in serve/; rename one")
+            }
+            let attributes: [FileAttributeKey: Any]
+            do { attributes = try FileManager.default.attributesOfItem(atPath: url.path) } catch {
+                throw MVError("cannot read serve file '\(url.path)': no such file")
+            }
+            guard attributes[.type] as? FileAttributeType == .typeRegular else {
+                throw MVError("serve file '\(url.path)' is not a regular file", hint: "pass each file the predictor needs")
+            }
+            guard let size = attributes[.size] as? Int, size <= 64 << 20 else {
+                throw MVError("serve file '\(url.path)' is over 64 MiB", hint: "weights belong in --weights; serve files are code")
+            }
+            let executable = ((attributes[.posixPermissions] as? Int) ?? 0) & 0o100 != 0
+            return StagedFile(
+                path: "\(folder)/serve/\(name)", blob: try repository.objects.writeBlob(fileAt: url),
+                mode: executable ? .executable : .blob, source: url)
+        }
+    }
 
     /// Tensors from .npy and .safetensors files, each staged as one .npy of the version
     /// (see `TensorStore`); a single safetensors file also yields its header and a `source`

@@ -1,3 +1,6 @@
+import Learning
+import Registry
+
 /// Which protocol a route belongs to: it decides the shape of error bodies.
 enum Family: String, Sendable {
     case mlflow, tfserving, oip, server
@@ -12,9 +15,16 @@ struct Answer: Sendable {
     var modelName: String?
     var model: LoadedModel?
     var rows = 0
+    /// What was predicted, for the prediction log.
+    var input: CSVTable?
+    var predictions: Predictions?
 
     static func json(_ body: String, model: String? = nil, loaded: LoadedModel? = nil, rows: Int = 0) -> Answer {
         Answer(body: body, modelName: model, model: loaded, rows: rows)
+    }
+
+    static func predicted(_ body: String, model: String, loaded: LoadedModel, input: CSVTable, predictions: Predictions) -> Answer {
+        Answer(body: body, modelName: model, model: loaded, rows: predictions.count, input: input, predictions: predictions)
     }
 
     static func text(_ body: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Answer {
@@ -39,4 +49,20 @@ struct Answer: Sendable {
         }
         return Answer(status: error.status, body: writer.text)
     }
+}
+
+/// A prediction request parsed and checked against the version, waiting for its
+/// predictions; `format` writes the protocol's answer around them.
+struct PredictionJob: Sendable {
+    let model: String
+    let loaded: LoadedModel
+    let table: CSVTable
+    let probabilities: Bool
+    let format: @Sendable (Predictions) -> String
+}
+
+/// What a route's synchronous part produces: an answer, or predictions still to make.
+enum Parsed: Sendable {
+    case answer(Answer)
+    case job(PredictionJob)
 }

@@ -54,6 +54,30 @@ enum JSON: Sendable {
     }
 }
 
+extension JSON {
+    /// Whether `text` is a number as JSON spells one (so it can be written unquoted).
+    static func isNumber(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        return utf8.withUnsafeBytes { raw in
+            var parser = JSONParser(bytes: raw, maxDepth: 1)
+            guard !raw.isEmpty, raw[0] == UInt8(ascii: "-") || (raw[0] >= UInt8(ascii: "0") && raw[0] <= UInt8(ascii: "9")),
+                (try? parser.number()) != nil
+            else { return false }
+            return parser.index == raw.count
+        }
+    }
+}
+
+extension JSON {
+    static func parse(string: String) throws(ServeError) -> JSON {
+        var result: Result<JSON, ServeError> = .failure(.badRequest("empty"))
+        Array(string.utf8).withUnsafeBytes { raw in
+            do throws(ServeError) { result = .success(try JSON.parse(raw)) } catch { result = .failure(error) }
+        }
+        return try result.get()
+    }
+}
+
 /// A recursive-descent reader over the request body's bytes.
 private struct JSONParser {
     let bytes: UnsafeRawBufferPointer
@@ -163,7 +187,9 @@ private struct JSONParser {
     mutating func number() throws(ServeError) -> String {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let first = index
         guard digits() > 0 else { throw fail("a number needs digits") }
+        guard bytes[first] != UInt8(ascii: "0") || index == first + 1 else { throw fail("a number with a leading zero") }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits() > 0 else { throw fail("a number needs digits after '.'") }

@@ -39,6 +39,7 @@ struct ServeResponder: HTTPResponder {
     let table: ModelTable
     let metrics: ServerMetrics
     let limits: ServeLimits
+    let predictionLog: PredictionLog?
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let started = ContinuousClock.now
@@ -78,6 +79,14 @@ struct ServeResponder: HTTPResponder {
         metrics.record(
             model: answer.modelName ?? "", version: answer.model?.version ?? "", route: route.name, status: answer.status, seconds: seconds,
             rows: answer.rows)
+        if let predictionLog, let input = answer.input, let predictions = answer.predictions, let model = answer.model,
+            predictionLog.wants()
+        {
+            predictionLog.add(
+                PredictionLog.Entry(
+                    time: Date(), requestID: requestID, model: answer.modelName ?? "", version: model.version, commit: model.commit,
+                    route: route.name, table: input, predictions: predictions, seconds: seconds))
+        }
         return Response(
             status: HTTPResponse.Status(code: answer.status), headers: headers,
             body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
@@ -98,47 +107,64 @@ struct ServeResponder: HTTPResponder {
         }
         let contentType = request.headers[.contentType]
         let requestedModel = request.uri.queryParameters["model"].map(String.init) ?? request.headers[.modelName]
-        return try body.withUnsafeReadableBytes { bytes throws(ServeError) -> Answer in
-            switch route {
-            case .ping:
-                return .text("\n")
-            case .health:
-                guard !served.isEmpty, served.allSatisfy({ $0.loaded != nil }) else {
-                    let missing = served.filter { $0.loaded == nil }.map { "\($0.spec): \($0.unavailable ?? "not loaded")" }
-                    throw ServeError.unavailable(missing.isEmpty ? "no model is served yet" : missing.joined(separator: "; "))
-                }
-                return .text("\n")
-            case .version:
-                return .text(Registry.mvVersion)
-            case .metrics:
-                return .text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
-            case .invocations:
-                return try MLflowProtocol.invocations(
-                    body: bytes, contentType: contentType, model: requestedModel, served: served, limits: limits)
-            case .tfStatus(let target):
-                return try TFServingProtocol.status(target, served: served)
-            case .tfMetadata(let target):
-                return try TFServingProtocol.metadata(target, served: served)
-            case .tfPredict(let target):
-                return try TFServingProtocol.predict(target, body: bytes, served: served, limits: limits)
-            case .v2Server, .v2Live:
-                return route.name == "v2_live" ? .json("{\"live\":true}") : OpenInferenceProtocol.server(version: Registry.mvVersion)
-            case .v2Ready:
-                return OpenInferenceProtocol.ready(served: served)
-            case .v2Model(let model, let version):
-                return try OpenInferenceProtocol.metadata(model, version: version, served: served)
-            case .v2ModelReady(let model, let version):
-                return try OpenInferenceProtocol.modelReady(model, version: version, served: served)
-            case .v2Infer(let model, let version):
-                return try OpenInferenceProtocol.infer(
-                    model, version: version, body: bytes, served: served, limits: limits, requestID: requestID)
-            case .unknown(let path):
-                throw ServeError.notFound(
-                    "no endpoint '\(path)': mv serve answers /invocations, /ping, /health, /version, /metrics, /v1/models/<model>[:predict] and /v2/…"
-                )
-            case .wrongMethod(let path, let allowed):
-                throw ServeError(status: 405, "'\(path)' takes \(allowed)")
+        let parsed = try body.withUnsafeReadableBytes { bytes throws(ServeError) -> Parsed in
+            try parse(route, bytes: bytes, served: served, contentType: contentType, requestedModel: requestedModel, requestID: requestID)
+        }
+        switch parsed {
+        case .answer(let answer):
+            return answer
+        case .job(let job):
+            let predictions = try await job.loaded.predict(job.table, probabilities: job.probabilities)
+            return .predicted(job.format(predictions), model: job.model, loaded: job.loaded, input: job.table, predictions: predictions)
+        }
+    }
+
+    private func parse(
+        _ route: Route, bytes: UnsafeRawBufferPointer, served: [ServedModel], contentType: String?, requestedModel: String?,
+        requestID: String
+    ) throws(ServeError) -> Parsed {
+        switch route {
+        case .ping:
+            return .answer(.text("\n"))
+        case .health:
+            guard !served.isEmpty, served.allSatisfy({ $0.loaded != nil }) else {
+                let missing = served.filter { $0.loaded == nil }.map { "\($0.spec): \($0.unavailable ?? "not loaded")" }
+                throw ServeError.unavailable(missing.isEmpty ? "no model is served yet" : missing.joined(separator: "; "))
             }
+            return .answer(.text("\n"))
+        case .version:
+            return .answer(.text(Registry.mvVersion))
+        case .metrics:
+            return .answer(.text(metrics.render(log: predictionLog), contentType: "text/plain; version=0.0.4; charset=utf-8"))
+        case .invocations:
+            return .job(
+                try MLflowProtocol.invocations(body: bytes, contentType: contentType, model: requestedModel, served: served, limits: limits)
+            )
+        case .tfStatus(let target):
+            return .answer(try TFServingProtocol.status(target, served: served))
+        case .tfMetadata(let target):
+            return .answer(try TFServingProtocol.metadata(target, served: served))
+        case .tfPredict(let target):
+            return .job(try TFServingProtocol.predict(target, body: bytes, served: served, limits: limits))
+        case .v2Server:
+            return .answer(OpenInferenceProtocol.server(version: Registry.mvVersion))
+        case .v2Live:
+            return .answer(.json("{\"live\":true}"))
+        case .v2Ready:
+            return .answer(OpenInferenceProtocol.ready(served: served))
+        case .v2Model(let model, let version):
+            return .answer(try OpenInferenceProtocol.metadata(model, version: version, served: served))
+        case .v2ModelReady(let model, let version):
+            return .answer(try OpenInferenceProtocol.modelReady(model, version: version, served: served))
+        case .v2Infer(let model, let version):
+            return .job(
+                try OpenInferenceProtocol.infer(model, version: version, body: bytes, served: served, limits: limits, requestID: requestID))
+        case .unknown(let path):
+            throw ServeError.notFound(
+                "no endpoint '\(path)': mv serve answers /invocations, /ping, /health, /version, /metrics, /v1/models/<model>[:predict] and /v2/…"
+            )
+        case .wrongMethod(let path, let allowed):
+            throw ServeError(status: 405, "'\(path)' takes \(allowed)")
         }
     }
 

@@ -22,6 +22,7 @@ public final class ServerMetrics: Sendable {
         var latency: [String: Histogram] = [:]
         var rows: [String: Int] = [:]
         var reloads: [Bool: Int] = [:]
+        var fetches: [Bool: Int] = [:]
         var info: [(model: String, version: String, commit: String, spec: String)] = []
     }
 
@@ -49,6 +50,10 @@ public final class ServerMetrics: Sendable {
         state.withLock { $0.reloads[succeeded, default: 0] += 1 }
     }
 
+    func fetched(succeeded: Bool) {
+        state.withLock { $0.fetches[succeeded, default: 0] += 1 }
+    }
+
     func setModels(_ models: [ServedModel]) {
         let info = models.compactMap { slot in
             slot.loaded.map { (model: slot.name, version: $0.version, commit: $0.commit, spec: slot.spec.description) }
@@ -57,7 +62,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The exposition text.
-    func render() -> String {
+    func render(log: PredictionLog? = nil) -> String {
         let state = state.withLock { $0 }
         var out = ""
         out += "# HELP mv_requests_total Requests answered, by model, version, route and HTTP status.\n"
@@ -88,6 +93,12 @@ public final class ServerMetrics: Sendable {
         out += "# TYPE mv_reloads_total counter\n"
         out += "mv_reloads_total{result=\"success\"} \(state.reloads[true] ?? 0)\n"
         out += "mv_reloads_total{result=\"failure\"} \(state.reloads[false] ?? 0)\n"
+        if !state.fetches.isEmpty {
+            out += "# HELP mv_fetches_total Tag fetches from --remote, by result.\n"
+            out += "# TYPE mv_fetches_total counter\n"
+            out += "mv_fetches_total{result=\"success\"} \(state.fetches[true] ?? 0)\n"
+            out += "mv_fetches_total{result=\"failure\"} \(state.fetches[false] ?? 0)\n"
+        }
         out += "# HELP mv_model_info The version each served model answers with now.\n"
         out += "# TYPE mv_model_info gauge\n"
         for info in state.info {
@@ -97,6 +108,13 @@ public final class ServerMetrics: Sendable {
         out += "# HELP mv_requests_in_flight Requests being answered.\n"
         out += "# TYPE mv_requests_in_flight gauge\n"
         out += "mv_requests_in_flight \(inFlight.load(ordering: .relaxed))\n"
+        if let log {
+            out += "# HELP mv_prediction_log_records_total Prediction log records, by outcome (dropped: the queue was full).\n"
+            out += "# TYPE mv_prediction_log_records_total counter\n"
+            out += "mv_prediction_log_records_total{outcome=\"written\"} \(log.written.load(ordering: .relaxed))\n"
+            out += "mv_prediction_log_records_total{outcome=\"dropped\"} \(log.dropped.load(ordering: .relaxed))\n"
+            out += "mv_prediction_log_records_total{outcome=\"failed\"} \(log.failed.load(ordering: .relaxed))\n"
+        }
         return out
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Learning
+import ModelFormat
 import Registry
 
 /// What the user asked to serve: `churn@v3` (a pinned version), `churn#staging` (whatever
@@ -55,19 +56,79 @@ public struct ServedSpec: Sendable, Equatable, CustomStringConvertible {
     public var description: String { reference }
 }
 
-/// One version loaded and ready to answer: the predictor and what the responses report.
+/// One version loaded and ready to answer: mv's own predictor, or a pool of the version's
+/// predictor processes; and what the responses report.
 public struct LoadedModel: Sendable {
-    public let predictor: Predictor
+    enum Engine: Sendable {
+        case builtIn(Predictor)
+        case command(WorkerPool)
+    }
+
+    let engine: Engine
+    public let resolved: ResolvedVersion
+    public let manifest: Manifest
     /// `3.0.0`, or the short commit for an untagged revision.
     public let version: String
     public let commit: String
     public let loadedAt: Date
 
     init(predictor: Predictor) {
-        self.predictor = predictor
-        version = predictor.resolved.version.map { String($0.description.drop { $0 == "v" }) } ?? predictor.resolved.commit.short
-        commit = predictor.resolved.commit.description
+        self.init(engine: .builtIn(predictor), resolved: predictor.resolved, manifest: predictor.manifest)
+    }
+
+    init(pool: WorkerPool) {
+        self.init(engine: .command(pool), resolved: pool.command.resolved, manifest: pool.command.manifest)
+    }
+
+    private init(engine: Engine, resolved: ResolvedVersion, manifest: Manifest) {
+        self.engine = engine
+        self.resolved = resolved
+        self.manifest = manifest
+        version = resolved.version.map { String($0.description.drop { $0 == "v" }) } ?? resolved.commit.short
+        commit = resolved.commit.description
         loadedAt = Date()
+    }
+
+    /// The input columns in order, and whether each is numeric; a predictor command's come
+    /// from the manifest's `features` (possibly none: then rows are positional).
+    var columns: [(name: String, numeric: Bool)] {
+        switch engine {
+        case .builtIn(let predictor): predictor.features.columns.map { ($0.name, $0.kind == .numeric) }
+        case .command: manifest.features.map { ($0.name, !["string", "category", "categorical", "text"].contains($0.type)) }
+        }
+    }
+
+    var featureNames: [String] { columns.map(\.name) }
+
+    var isClassifier: Bool {
+        switch engine {
+        case .builtIn(let predictor): predictor.target.task == .classification
+        case .command: manifest.task == "classification"
+        }
+    }
+
+    var classes: [String] {
+        if case .builtIn(let predictor) = engine { return predictor.target.classes }
+        return []
+    }
+
+    var hasProbabilities: Bool {
+        if case .builtIn(let predictor) = engine { return predictor.hasProbabilities }
+        return false
+    }
+
+    /// Predicts through the same path `mv predict` takes, or through a predictor process.
+    func predict(_ table: CSVTable, probabilities: Bool) async throws(ServeError) -> Predictions {
+        switch engine {
+        case .builtIn(let predictor):
+            do {
+                return try predictor.predict(table, source: "the request", probabilities: probabilities)
+            } catch {
+                throw .badRequest(MLflowProtocol.describe(error))
+            }
+        case .command(let pool):
+            return try await pool.predict(table)
+        }
     }
 
     /// The first number of the version, TF Serving's integer version.

@@ -21,6 +21,10 @@ final class StageFollower: Sendable {
     let log: @Sendable (String) -> Void
     let interval: Duration
     let backstop: Duration
+    /// Where tags come from on a replica (`--remote`), and how often to fetch them.
+    let remote: RemoteTags?
+    /// Predictor processes per version served by its own command.
+    let workers: Int
     private let checkRequested = Atomic<Bool>(false)
     /// Wakes the poll loop early (SIGHUP, stop).
     private let wake = DispatchSemaphore(value: 0)
@@ -28,8 +32,8 @@ final class StageFollower: Sendable {
 
     init(
         repositoryPath: String, commonDirectory: String, specs: [ServedSpec]?, stage: String, table: ModelTable, metrics: ServerMetrics,
-        interval: Duration = .milliseconds(200), backstop: Duration = .seconds(10),
-        log: @escaping @Sendable (String) -> Void
+        interval: Duration = .milliseconds(200), backstop: Duration = .seconds(10), remote: RemoteTags? = nil,
+        workers: Int = 2, log: @escaping @Sendable (String) -> Void
     ) {
         self.repositoryPath = repositoryPath
         self.commonDirectory = commonDirectory
@@ -39,6 +43,8 @@ final class StageFollower: Sendable {
         self.metrics = metrics
         self.interval = interval
         self.backstop = backstop
+        self.remote = remote
+        self.workers = workers
         self.log = log
     }
 
@@ -46,9 +52,13 @@ final class StageFollower: Sendable {
     /// be loaded is the user's mistake and stops the server from starting; a stage with no
     /// holder yet is listed as unavailable.
     func start() throws {
+        if let remote {
+            try remote.check()
+            fetch(remote)
+        }
         let registry = try Registry.open(at: repositoryPath)
         for spec in specs ?? [] where spec.stage == nil {
-            _ = try registry.predictor(spec.reference)
+            _ = try registry.servable(registry.resolve(spec.reference))
         }
         refresh(registry)
     }
@@ -67,9 +77,14 @@ final class StageFollower: Sendable {
     func follow() {
         var stamp = refsStamp()
         var lastCheck = ContinuousClock.now
+        var lastFetch = ContinuousClock.now
         while !stopped.load(ordering: .relaxed) {
             _ = wake.wait(timeout: .now() + interval.seconds)
             if stopped.load(ordering: .relaxed) { break }
+            if let remote, ContinuousClock.now - lastFetch >= remote.every {
+                lastFetch = ContinuousClock.now
+                fetch(remote)
+            }
             let now = refsStamp()
             let forced = checkRequested.exchange(false, ordering: .relaxed)
             guard now != stamp || forced || ContinuousClock.now - lastCheck >= backstop else { continue }
@@ -84,10 +99,42 @@ final class StageFollower: Sendable {
         }
     }
 
+    private func fetch(_ remote: RemoteTags) {
+        do {
+            try remote.fetch()
+            metrics.fetched(succeeded: true)
+        } catch {
+            metrics.fetched(succeeded: false)
+            log("\(error); still serving what was loaded")
+        }
+    }
+
     /// What changes when a tag is created, moved or deleted: loose tags are files in
     /// `refs/tags` (one folder: model names hold no '/'), packed ones live in `packed-refs`.
     private func refsStamp() -> [FileStamp?] {
         [FileStamp(path: commonDirectory + "/refs/tags"), FileStamp(path: commonDirectory + "/packed-refs")]
+    }
+
+    /// A built-in model as is; a predictor command's pool started and ready before it is
+    /// swapped in.
+    private func load(_ servable: Servable) throws -> LoadedModel {
+        switch servable {
+        case .builtIn(let predictor):
+            return LoadedModel(predictor: predictor)
+        case .command(let command):
+            let pool = WorkerPool(command, size: workers, log: log)
+            let outcome = BlockingResult<Void>()
+            _Concurrency.Task {
+                do {
+                    try await pool.start(timeout: .seconds(120))
+                    outcome.set(.success(()))
+                } catch {
+                    outcome.set(.failure(error))
+                }
+            }
+            try outcome.wait()
+            return LoadedModel(pool: pool)
+        }
     }
 
     private func refresh(_ registry: Registry) {
@@ -119,13 +166,13 @@ final class StageFollower: Sendable {
                 continue
             }
             if let loaded = existing?.loaded, loaded.commit == resolved.commit.description,
-                loaded.predictor.resolved.version == resolved.version
+                loaded.resolved.version == resolved.version
             {
                 next.append(existing ?? ServedModel(spec: spec, loaded: loaded))
                 continue
             }
             do {
-                let loaded = LoadedModel(predictor: try registry.predictor(resolved))
+                let loaded = try load(registry.servable(resolved))
                 let was = existing?.loaded.map { " (was \($0.version))" } ?? ""
                 log("\(spec): serving \(resolved.label)\(was)")
                 metrics.reload(succeeded: true)
@@ -148,4 +195,22 @@ final class StageFollower: Sendable {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A result handed from an async task to the follower's thread, which waits for it.
+final class BlockingResult<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result: Result<T, any Error>?
+
+    func set(_ value: Result<T, any Error>) {
+        lock.withLock { result = value }
+        done.signal()
+    }
+
+    func wait() throws -> T {
+        done.wait()
+        guard let result = lock.withLock({ result }) else { throw CancellationError() }
+        return try result.get()
+    }
 }

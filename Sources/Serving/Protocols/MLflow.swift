@@ -9,10 +9,10 @@ enum MLflowProtocol {
 
     static func invocations(
         body: UnsafeRawBufferPointer, contentType: String?, model: String?, served: [ServedModel], limits: ServeLimits
-    ) throws(ServeError) -> Answer {
+    ) throws(ServeError) -> PredictionJob {
         let name = try chooseModel(model, served: served)
         let (slot, loaded) = try served.slot(name)
-        let reader = RowReader(columns: loaded.predictor.featureNames, maxRows: limits.maxRows)
+        let reader = RowReader(columns: loaded.featureNames, maxRows: limits.maxRows)
         let media = (contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let table: CSVTable
         switch media {
@@ -30,12 +30,13 @@ enum MLflowProtocol {
                 status: 415,
                 "this endpoint takes application/json or text/csv, not '\(contentType ?? "no content type")'")
         }
-        let predictions = try predict(loaded, table)
-        var writer = JSONWriter()
-        writer.raw("{\"predictions\":")
-        PredictionWriter(predictions).writeAll(into: &writer)
-        writer.raw("}")
-        return .json(writer.text, model: slot.name, loaded: loaded, rows: predictions.count)
+        return PredictionJob(model: slot.name, loaded: loaded, table: table, probabilities: false) { predictions in
+            var writer = JSONWriter()
+            writer.raw("{\"predictions\":")
+            PredictionWriter(predictions).writeAll(into: &writer)
+            writer.raw("}")
+            return writer.text
+        }
     }
 
     /// `/invocations` serves one model: the only one, or the one `?model=` or the
@@ -81,15 +82,6 @@ enum MLflowProtocol {
             return try reader.records(records)
         default:
             return try reader.instances(value, field: key)
-        }
-    }
-
-    /// Predicts with the version's own schema, refusals worded as `mv predict` words them.
-    static func predict(_ loaded: LoadedModel, _ table: CSVTable) throws(ServeError) -> Predictions {
-        do {
-            return try loaded.predictor.predict(table, source: "the request", probabilities: false)
-        } catch {
-            throw .badRequest(describe(error))
         }
     }
 

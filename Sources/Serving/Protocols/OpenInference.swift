@@ -45,7 +45,6 @@ enum OpenInferenceProtocol {
 
     static func metadata(_ model: String, version: String?, served: [ServedModel]) throws(ServeError) -> Answer {
         let (slot, loaded) = try served.slot(model, version: version)
-        let predictor = loaded.predictor
         var writer = JSONWriter()
         writer.raw("{\"name\":")
         writer.string(slot.name)
@@ -53,52 +52,58 @@ enum OpenInferenceProtocol {
         let versions = served.filter { $0.name == model }.compactMap(\.loaded?.version)
         writer.list(Array(Set(versions)).sorted()) { $0.string($1) }
         writer.raw(",\"platform\":\"mv\",\"inputs\":")
-        writer.list(predictor.features.columns) { writer, column in
+        writer.list(loaded.columns) { writer, column in
             writer.raw("{\"name\":")
             writer.string(column.name)
             writer.raw(",\"datatype\":")
-            writer.string(column.kind == .numeric ? "FP64" : "BYTES")
+            writer.string(column.numeric ? "FP64" : "BYTES")
             writer.raw(",\"shape\":[-1]}")
         }
         writer.raw(",\"outputs\":[{\"name\":\"predict\",\"datatype\":")
-        writer.string(predictType(predictor))
+        writer.string(loaded.isClassifier ? labelType(loaded.classes) : "FP64")
         writer.raw(",\"shape\":[-1]}")
-        if predictor.hasProbabilities {
-            writer.raw(",{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[-1,\(predictor.target.classes.count)]}")
+        if loaded.hasProbabilities {
+            writer.raw(",{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[-1,\(loaded.classes.count)]}")
         }
         writer.raw("],\"parameters\":{\"algorithm\":")
-        writer.string(predictor.manifest.algorithm)
+        writer.string(loaded.manifest.algorithm)
         writer.raw(",\"task\":")
-        writer.string(predictor.target.task.rawValue)
+        writer.string(loaded.manifest.task)
         writer.raw(",\"commit\":")
         writer.string(loaded.commit)
         writer.raw("}}")
         return .json(writer.text, model: slot.name, loaded: loaded)
     }
 
-    static func predictType(_ predictor: Predictor) -> String {
-        guard predictor.target.task == .classification else { return "FP64" }
-        return predictor.target.classes.allSatisfy { Int64($0) != nil } ? "INT64" : "BYTES"
+    /// INT64 when every class label is a whole number, else BYTES (an unknown list: BYTES).
+    static func labelType(_ classes: [String]) -> String {
+        !classes.isEmpty && classes.allSatisfy { Int64($0) != nil } ? "INT64" : "BYTES"
+    }
+
+    static func predictType(_ predictions: Predictions) -> String {
+        predictions.target.task == .classification ? labelType(predictions.classes) : "FP64"
     }
 
     static func infer(
         _ model: String, version: String?, body: UnsafeRawBufferPointer, served: [ServedModel], limits: ServeLimits, requestID: String
-    ) throws(ServeError) -> Answer {
+    ) throws(ServeError) -> PredictionJob {
         let (slot, loaded) = try served.slot(model, version: version)
-        let predictor = loaded.predictor
         let document = try JSON.parse(body)
         guard case .object = document, let inputs = document["inputs"]?.array, !inputs.isEmpty else {
             throw .badRequest("the body needs 'inputs': a list of tensors, each with name, shape, datatype and data")
         }
-        let reader = RowReader(columns: predictor.featureNames, maxRows: limits.maxRows)
+        let names = loaded.featureNames
+        let reader = RowReader(columns: names, maxRows: limits.maxRows)
         let tensors = try inputs.map { input throws(ServeError) in try Tensor(input) }
         let table: CSVTable
         if tensors.count == 1, tensors[0].shape.count == 2 {
             let tensor = tensors[0]
             let (rows, width) = (tensor.shape[0], tensor.shape[1])
-            guard width == predictor.featureNames.count else {
+            // A predictor command that declares no columns takes rows by position.
+            let header = names.isEmpty ? (0..<width).map(String.init) : names
+            guard width == header.count else {
                 throw .badRequest(
-                    "input '\(tensor.name)' has \(width) columns; \(slot.name) \(loaded.version) takes \(predictor.featureNames.count) (\(predictor.featureNames.joined(separator: ", ")))"
+                    "input '\(tensor.name)' has \(width) columns; \(slot.name) \(loaded.version) takes \(names.count) (\(names.joined(separator: ", ")))"
                 )
             }
             try reader.checkCount(rows)
@@ -107,24 +112,24 @@ enum OpenInferenceProtocol {
             for row in 0..<rows {
                 var line: [String] = []
                 for c in 0..<width {
-                    line.append(try reader.cell(tensor.data[row * width + c], column: predictor.featureNames[c], row: row))
+                    line.append(try reader.cell(tensor.data[row * width + c], column: header[c], row: row))
                 }
                 cells.append(line)
             }
-            table = CSVTable(header: predictor.featureNames, rows: cells)
+            table = CSVTable(header: header, rows: cells)
         } else {
             var pairs: [(key: String, value: JSON)] = []
             for tensor in tensors {
                 guard tensor.shape.count == 1 || (tensor.shape.count == 2 && tensor.shape[1] == 1) else {
                     throw .badRequest(
-                        "input '\(tensor.name)' has shape \(tensor.shape); send one tensor of shape [N, \(predictor.featureNames.count)] or one of shape [N] per column"
+                        "input '\(tensor.name)' has shape \(tensor.shape); send one tensor of shape [N, \(names.count)] or one of shape [N] per column"
                     )
                 }
                 pairs.append((tensor.name, .array(tensor.data)))
             }
             table = try reader.columnar(pairs)
         }
-        var wanted = ["predict"] + (predictor.hasProbabilities ? ["predict_proba"] : [])
+        var wanted = ["predict"] + (loaded.hasProbabilities ? ["predict_proba"] : [])
         if let outputs = document["outputs"]?.array {
             var names: [String] = []
             for output in outputs {
@@ -136,45 +141,44 @@ enum OpenInferenceProtocol {
             }
             if !names.isEmpty { wanted = names }
         }
-        let predictions: Predictions
-        do {
-            predictions = try predictor.predict(table, source: "the request", probabilities: wanted.contains("predict_proba"))
-        } catch {
-            throw .badRequest(MLflowProtocol.describe(error))
-        }
-        var writer = JSONWriter()
-        writer.raw("{\"model_name\":")
-        writer.string(slot.name)
-        writer.raw(",\"model_version\":")
-        writer.string(loaded.version)
-        writer.raw(",\"id\":")
-        writer.string(document["id"]?.string ?? requestID)
-        writer.raw(",\"parameters\":{},\"outputs\":[")
-        let labels = PredictionWriter(predictions)
-        for (index, name) in wanted.enumerated() {
-            if index > 0 { writer.raw(",") }
-            if name == "predict" {
-                writer.raw("{\"name\":\"predict\",\"datatype\":")
-                writer.string(predictType(predictor))
-                writer.raw(",\"shape\":[\(predictions.count)],\"data\":")
-                labels.writeAll(into: &writer)
-                writer.raw("}")
-            } else {
-                let classes = predictions.classes.count
-                writer.raw("{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[\(predictions.count),\(classes)],\"data\":[")
-                for row in 0..<predictions.count {
-                    for k in 0..<classes {
-                        if row > 0 || k > 0 { writer.raw(",") }
-                        writer.number(predictions.probability(row, k))
+        let outputs = wanted
+        let id = document["id"]?.string ?? requestID
+        return PredictionJob(model: slot.name, loaded: loaded, table: table, probabilities: wanted.contains("predict_proba")) {
+            predictions in
+            var writer = JSONWriter()
+            writer.raw("{\"model_name\":")
+            writer.string(slot.name)
+            writer.raw(",\"model_version\":")
+            writer.string(loaded.version)
+            writer.raw(",\"id\":")
+            writer.string(id)
+            writer.raw(",\"parameters\":{},\"outputs\":[")
+            let labels = PredictionWriter(predictions)
+            for (index, name) in outputs.enumerated() {
+                if index > 0 { writer.raw(",") }
+                if name == "predict" {
+                    writer.raw("{\"name\":\"predict\",\"datatype\":")
+                    writer.string(predictType(predictions))
+                    writer.raw(",\"shape\":[\(predictions.count)],\"data\":")
+                    labels.writeAll(into: &writer)
+                    writer.raw("}")
+                } else {
+                    let classes = predictions.classes.count
+                    writer.raw("{\"name\":\"predict_proba\",\"datatype\":\"FP64\",\"shape\":[\(predictions.count),\(classes)],\"data\":[")
+                    for row in 0..<predictions.count {
+                        for k in 0..<classes {
+                            if row > 0 || k > 0 { writer.raw(",") }
+                            writer.number(predictions.probability(row, k))
+                        }
                     }
+                    writer.raw("],\"parameters\":{\"classes\":")
+                    writer.list(predictions.classes) { $0.string($1) }
+                    writer.raw("}}")
                 }
-                writer.raw("],\"parameters\":{\"classes\":")
-                writer.list(predictions.classes) { $0.string($1) }
-                writer.raw("}}")
             }
+            writer.raw("]}")
+            return writer.text
         }
-        writer.raw("]}")
-        return .json(writer.text, model: slot.name, loaded: loaded, rows: predictions.count)
     }
 
     /// One input tensor, its data flattened row-major and checked against its shape.

@@ -57,7 +57,9 @@ struct RowReader {
     /// `[[1, "a"], …]` in the version's column order (or `[1, 2]` for a one-column model).
     func lists(_ rows: [JSON], header: [String]? = nil) throws(ServeError) -> CSVTable {
         try checkCount(rows.count)
-        let header = header ?? columns
+        var header = header ?? columns
+        // A predictor command that declares no columns takes rows by position.
+        if header.isEmpty, case .array(let first)? = rows.first { header = (0..<first.count).map(String.init) }
         var table: [[String]] = []
         table.reserveCapacity(rows.count)
         for (index, row) in rows.enumerated() {

@@ -54,17 +54,17 @@ enum TFServingProtocol {
         writer.raw(",\"signature_name\":\"\",\"version\":")
         writer.string(loaded.major)
         writer.raw("},\"metadata\":{\"signature_def\":{\"signature_def\":{\"serving_default\":{\"inputs\":{")
-        for (index, column) in loaded.predictor.features.columns.enumerated() {
+        for (index, column) in loaded.columns.enumerated() {
             if index > 0 { writer.raw(",") }
             writer.string(column.name)
             writer.raw(":{\"dtype\":")
-            writer.string(column.kind == .numeric ? "DT_DOUBLE" : "DT_STRING")
+            writer.string(column.numeric ? "DT_DOUBLE" : "DT_STRING")
             writer.raw(",\"tensor_shape\":{\"dim\":[{\"size\":\"-1\"}]},\"name\":")
             writer.string(column.name)
             writer.raw("}")
         }
         writer.raw("},\"outputs\":{\"predictions\":{\"dtype\":")
-        writer.string(loaded.predictor.target.task == .classification ? "DT_STRING" : "DT_DOUBLE")
+        writer.string(loaded.isClassifier ? "DT_STRING" : "DT_DOUBLE")
         writer.raw(
             ",\"tensor_shape\":{\"dim\":[{\"size\":\"-1\"}]},\"name\":\"predictions\"}},\"method_name\":\"tensorflow/serving/predict\"}}}}}"
         )
@@ -72,12 +72,12 @@ enum TFServingProtocol {
     }
 
     static func predict(_ target: Target, body: UnsafeRawBufferPointer, served: [ServedModel], limits: ServeLimits) throws(ServeError)
-        -> Answer
+        -> PredictionJob
     {
         let (slot, loaded) = try served.slot(target.model, stage: target.label, version: target.version)
         let document = try JSON.parse(body)
         guard case .object(let pairs) = document else { throw .badRequest("the body must be a JSON object with 'instances' or 'inputs'") }
-        let reader = RowReader(columns: loaded.predictor.featureNames, maxRows: limits.maxRows)
+        let reader = RowReader(columns: loaded.featureNames, maxRows: limits.maxRows)
         let present = pairs.map(\.key).filter { $0 == "instances" || $0 == "inputs" }
         guard present.count == 1, let key = present.first, let value = document[key] else {
             throw .badRequest(present.isEmpty ? "the body needs 'instances' or 'inputs'" : "send 'instances' or 'inputs', not both")
@@ -86,11 +86,12 @@ enum TFServingProtocol {
             throw .badRequest("unexpected field '\(extra)' beside '\(key)'")
         }
         let table = try reader.instances(value, field: key)
-        let predictions = try MLflowProtocol.predict(loaded, table)
-        var writer = JSONWriter()
-        writer.raw(key == "instances" ? "{\"predictions\":" : "{\"outputs\":")
-        PredictionWriter(predictions).writeAll(into: &writer)
-        writer.raw("}")
-        return .json(writer.text, model: slot.name, loaded: loaded, rows: predictions.count)
+        return PredictionJob(model: slot.name, loaded: loaded, table: table, probabilities: false) { predictions in
+            var writer = JSONWriter()
+            writer.raw(key == "instances" ? "{\"predictions\":" : "{\"outputs\":")
+            PredictionWriter(predictions).writeAll(into: &writer)
+            writer.raw("}")
+            return writer.text
+        }
     }
 }

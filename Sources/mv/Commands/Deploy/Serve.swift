@@ -44,6 +44,24 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("drain-timeout"), help: "Seconds SIGTERM waits for requests in flight.")
     var drainTimeout: Double = 30
 
+    @Option(name: .customLong("log-predictions"), help: "Write one JSON line per request (inputs, predictions, version) into this folder.")
+    var logPredictions: String?
+
+    @Option(name: .customLong("log-sample"), help: "Fraction of requests the prediction log records (0 < f ≤ 1).")
+    var logSample: Double = 1
+
+    @Option(name: .customLong("log-max-bytes"), help: "Start a new prediction log file past this size (k, M, G).")
+    var logMaxBytes: ByteCount = ByteCount(64 << 20)
+
+    @Option(help: "Predictor processes per version that has its own predictor command (mv add --serve-command).")
+    var workers = 2
+
+    @Option(help: "On a replica: fetch tags from this remote (git CLI, your credentials) and follow stages there.")
+    var remote: String?
+
+    @Option(name: .customLong("fetch-every"), help: "How often --remote is fetched: 30s, 5m, 500ms.")
+    var fetchEvery: Seconds = Seconds(30)
+
     @Option(help: "Seconds between two looks at the stage tags (a stat of refs/tags and packed-refs).")
     var poll: Double = 0.2
 
@@ -52,7 +70,10 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-        guard maxRows > 0, maxConcurrent > 0 else { throw ValidationError("--max-rows and --max-concurrent must be positive") }
+        guard maxRows > 0, maxConcurrent > 0, (1...64).contains(workers) else {
+            throw ValidationError("--max-rows and --max-concurrent must be positive, --workers 1…64")
+        }
+        guard logSample > 0, logSample <= 1 else { throw ValidationError("--log-sample must be in (0, 1]") }
         guard timeout > 0, drainTimeout >= 0, poll > 0 else {
             throw ValidationError("--timeout and --poll must be positive, --drain-timeout not negative")
         }
@@ -65,11 +86,17 @@ struct Serve: ParsableCommand {
         } catch let error as ServeError {
             throw MVError(error.message, hint: "e.g. mv serve churn, mv serve churn@v3, mv serve churn#staging")
         }
-        let configuration = ServeConfiguration(
+        var configuration = ServeConfiguration(
             repositoryPath: repo, specs: specs, stage: stage, host: host, port: port,
             limits: ServeLimits(
                 maxBody: maxBody.bytes, maxRows: maxRows, maxConcurrent: maxConcurrent, timeout: .milliseconds(Int(timeout * 1000))),
             drainTimeout: .milliseconds(Int(drainTimeout * 1000)), pollInterval: .milliseconds(Int(poll * 1000)))
+        configuration.logFolder = logPredictions.map { URL(fileURLWithPath: $0, relativeTo: URL(fileURLWithPath: repo, isDirectory: true)) }
+        configuration.logSample = logSample
+        configuration.remote = remote
+        configuration.workers = workers
+        configuration.fetchEvery = .milliseconds(Int(fetchEvery.value * 1000))
+        configuration.logMaxBytes = logMaxBytes.bytes
         let outcome = ServeOutcome()
         let done = DispatchSemaphore(value: 0)
         Task {
@@ -128,4 +155,26 @@ struct ByteCount: ExpressibleByArgument {
     }
 
     var defaultValueDescription: String { "16M" }
+}
+
+/// A duration typed as 30s, 5m, 1h, 500ms or plain seconds.
+struct Seconds: ExpressibleByArgument {
+    let value: Double
+
+    init(_ value: Double) { self.value = value }
+
+    init?(argument: String) {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = argument
+        var scale = 1.0
+        for (suffix, factor) in units where argument.hasSuffix(suffix) {
+            number = String(argument.dropLast(suffix.count))
+            scale = factor
+            break
+        }
+        guard let parsed = Double(number), parsed > 0, parsed.isFinite else { return nil }
+        value = parsed * scale
+    }
+
+    var defaultValueDescription: String { "30s" }
 }

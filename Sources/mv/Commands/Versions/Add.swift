@@ -28,6 +28,14 @@ struct Add: ParsableCommand {
     @Option(help: "The model's task.")
     var task: Task?
 
+    @Option(
+        name: .customLong("serve-command"),
+        help: "The predictor 'mv serve' runs for this version, e.g. 'python3 predict.py' (docs/SERVING.md: the protocol).")
+    var serveCommand: String?
+
+    @Option(name: .customLong("serve-file"), help: "A file the predictor needs, committed in the version's serve/ folder (repeatable).")
+    var serveFiles: [String] = []
+
     @OptionGroup var newVersion: NewVersionOptions
 
     @OptionGroup var options: RepositoryOptions
@@ -41,6 +49,8 @@ struct Add: ParsableCommand {
         request.version = newVersion.version
         request.force = newVersion.force
         request.commandLine = ["mv"] + Array(CommandLine.arguments.dropFirst())
+        request.serveCommand = try serveCommand.map(ShellWords.split)
+        request.serveFiles = serveFiles.map(options.url)
         let result = try registry.add(request)
         progress.finish()
         try options.output.emit(LandedVersion(result: result, weights: weights))

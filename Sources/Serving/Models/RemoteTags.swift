@@ -1,0 +1,83 @@
+import Foundation
+import Registry
+
+/// A replica's source of stage moves: `git fetch <remote> +refs/tags/*:refs/tags/*` through
+/// the git CLI, so the user's credentials, ssh configuration and proxies apply. Tags bring
+/// the commits, trees and tensor blobs they point at; branches are not needed to serve.
+public struct RemoteTags: Sendable {
+    public let repositoryPath: String
+    public let remote: String
+    public let every: Duration
+    /// Longest a fetch may take before it is stopped and counted as failed.
+    public let timeout: Duration
+
+    public init(repositoryPath: String, remote: String, every: Duration, timeout: Duration = .seconds(300)) {
+        self.repositoryPath = repositoryPath
+        self.remote = remote
+        self.every = every
+        self.timeout = timeout
+    }
+
+    /// The remote must exist: a typo is an error at start, not a log line every 30 s.
+    func check() throws {
+        let result = try git(["remote", "get-url", remote])
+        guard result.status == 0 else {
+            throw MVError(
+                "no remote '\(remote)' in '\(repositoryPath)'",
+                hint: "git remote -v lists them; add one with git remote add \(remote) URL")
+        }
+    }
+
+    func fetch() throws {
+        let result = try git(["fetch", "--quiet", "--no-write-fetch-head", remote, "+refs/tags/*:refs/tags/*"])
+        guard result.status == 0 else {
+            let reason = result.error.split(separator: "\n").first.map(String.init) ?? "exit status \(result.status)"
+            throw MVError("fetching tags from '\(remote)' failed: \(reason)")
+        }
+    }
+
+    private func git(_ arguments: [String]) throws -> (status: Int32, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", repositoryPath] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        // A fetch must never wait for a password nobody will type.
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        environment["GIT_SSH_COMMAND"] = environment["GIT_SSH_COMMAND"] ?? "ssh -o BatchMode=yes"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)") }
+        // Read stderr beside the wait, so a git that hangs can still be stopped.
+        let collected = CollectedText()
+        let reader = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            collected.set(errors.fileHandleForReading.readDataToEndOfFile())
+            reader.signal()
+        }
+        if exited.wait(timeout: .now() + timeout.seconds) == .timedOut {
+            // SIGKILL: the SIGTERM mv serve ignores (to drain on it) is ignored by its children too.
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (124, "no answer within \(Int(timeout.seconds)) s")
+        }
+        process.waitUntilExit()
+        _ = reader.wait(timeout: .now() + 5)
+        let text = collected.data
+        return (process.terminationStatus, String(decoding: text, as: UTF8.self))
+    }
+}
+
+/// A child's stderr, handed from the reading queue to the waiting thread.
+private final class CollectedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = Data()
+
+    var data: Data { lock.withLock { stored } }
+
+    func set(_ data: Data) { lock.withLock { stored = data } }
+}
