@@ -63,6 +63,22 @@ struct ServeResponder: HTTPResponder {
                 answer = .error(ServeError(status: 500, "\(error)"), family: route.family)
             }
         }
+        // A body the route never read (a GET with a body, a 413 on Content-Length alone) is
+        // read and dropped here, bounded: left unread on a `Connection: close` request, its
+        // buffers outlive the connection.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let readsBody = route.takesBody && !busy && (declared ?? 0) <= limits.maxBody
+        if !readsBody, (declared ?? 0) > 0 || request.headers[.transferEncoding] != nil {
+            let body = request.body
+            let bound = 4 * limits.maxBody
+            _ = try? await Deadline.run(limits.timeout) {
+                var seen = 0
+                for try await part in body {
+                    seen += part.readableBytes
+                    if seen > bound { break }
+                }
+            }
+        }
         var headers = HTTPFields()
         headers[.contentType] = answer.contentType
         headers[.requestID] = requestID
@@ -103,6 +119,11 @@ struct ServeResponder: HTTPResponder {
                 body = try await request.body.collect(upTo: limits.maxBody)
             } catch is NIOTooManyBytesError {
                 throw ServeError(status: 413, "the body is more than the server's --max-body \(limits.maxBody) bytes")
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // A broken chunked encoding or a connection closed mid-body.
+                throw ServeError.badRequest("the request body could not be read: \(error)")
             }
         }
         let contentType = request.headers[.contentType]
