@@ -17,6 +17,7 @@ import Logging
 import NIOCore
 import Registry
 import ServiceLifecycle
+import SystemIO
 
 /// Everything `mv serve` is told.
 public struct ServeConfiguration: Sendable {
@@ -64,6 +65,9 @@ public enum ModelServer {
         listening: @escaping @Sendable (_ address: String) -> Void
     ) async throws {
         let registry = try Registry.open(at: configuration.repositoryPath)
+        // After libgit2's setup, which tunes the heap for reading big tensors (free memory
+        // kept up to 256 MiB): a server holds its memory for days, so keep little.
+        Heap.compact(arenas: 2, mmapThreshold: 1 << 20, trimThreshold: 8 << 20)
         let table = ModelTable()
         let metrics = ServerMetrics()
         let follower = StageFollower(

@@ -34,4 +34,11 @@ int mv_linux_start_writeback(int fd, off_t offset, off_t count);
  * instead of being fresh pages each time. */
 void mv_linux_reuse_large_heap_blocks(int mmap_threshold, int trim_threshold);
 
+/* mallopt(3) for a long-running server: at most `arenas` malloc arenas, blocks past
+ * `mmap_threshold` mapped on their own, free memory past `trim_threshold` returned. */
+void mv_linux_compact_heap(int arenas, int mmap_threshold, int trim_threshold);
+
+/* malloc_trim(3): return free heap memory to the system now. */
+void mv_linux_trim_heap(void);
+
 #endif

@@ -201,20 +201,70 @@ struct ServeResponder: HTTPResponder {
 /// answer waits for the work to end, which a body read does at once when cancelled (a
 /// prediction, bounded by --max-rows, runs to its end): the request body must never be read
 /// after the response is written, or by two tasks at once.
+///
+/// One watchdog task checks every deadline 20 times a second. A `Task.sleep` per request
+/// would do the same, but a cancelled sleep keeps its timer (and ~700 bytes) until the time
+/// it was due: at 10,000 requests a second and a 30 s timeout, 200 MB held for nothing.
 enum Deadline {
     static func run<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let expired = Atomic<Bool>(false)
+        let child = Task { try await work() }
+        let id = Watchdog.shared.add(deadline: .now + limit) {
+            expired.store(true, ordering: .relaxed)
+            child.cancel()
+        }
+        defer { Watchdog.shared.remove(id) }
+        do {
+            return try await withTaskCancellationHandler {
+                try await child.value
+            } onCancel: {
+                child.cancel()
             }
-            defer { group.cancelAll() }
-            while let next = try await group.next() {
-                if let value = next { return value }
+        } catch {
+            if expired.load(ordering: .relaxed) {
                 throw ServeError(status: 504, "no answer within the server's --timeout \(limit)")
             }
-            throw CancellationError()
+            throw error
+        }
+    }
+}
+
+/// The deadlines of the requests in flight, and the one task that enforces them.
+final class Watchdog: Sendable {
+    static let shared = Watchdog()
+
+    private struct Entry {
+        let deadline: ContinuousClock.Instant
+        let expire: @Sendable () -> Void
+    }
+
+    private let entries = Mutex<[Int: Entry]>([:])
+    private let nextID = Atomic<Int>(0)
+    private let started = Atomic<Bool>(false)
+
+    func add(deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> Int {
+        if !started.load(ordering: .relaxed), started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged {
+            Task.detached { await self.patrol() }
+        }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
+        entries.withLock { $0[id] = Entry(deadline: deadline, expire: expire) }
+        return id
+    }
+
+    func remove(_ id: Int) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+
+    private func patrol() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(50))
+            let now = ContinuousClock.now
+            let due = entries.withLock { entries -> [Entry] in
+                let due = entries.filter { $0.value.deadline <= now }
+                for id in due.keys { entries.removeValue(forKey: id) }
+                return Array(due.values)
+            }
+            for entry in due { entry.expire() }
         }
     }
 }

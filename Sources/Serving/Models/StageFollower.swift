@@ -88,6 +88,8 @@ final class StageFollower: Sendable {
             let now = refsStamp()
             let forced = checkRequested.exchange(false, ordering: .relaxed)
             guard now != stamp || forced || ContinuousClock.now - lastCheck >= backstop else { continue }
+            // Memory freed after a burst of requests goes back to the system.
+            Heap.trim()
             stamp = now
             lastCheck = ContinuousClock.now
             do {

@@ -9,4 +9,16 @@ public enum Heap {
     public static func reuseLargeBlocks(mmapThreshold: Int32, trimThreshold: Int32) {
         mv_linux_reuse_large_heap_blocks(mmapThreshold, trimThreshold)
     }
+
+    /// For a long-running server: few arenas (one per thread multiplies free memory held),
+    /// blocks past `mmapThreshold` mapped on their own, free memory past `trimThreshold`
+    /// given back.
+    public static func compact(arenas: Int32, mmapThreshold: Int32, trimThreshold: Int32) {
+        mv_linux_compact_heap(arenas, mmapThreshold, trimThreshold)
+    }
+
+    /// Gives free heap memory back to the system (after a burst).
+    public static func trim() {
+        mv_linux_trim_heap()
+    }
 }
