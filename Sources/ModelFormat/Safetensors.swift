@@ -73,9 +73,9 @@ public struct SafetensorsFile: Sendable, Equatable {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw TensorFormatError.safetensorsHeaderNotUTF8(file: name)
         }
-        let json: SafetensorsHeaderJSON
+        let json: OrderedJSON
         do {
-            json = try SafetensorsHeaderJSON.parse(bytes)
+            json = try OrderedJSON.parse(bytes)
         } catch {
             throw TensorFormatError.safetensorsHeaderNotJSON(file: name, detail: error.message)
         }
@@ -105,13 +105,13 @@ public struct SafetensorsFile: Sendable, Equatable {
     }
 
     private static func parseTensor(
-        _ tensorName: String, _ value: SafetensorsHeaderJSON, fileName: String, dataLength: Int
+        _ tensorName: String, _ value: OrderedJSON, fileName: String, dataLength: Int
     ) throws -> SafetensorsTensor {
         func invalid(_ detail: String) -> TensorFormatError {
             .safetensorsInvalidHeader(file: fileName, detail: "tensor '\(tensorName)' \(detail)")
         }
         guard case .object(let fields) = value else { throw invalid("is \(value.kindName), not an object") }
-        var byKey: [String: SafetensorsHeaderJSON] = [:]
+        var byKey: [String: OrderedJSON] = [:]
         for (key, field) in fields { byKey[key] = field }
 
         guard let dtypeField = byKey["dtype"] else { throw invalid("has no 'dtype'") }
@@ -276,9 +276,9 @@ public enum SafetensorsWriter {
         if !metadata.isEmpty {
             // Sorted so the same inputs always produce the same bytes (and the same hash).
             let items = metadata.keys.sorted().map { key in
-                SafetensorsHeaderJSON.quoted(key) + ":" + SafetensorsHeaderJSON.quoted(metadata[key] ?? "")
+                OrderedJSON.quoted(key) + ":" + OrderedJSON.quoted(metadata[key] ?? "")
             }
-            parts.append(SafetensorsHeaderJSON.quoted(SafetensorsFile.metadataKey) + ":{" + items.joined(separator: ",") + "}")
+            parts.append(OrderedJSON.quoted(SafetensorsFile.metadataKey) + ":{" + items.joined(separator: ",") + "}")
         }
         var offset = 0
         for entry in entries {
@@ -290,7 +290,7 @@ public enum SafetensorsWriter {
             let end = offset + length
             let shape = entry.shape.map(String.init).joined(separator: ",")
             parts.append(
-                SafetensorsHeaderJSON.quoted(entry.name)
+                OrderedJSON.quoted(entry.name)
                     + ":{\"dtype\":\"\(entry.dtype.safetensorsName)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }

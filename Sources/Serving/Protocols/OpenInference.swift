@@ -196,7 +196,7 @@ enum OpenInferenceProtocol {
             var shape: [Int] = []
             for value in shapeValues {
                 guard case .number(let text) = value, let size = Int(text), size >= 0, size <= 100_000_000 else {
-                    throw .badRequest("input '\(name)': shape entries must be sizes, found \(value.kind)")
+                    throw .badRequest("input '\(name)': shape entries must be sizes, found \(value.kindName)")
                 }
                 shape.append(size)
             }
@@ -223,7 +223,7 @@ enum OpenInferenceProtocol {
                 switch value {
                 case .string where isBytes, .number where !isBytes, .bool where datatype == "BOOL", .null: continue
                 default:
-                    throw .badRequest("input '\(name)' is \(datatype) but holds \(value.kind)")
+                    throw .badRequest("input '\(name)' is \(datatype) but holds \(value.kindName)")
                 }
             }
             self.name = name

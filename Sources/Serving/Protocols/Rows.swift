@@ -10,12 +10,16 @@ struct RowReader {
 
     func cell(_ value: JSON, column: String, row: Int) throws(ServeError) -> String {
         switch value {
-        case .number(let text): return text
+        case .number(let text):
+            guard let value = Double(text), value.isFinite else {
+                throw .badRequest("row \(row + 1), column '\(column)': \(text.prefix(40)) is out of range")
+            }
+            return text
         case .string(let text): return text
         case .null: return ""
         case .bool(let flag): return flag ? "true" : "false"
         case .array, .object:
-            throw .badRequest("row \(row + 1), column '\(column)': expected a number or a string, found \(value.kind)")
+            throw .badRequest("row \(row + 1), column '\(column)': expected a number or a string, found \(value.kindName)")
         }
     }
 
@@ -34,7 +38,7 @@ struct RowReader {
         var seen = Set<String>()
         for (index, row) in rows.enumerated() {
             guard case .object(let pairs) = row else {
-                throw .badRequest("row \(index + 1): expected an object of column values, found \(row.kind)")
+                throw .badRequest("row \(index + 1): expected an object of column values, found \(row.kindName)")
             }
             for pair in pairs where seen.insert(pair.key).inserted { header.append(pair.key) }
         }
@@ -70,7 +74,8 @@ struct RowReader {
                 values = [row]
             } else {
                 throw .badRequest(
-                    "row \(index + 1): expected a list of \(header.count) values (\(header.joined(separator: ", "))), found \(row.kind)")
+                    "row \(index + 1): expected a list of \(header.count) values (\(header.joined(separator: ", "))), found \(row.kindName)"
+                )
             }
             guard values.count == header.count else {
                 throw .badRequest(
@@ -90,7 +95,7 @@ struct RowReader {
         var lists: [[JSON]] = []
         for pair in pairs {
             guard case .array(let values) = pair.value else {
-                throw .badRequest("column '\(pair.key)': expected a list of values, found \(pair.value.kind)")
+                throw .badRequest("column '\(pair.key)': expected a list of values, found \(pair.value.kindName)")
             }
             lists.append(values)
         }
@@ -119,7 +124,7 @@ struct RowReader {
         case .object(let pairs):
             return try columnar(pairs)
         default:
-            throw .badRequest("'\(field)' must be a list of rows or an object of columns, found \(value.kind)")
+            throw .badRequest("'\(field)' must be a list of rows or an object of columns, found \(value.kindName)")
         }
     }
 }

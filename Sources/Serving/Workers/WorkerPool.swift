@@ -119,7 +119,7 @@ final class WorkerPool: Sendable {
             switch value {
             case .number(let text): numbers.append(Double(text) ?? .nan)
             case .string(let text): labels.append(text)
-            default: throw ServeError(status: 502, "the predictor returned \(value.kind) as a prediction")
+            default: throw ServeError(status: 502, "the predictor returned \(value.kindName) as a prediction")
             }
         }
         if labels.isEmpty {

@@ -1,17 +1,20 @@
 import Foundation
 
-/// A JSON value that keeps object members in document order. Safetensors tensor order is
-/// meaningful to users (it is how the file was written), and JSONSerialization discards it.
-indirect enum SafetensorsHeaderJSON: Equatable {
-    case object([(key: String, value: SafetensorsHeaderJSON)])
-    case array([SafetensorsHeaderJSON])
+/// A JSON value that keeps object members in document order and numbers as their text: the
+/// reader of safetensors headers (whose tensor order is how the file was written, which
+/// JSONSerialization discards) and of `mv serve`'s request bodies (where a cell reaches the
+/// feature schema spelled as the client sent it). Strict RFC 8259: no NaN, no trailing
+/// commas, UTF-8 only, nesting at most 64 deep.
+public indirect enum OrderedJSON: Sendable, Equatable {
+    case object([(key: String, value: OrderedJSON)])
+    case array([OrderedJSON])
     case string(String)
     /// Kept as text so 64-bit offsets are not rounded through Double.
     case number(String)
     case bool(Bool)
     case null
 
-    static func == (lhs: SafetensorsHeaderJSON, rhs: SafetensorsHeaderJSON) -> Bool {
+    public static func == (lhs: OrderedJSON, rhs: OrderedJSON) -> Bool {
         switch (lhs, rhs) {
         case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -24,12 +27,12 @@ indirect enum SafetensorsHeaderJSON: Equatable {
     }
 
     /// A non-negative integer, or nil for anything else (fractions, exponents, negatives, overflow).
-    var nonNegativeInt: Int? {
+    public var nonNegativeInt: Int? {
         guard case .number(let text) = self, let value = Int(text), value >= 0 else { return nil }
         return value
     }
 
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .object: return "an object"
         case .array: return "an array"
@@ -40,18 +43,22 @@ indirect enum SafetensorsHeaderJSON: Equatable {
         }
     }
 
-    static func parse(_ bytes: [UInt8]) throws(SafetensorsJSONSyntaxError) -> SafetensorsHeaderJSON {
-        var parser = SafetensorsJSONParser(bytes: bytes)
+    /// Parses a whole document; the message of a failure ends with the byte offset.
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> OrderedJSON {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw JSONSyntaxError(message: "the text is not UTF-8")
+        }
+        var parser = OrderedJSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
-        if parser.position < bytes.count { throw parser.error("unexpected text after the JSON object") }
+        if parser.position < bytes.count { throw parser.error("unexpected text after the JSON value") }
         return value
     }
 
     /// Compact JSON the way serde_json writes it (the safetensors reference implementation), so
     /// files we write match files it writes byte for byte.
-    static func quoted(_ string: String) -> String {
+    public static func quoted(_ string: String) -> String {
         var out = "\""
         for scalar in string.unicodeScalars {
             switch scalar {
@@ -75,18 +82,19 @@ indirect enum SafetensorsHeaderJSON: Equatable {
     }
 }
 
-struct SafetensorsJSONSyntaxError: Error {
-    let message: String
+/// Why a JSON text could not be read, with the byte offset.
+public struct JSONSyntaxError: Error, Sendable {
+    public let message: String
 }
 
-private struct SafetensorsJSONParser {
+private struct OrderedJSONParser {
     let bytes: [UInt8]
     var position = 0
     /// Deep nesting never occurs in a real header; the cap keeps hostile input from overflowing the stack.
     static let maxDepth = 64
 
-    func error(_ message: String) -> SafetensorsJSONSyntaxError {
-        SafetensorsJSONSyntaxError(message: "\(message) at byte \(position)")
+    func error(_ message: String) -> JSONSyntaxError {
+        JSONSyntaxError(message: "\(message) at byte \(position)")
     }
 
     var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -95,16 +103,16 @@ private struct SafetensorsJSONParser {
         while let c = current, c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D { position += 1 }
     }
 
-    mutating func expect(_ literal: String) throws(SafetensorsJSONSyntaxError) {
+    mutating func expect(_ literal: String) throws(JSONSyntaxError) {
         for byte in literal.utf8 {
             guard current == byte else { throw error("invalid literal") }
             position += 1
         }
     }
 
-    mutating func parseValue(depth: Int) throws(SafetensorsJSONSyntaxError) -> SafetensorsHeaderJSON {
+    mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> OrderedJSON {
         guard depth < Self.maxDepth else { throw error("nesting too deep") }
-        guard let c = current else { throw error("unexpected end of header") }
+        guard let c = current else { throw error("unexpected end of the text") }
         switch c {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -123,9 +131,9 @@ private struct SafetensorsJSONParser {
         }
     }
 
-    mutating func parseObject(depth: Int) throws(SafetensorsJSONSyntaxError) -> SafetensorsHeaderJSON {
+    mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> OrderedJSON {
         position += 1
-        var members: [(key: String, value: SafetensorsHeaderJSON)] = []
+        var members: [(key: String, value: OrderedJSON)] = []
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -153,9 +161,9 @@ private struct SafetensorsJSONParser {
         }
     }
 
-    mutating func parseArray(depth: Int) throws(SafetensorsJSONSyntaxError) -> SafetensorsHeaderJSON {
+    mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> OrderedJSON {
         position += 1
-        var items: [SafetensorsHeaderJSON] = []
+        var items: [OrderedJSON] = []
         skipWhitespace()
         if current == UInt8(ascii: "]") {
             position += 1
@@ -177,7 +185,7 @@ private struct SafetensorsJSONParser {
         }
     }
 
-    mutating func parseNumber() throws(SafetensorsJSONSyntaxError) -> String {
+    mutating func parseNumber() throws(JSONSyntaxError) -> String {
         let start = position
         func isDigit(_ c: UInt8?) -> Bool { c.map { (0x30...0x39).contains($0) } ?? false }
         if current == UInt8(ascii: "-") { position += 1 }
@@ -201,7 +209,7 @@ private struct SafetensorsJSONParser {
         return String(decoding: bytes[start..<position], as: UTF8.self)
     }
 
-    mutating func parseHex4() throws(SafetensorsJSONSyntaxError) -> UInt32 {
+    mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let c = current, let digit = Int(String(Unicode.Scalar(c)), radix: 16) else {
@@ -213,7 +221,7 @@ private struct SafetensorsJSONParser {
         return value
     }
 
-    mutating func parseString() throws(SafetensorsJSONSyntaxError) -> String {
+    mutating func parseString() throws(JSONSyntaxError) -> String {
         position += 1
         var out = String.UnicodeScalarView()
         var runStart = position
