@@ -7,7 +7,8 @@ one numeric column) and `churn` (logistic regression on a numeric and a categori
 Each request is made from a valid one of the three protocols by one of these mutations:
 flip, insert or delete random bytes; truncate; swap in random JSON of any shape; deep
 nesting; huge or non-finite numbers; invalid UTF-8; wrong or missing content type; random
-paths and methods; lying Content-Length; broken chunked encoding; oversized bodies; slow
+paths and methods; lying Content-Length; broken chunked encoding; Triton binary tensors with wrong sizes;
+oversized bodies; slow
 clients that stop sending. Requests go out on raw sockets from several threads.
 
     python3 benchmarks/fuzz_serve.py --mv .build/release/mv [--requests 10000] [--seed 1]
@@ -113,6 +114,11 @@ def mutate(rng, request):
     elif choice == 13:
         extra_headers.append("X-Request-Id: " + "r" * rng.choice([10, 200, 5000]))
         extra_headers.append("X-Model-Name: " + rng.choice(["price", "churn", "nope", "../x", ""]))
+        if "/v2/" in path:
+            cut = rng.randrange(-2, len(body) + 3)
+            extra_headers.append(f"Inference-Header-Content-Length: {cut}")
+            body = body.replace(b'"data":[1,2]', b'"parameters":{"binary_data_size":' + str(rng.choice([0, 8, 16, 17, 10**12])).encode() + b'}')
+            body += bytes(rng.randrange(256) for _ in range(rng.randrange(24)))
     elif choice == 14:
         body = json.dumps({"inputs": [{"name": "x", "shape": [rng.choice([0, -1, 2 ** 62, 3]), 2 ** 40],
                                       "datatype": rng.choice(["FP64", "BYTES", "FOO"]), "data": [1, 2, 3]}]}).encode()

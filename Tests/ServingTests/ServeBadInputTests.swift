@@ -91,6 +91,20 @@ final class ServeBadInputTests: ServeTestCase {
                 "/v2/models/churn/infer", json: "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,3],\"datatype\":\"FP64\",\"data\":[1,2,3]}]}"),
             400, "takes 2")
 
+        // Triton's binary tensor extension with sizes that do not add up.
+        let header = "{\"inputs\":[{\"name\":\"tenure\",\"shape\":[1],\"datatype\":\"FP64\",\"parameters\":{\"binary_data_size\":8}}]}"
+        for (length, extra, fragment) in [
+            (header.utf8.count + 50, 8, "beyond the body"), (header.utf8.count, 4, "beyond the binary data"),
+            (header.utf8.count, 12, "4 bytes of binary data follow"),
+        ] {
+            let answer = try server.send(
+                HTTPRequestText(
+                    method: "POST", path: "/v2/models/churn/infer",
+                    headers: ["Content-Type": "application/octet-stream", "Inference-Header-Content-Length": String(length)],
+                    body: Data(header.utf8) + Data(repeating: 0, count: extra)))
+            try expect(answer, 400, fragment)
+        }
+
         // A slow client: half a body, then nothing; it gets 504 after --timeout.
         let slow = try HTTPConnection(port: server.port)
         try slow.write(

@@ -165,6 +165,42 @@ final class ServeProtocolTests: ServeTestCase {
     }
 }
 
+/// Real clients, unchanged: NVIDIA's tritonclient (the Open Inference Protocol with its binary
+/// tensor extension, which it uses by default).
+final class ServeClientTests: ServeTestCase {
+    func testTritonClientInfersWithBinaryAndJSONTensors() throws {
+        guard try Self.run(["python3", "-c", "import tritonclient.http"], in: root).status == 0 else {
+            throw XCTSkip("tritonclient is not installed (make test installs it: pip install 'tritonclient[http]')")
+        }
+        try trainPrice()
+        try mvOK("promote", "price@v2")
+        _ = try write("x\n1.5\n-3\n1e3\n", to: "x.csv")
+        let expected = try mvOK("predict", "price#production", "--data", "x.csv").split(separator: "\n").dropFirst().compactMap {
+            Double($0)
+        }
+        let server = try ServerProcess([], in: root)
+        defer { server.stop() }
+        let script = """
+            import sys, numpy as np
+            import tritonclient.http as http
+            c = http.InferenceServerClient(url="127.0.0.1:\(server.port)")
+            assert c.is_server_live() and c.is_server_ready() and c.is_model_ready("price")
+            assert c.get_model_metadata("price")["inputs"][0]["name"] == "x"
+            rows = np.array([[1.5], [-3.0], [1e3]])
+            binary = http.InferInput("x", [3, 1], "FP64")
+            binary.set_data_from_numpy(rows)
+            plain = http.InferInput("x", [3, 1], "FP64")
+            plain.set_data_from_numpy(rows, binary_data=False)
+            for given in (binary, plain):
+                print(" ".join(repr(float(v)) for v in c.infer("price", [given]).as_numpy("predict")))
+            """
+        let result = try Self.run(["python3", "-c", script], in: root)
+        XCTAssertEqual(result.status, 0, result.stderr + server.log)
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").compactMap { Double($0) } }
+        XCTAssertEqual(lines, [expected, expected])
+    }
+}
+
 final class ServePredictionLogTests: ServeTestCase {
     func testEveryRequestIsOneJSONLineInSizeRotatedFilesAndSamplingRecordsAFraction() throws {
         try trainChurn()

@@ -29,6 +29,7 @@ extension HTTPField.Name {
     static let modelVersion = HTTPField.Name("X-Model-Version")!
     static let modelCommit = HTTPField.Name("X-Model-Commit")!
     static let requestID = HTTPField.Name("X-Request-Id")!
+    static let inferenceHeaderLength = HTTPField.Name("Inference-Header-Content-Length")!
 }
 
 /// Answers every route: takes one snapshot of the served models, bounds the request, reads
@@ -128,8 +129,11 @@ struct ServeResponder: HTTPResponder {
         }
         let contentType = request.headers[.contentType]
         let requestedModel = request.uri.queryParameters["model"].map(String.init) ?? request.headers[.modelName]
+        let binaryHeaderLength = request.headers[.inferenceHeaderLength].flatMap { Int($0) }
         let parsed = try body.withUnsafeReadableBytes { bytes throws(ServeError) -> Parsed in
-            try parse(route, bytes: bytes, served: served, contentType: contentType, requestedModel: requestedModel, requestID: requestID)
+            try parse(
+                route, bytes: bytes, served: served, contentType: contentType, requestedModel: requestedModel, requestID: requestID,
+                binaryHeaderLength: binaryHeaderLength)
         }
         switch parsed {
         case .answer(let answer):
@@ -142,7 +146,7 @@ struct ServeResponder: HTTPResponder {
 
     private func parse(
         _ route: Route, bytes: UnsafeRawBufferPointer, served: [ServedModel], contentType: String?, requestedModel: String?,
-        requestID: String
+        requestID: String, binaryHeaderLength: Int?
     ) throws(ServeError) -> Parsed {
         switch route {
         case .ping:
@@ -179,7 +183,9 @@ struct ServeResponder: HTTPResponder {
             return .answer(try OpenInferenceProtocol.modelReady(model, version: version, served: served))
         case .v2Infer(let model, let version):
             return .job(
-                try OpenInferenceProtocol.infer(model, version: version, body: bytes, served: served, limits: limits, requestID: requestID))
+                try OpenInferenceProtocol.infer(
+                    model, version: version, body: bytes, served: served, limits: limits, requestID: requestID,
+                    binaryHeaderLength: binaryHeaderLength))
         case .unknown(let path):
             throw ServeError.notFound(
                 "no endpoint '\(path)': mv serve answers /invocations, /ping, /health, /version, /metrics, /v1/models/<model>[:predict] and /v2/…"

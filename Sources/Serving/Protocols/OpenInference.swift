@@ -85,16 +85,32 @@ enum OpenInferenceProtocol {
     }
 
     static func infer(
-        _ model: String, version: String?, body: UnsafeRawBufferPointer, served: [ServedModel], limits: ServeLimits, requestID: String
+        _ model: String, version: String?, body: UnsafeRawBufferPointer, served: [ServedModel], limits: ServeLimits, requestID: String,
+        binaryHeaderLength: Int? = nil
     ) throws(ServeError) -> PredictionJob {
         let (slot, loaded) = try served.slot(model, version: version)
-        let document = try JSON.parse(body)
+        // Triton's binary tensor extension (what tritonclient sends by default): a JSON header
+        // of `Inference-Header-Content-Length` bytes, then each input's raw bytes in order.
+        var json = body
+        var binary = UnsafeRawBufferPointer(start: nil, count: 0)
+        if let length = binaryHeaderLength {
+            guard length >= 0, length <= body.count else {
+                throw .badRequest("Inference-Header-Content-Length \(length) is beyond the body's \(body.count) bytes")
+            }
+            json = UnsafeRawBufferPointer(rebasing: body[0..<length])
+            binary = UnsafeRawBufferPointer(rebasing: body[length...])
+        }
+        let document = try JSON.parse(json)
         guard case .object = document, let inputs = document["inputs"]?.array, !inputs.isEmpty else {
             throw .badRequest("the body needs 'inputs': a list of tensors, each with name, shape, datatype and data")
         }
         let names = loaded.featureNames
         let reader = RowReader(columns: names, maxRows: limits.maxRows)
-        let tensors = try inputs.map { input throws(ServeError) in try Tensor(input) }
+        var cursor = 0
+        let tensors = try inputs.map { input throws(ServeError) in try Tensor(input, binary: binary, cursor: &cursor) }
+        guard cursor == binary.count else {
+            throw .badRequest("\(binary.count - cursor) bytes of binary data follow the inputs' binary_data_size")
+        }
         let table: CSVTable
         if tensors.count == 1, tensors[0].shape.count == 2 {
             let tensor = tensors[0]
@@ -187,7 +203,7 @@ enum OpenInferenceProtocol {
         let shape: [Int]
         let data: [JSON]
 
-        init(_ input: JSON) throws(ServeError) {
+        init(_ input: JSON, binary: UnsafeRawBufferPointer, cursor: inout Int) throws(ServeError) {
             guard let name = input["name"]?.string else { throw .badRequest("every input needs a 'name'") }
             guard let datatype = input["datatype"]?.string else { throw .badRequest("input '\(name)' needs a 'datatype'") }
             guard let shapeValues = input["shape"]?.array, !shapeValues.isEmpty else {
@@ -200,12 +216,20 @@ enum OpenInferenceProtocol {
                 }
                 shape.append(size)
             }
-            guard let raw = input["data"] else { throw .badRequest("input '\(name)' has no 'data'") }
             var flat: [JSON] = []
-            func flatten(_ value: JSON) {
-                if case .array(let values) = value { values.forEach(flatten) } else { flat.append(value) }
+            if case .number(let text)? = input["parameters"]?["binary_data_size"] {
+                guard let size = Int(text), size >= 0, size <= binary.count - cursor else {
+                    throw .badRequest("input '\(name)': binary_data_size \(text) is beyond the binary data sent")
+                }
+                flat = try Self.decode(UnsafeRawBufferPointer(rebasing: binary[cursor..<(cursor + size)]), datatype: datatype, name: name)
+                cursor += size
+            } else {
+                guard let raw = input["data"] else { throw .badRequest("input '\(name)' has no 'data'") }
+                func flatten(_ value: JSON) {
+                    if case .array(let values) = value { values.forEach(flatten) } else { flat.append(value) }
+                }
+                flatten(raw)
             }
-            flatten(raw)
             var expected = 1
             for size in shape {
                 let (product, overflow) = expected.multipliedReportingOverflow(by: size)
@@ -229,6 +253,46 @@ enum OpenInferenceProtocol {
             self.name = name
             self.shape = shape
             self.data = flat
+        }
+
+        /// Little-endian values of `datatype`, or BYTES as 4-byte-length-prefixed strings.
+        static func decode(_ bytes: UnsafeRawBufferPointer, datatype: String, name: String) throws(ServeError) -> [JSON] {
+            func numbers<T>(_ type: T.Type, _ text: (T) -> String) throws(ServeError) -> [JSON] {
+                let width = MemoryLayout<T>.size
+                guard bytes.count % width == 0 else {
+                    throw .badRequest("input '\(name)': \(bytes.count) bytes is not a whole number of \(datatype) values")
+                }
+                return (0..<(bytes.count / width)).map { .number(text(bytes.loadUnaligned(fromByteOffset: $0 * width, as: T.self))) }
+            }
+            switch datatype {
+            case "FP64": return try numbers(UInt64.self) { "\(Double(bitPattern: UInt64(littleEndian: $0)))" }
+            case "FP32": return try numbers(UInt32.self) { "\(Float(bitPattern: UInt32(littleEndian: $0)))" }
+            case "INT64": return try numbers(Int64.self) { "\(Int64(littleEndian: $0))" }
+            case "INT32": return try numbers(Int32.self) { "\(Int32(littleEndian: $0))" }
+            case "INT16": return try numbers(Int16.self) { "\(Int16(littleEndian: $0))" }
+            case "INT8": return try numbers(Int8.self) { "\($0)" }
+            case "UINT64": return try numbers(UInt64.self) { "\(UInt64(littleEndian: $0))" }
+            case "UINT32": return try numbers(UInt32.self) { "\(UInt32(littleEndian: $0))" }
+            case "UINT16": return try numbers(UInt16.self) { "\(UInt16(littleEndian: $0))" }
+            case "UINT8": return try numbers(UInt8.self) { "\($0)" }
+            case "BOOL": return bytes.map { .bool($0 != 0) }
+            case "BYTES":
+                var values: [JSON] = []
+                var offset = 0
+                while offset < bytes.count {
+                    guard offset + 4 <= bytes.count else { throw .badRequest("input '\(name)': a BYTES element is cut short") }
+                    let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                    offset += 4
+                    guard length <= bytes.count - offset else { throw .badRequest("input '\(name)': a BYTES element is cut short") }
+                    guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
+                    else { throw .badRequest("input '\(name)': a BYTES element is not UTF-8") }
+                    values.append(.string(text))
+                    offset += length
+                }
+                return values
+            default:
+                throw .badRequest("input '\(name)': binary data of datatype '\(datatype)' is not supported")
+            }
         }
     }
 }
