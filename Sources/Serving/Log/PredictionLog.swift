@@ -125,7 +125,7 @@ public final class PredictionLog: Sendable {
     static func line(_ entry: Entry) -> String {
         var writer = JSONWriter()
         writer.raw("{\"time\":")
-        writer.string(entry.time.formatted(.iso8601.time(includingFractionalSeconds: true).year().month().day()))
+        writer.string(Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(entry.time))
         writer.raw(",\"request_id\":")
         writer.string(entry.requestID)
         writer.raw(",\"model\":")
