@@ -9,12 +9,13 @@ struct Serve: ParsableCommand {
         commandName: "serve",
         abstract: "Serve versions over HTTP (MLflow, TF Serving and KServe V2 clients), following stages as they move.",
         discussion: """
-            mv serve                     every model's production version
-            mv serve churn#staging       whatever holds churn's staging stage, swapped within a second of a promotion
-            mv serve churn@v3 price      a pinned version, and price at --stage
-            Endpoints: /invocations /ping /health /version (MLflow), /v1/models/<m>[:predict] (TF Serving),
-            /v2/models/<m>[/infer] (Open Inference Protocol), /metrics (Prometheus). See docs/SERVING.md.
-            SIGHUP checks the stage tags at once; SIGTERM or Ctrl-C stops accepting and finishes the requests in flight.
+            mv serve                  every model's production version
+            mv serve churn#staging    churn's staging holder, swapped when the stage moves
+            mv serve churn@v3 price   a pinned version, and price at --stage
+            Endpoints: /invocations, /ping, /health, /version (MLflow);
+            /v1/models/<m>[:predict] (TF Serving); /v2/models/<m>[/infer] (KServe V2);
+            /metrics (Prometheus). docs/SERVING.md has them all.
+            SIGHUP: check the stage tags now. SIGTERM, Ctrl-C: finish requests, exit.
             """)
 
     @Argument(help: "What to serve: model (at --stage), model@vN, model#stage. Default: every model at --stage.")
@@ -154,7 +155,12 @@ struct ByteCount: ExpressibleByArgument {
         bytes = value * scale
     }
 
-    var defaultValueDescription: String { "16M" }
+    var defaultValueDescription: String {
+        for (unit, size) in [("G", 1 << 30), ("M", 1 << 20), ("k", 1 << 10)] where bytes % size == 0 {
+            return "\(bytes / size)\(unit)"
+        }
+        return "\(bytes)"
+    }
 }
 
 /// A duration typed as 30s, 5m, 1h, 500ms or plain seconds.
