@@ -83,6 +83,8 @@ import numpy as np
 import yaml
 from safetensors.numpy import save_file
 
+from weights import du  # disk size of a folder, as the weights benchmark measures it
+
 MODEL = "m"
 MIB = 2**20
 KILL_SCENARIOS = ["train", "add", "add-chunked", "promote", "rollback", "eval", "checkout"]
@@ -191,17 +193,6 @@ def reachable_bytes(repo):
     return sum(int(value) for value in sizes if value.isdigit())
 
 
-def tree_bytes(path):
-    total = 0
-    for base, _, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(base, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
 def tmp_pack_files(repo):
     objects = os.path.join(repo, ".git", "objects")
     return (glob.glob(os.path.join(objects, "pack", "tmp_*")) + glob.glob(os.path.join(objects, "tmp_*"))
@@ -216,8 +207,8 @@ def leftovers(repo):
             tmp += os.lstat(name).st_size
         except OSError:
             pass
-    return (tree_bytes(os.path.join(repo, ".git", "mv", "staging")),
-            tree_bytes(os.path.join(repo, ".git", "mv", "trash")), tmp)
+    return (du(os.path.join(repo, ".git", "mv", "staging")),
+            du(os.path.join(repo, ".git", "mv", "trash")), tmp)
 
 
 def size(n):

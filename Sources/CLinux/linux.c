@@ -32,8 +32,7 @@ void mv_linux_reuse_large_heap_blocks(int mmap_threshold, int trim_threshold) {
 
 void mv_linux_compact_heap(int arenas, int mmap_threshold, int trim_threshold) {
     mallopt(M_ARENA_MAX, arenas);
-    mallopt(M_MMAP_THRESHOLD, mmap_threshold);
-    mallopt(M_TRIM_THRESHOLD, trim_threshold);
+    mv_linux_reuse_large_heap_blocks(mmap_threshold, trim_threshold);
 }
 
 void mv_linux_trim_heap(void) {

@@ -14,17 +14,19 @@ struct Answer: Sendable {
     /// The slot's model name and the version that answered, for the X-Model-* headers.
     var modelName: String?
     var model: LoadedModel?
-    var rows = 0
     /// What was predicted, for the prediction log.
     var input: CSVTable?
     var predictions: Predictions?
 
-    static func json(_ body: String, model: String? = nil, loaded: LoadedModel? = nil, rows: Int = 0) -> Answer {
-        Answer(body: body, modelName: model, model: loaded, rows: rows)
+    /// Rows predicted, for /metrics.
+    var rows: Int { predictions?.count ?? 0 }
+
+    static func json(_ body: String, model: String? = nil, loaded: LoadedModel? = nil) -> Answer {
+        Answer(body: body, modelName: model, model: loaded)
     }
 
     static func predicted(_ body: String, model: String, loaded: LoadedModel, input: CSVTable, predictions: Predictions) -> Answer {
-        Answer(body: body, modelName: model, model: loaded, rows: predictions.count, input: input, predictions: predictions)
+        Answer(body: body, modelName: model, model: loaded, input: input, predictions: predictions)
     }
 
     static func text(_ body: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Answer {

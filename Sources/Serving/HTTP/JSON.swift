@@ -23,19 +23,19 @@ extension OrderedJSON {
 
     /// Parses a request body; a failure is the client's 400, naming the byte.
     static func parse(_ bytes: UnsafeRawBufferPointer) throws(ServeError) -> JSON {
-        do {
-            return try OrderedJSON.parse(Array(bytes))
-        } catch {
-            throw .badRequest("malformed JSON: \(error.message)")
-        }
+        try parseBody(Array(bytes))
     }
 
     static func parse(string: String) throws(ServeError) -> JSON {
-        var result: Result<JSON, ServeError> = .failure(.badRequest("empty"))
-        Array(string.utf8).withUnsafeBytes { raw in
-            do throws(ServeError) { result = .success(try JSON.parse(raw)) } catch { result = .failure(error) }
+        try parseBody(Array(string.utf8))
+    }
+
+    private static func parseBody(_ bytes: [UInt8]) throws(ServeError) -> JSON {
+        do {
+            return try OrderedJSON.parse(bytes)
+        } catch {
+            throw .badRequest("malformed JSON: \(error.message)")
         }
-        return try result.get()
     }
 
     /// Whether `text` is a number as JSON spells one (so it can be written unquoted).

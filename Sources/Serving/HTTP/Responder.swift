@@ -48,6 +48,10 @@ struct ServeResponder: HTTPResponder {
         let requestID = request.headers[.requestID].map { String($0.prefix(128)) } ?? Self.newRequestID()
         let busy = metrics.inFlight.wrappingAdd(1, ordering: .relaxed).newValue > limits.maxConcurrent
         defer { metrics.inFlight.wrappingSubtract(1, ordering: .relaxed) }
+        // Whether this request's body is read: a busy server, a route without one, or a
+        // Content-Length past --max-body (413 before reading) leave it to the drain below.
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        let readsBody = route.takesBody && !busy && (declared ?? 0) <= limits.maxBody
         var answer: Answer
         if busy {
             answer = .error(
@@ -56,7 +60,7 @@ struct ServeResponder: HTTPResponder {
         } else {
             do {
                 answer = try await Deadline.run(limits.timeout) {
-                    try await self.answer(route, request: request, requestID: requestID)
+                    try await self.answer(route, request: request, requestID: requestID, declared: declared)
                 }
             } catch let error as ServeError {
                 answer = .error(error, family: route.family)
@@ -64,11 +68,8 @@ struct ServeResponder: HTTPResponder {
                 answer = .error(ServeError(status: 500, "\(error)"), family: route.family)
             }
         }
-        // A body the route never read (a GET with a body, a 413 on Content-Length alone) is
-        // read and dropped here, bounded: left unread on a `Connection: close` request, its
-        // buffers outlive the connection.
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        let readsBody = route.takesBody && !busy && (declared ?? 0) <= limits.maxBody
+        // A body that was not read is read and dropped here, bounded: left unread on a
+        // `Connection: close` request, its buffers outlive the connection.
         if !readsBody, (declared ?? 0) > 0 || request.headers[.transferEncoding] != nil {
             let body = request.body
             let bound = 4 * limits.maxBody
@@ -109,11 +110,11 @@ struct ServeResponder: HTTPResponder {
             body: request.method == .head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
     }
 
-    private func answer(_ route: Route, request: Request, requestID: String) async throws -> Answer {
+    private func answer(_ route: Route, request: Request, requestID: String, declared: Int?) async throws -> Answer {
         let served = table.snapshot()
         var body = ByteBuffer()
         if route.takesBody {
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBody {
+            if let length = declared, length > limits.maxBody {
                 throw ServeError(status: 413, "the body is \(length) bytes, more than the server's --max-body \(limits.maxBody)")
             }
             do {

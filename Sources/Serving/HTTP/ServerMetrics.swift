@@ -11,6 +11,13 @@ public final class ServerMetrics: Sendable {
         let status: Int
     }
 
+    struct ModelVersion: Hashable, Comparable {
+        let model: String
+        let version: String
+
+        static func < (lhs: ModelVersion, rhs: ModelVersion) -> Bool { (lhs.model, lhs.version) < (rhs.model, rhs.version) }
+    }
+
     struct Histogram {
         var buckets: [Int]
         var sum: Double = 0
@@ -20,7 +27,7 @@ public final class ServerMetrics: Sendable {
     struct State {
         var requests: [RequestKey: Int] = [:]
         var latency: [String: Histogram] = [:]
-        var rows: [String: Int] = [:]
+        var rows: [ModelVersion: Int] = [:]
         var reloads: [Bool: Int] = [:]
         var fetches: [Bool: Int] = [:]
         var info: [(model: String, version: String, commit: String, spec: String)] = []
@@ -42,7 +49,7 @@ public final class ServerMetrics: Sendable {
             histogram.sum += seconds
             histogram.count += 1
             state.latency[route] = histogram
-            if rows > 0 { state.rows["\(model)\u{0}\(version)", default: 0] += rows }
+            if rows > 0 { state.rows[ModelVersion(model: model, version: version), default: 0] += rows }
         }
     }
 
@@ -86,8 +93,7 @@ public final class ServerMetrics: Sendable {
         out += "# HELP mv_rows_predicted_total Input rows predicted, by model and version.\n"
         out += "# TYPE mv_rows_predicted_total counter\n"
         for (key, count) in state.rows.sorted(by: { $0.key < $1.key }) {
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            out += "mv_rows_predicted_total{model=\(quoted(String(parts[0]))),version=\(quoted(String(parts[1])))} \(count)\n"
+            out += "mv_rows_predicted_total{model=\(quoted(key.model)),version=\(quoted(key.version))} \(count)\n"
         }
         out += "# HELP mv_reloads_total Versions loaded after a stage moved (or at start), by result.\n"
         out += "# TYPE mv_reloads_total counter\n"

@@ -1,5 +1,6 @@
 import Foundation
 import Registry
+import SystemIO
 
 /// A replica's source of stage moves: `git fetch <remote> +refs/tags/*:refs/tags/*` through
 /// the git CLI, so the user's credentials, ssh configuration and proxies apply. Tags bring
@@ -53,12 +54,7 @@ public struct RemoteTags: Sendable {
         process.terminationHandler = { _ in exited.signal() }
         do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)") }
         // Read stderr beside the wait, so a git that hangs can still be stopped.
-        let collected = CollectedText()
-        let reader = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            collected.set(errors.fileHandleForReading.readDataToEndOfFile())
-            reader.signal()
-        }
+        let collected = Background { errors.fileHandleForReading.readDataToEndOfFile() }
         if exited.wait(timeout: .now() + timeout.seconds) == .timedOut {
             // SIGKILL: the SIGTERM mv serve ignores (to drain on it) is ignored by its children too.
             kill(process.processIdentifier, SIGKILL)
@@ -66,18 +62,8 @@ public struct RemoteTags: Sendable {
             return (124, "no answer within \(Int(timeout.seconds)) s")
         }
         process.waitUntilExit()
-        _ = reader.wait(timeout: .now() + 5)
-        let text = collected.data
+        // A child of git's (ssh) may hold stderr open after git is gone: do not wait for it long.
+        let text = (try? collected.wait(atMost: 5)?.get()) ?? Data()
         return (process.terminationStatus, String(decoding: text, as: UTF8.self))
     }
-}
-
-/// A child's stderr, handed from the reading queue to the waiting thread.
-private final class CollectedText: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored = Data()
-
-    var data: Data { lock.withLock { stored } }
-
-    func set(_ data: Data) { lock.withLock { stored = data } }
 }

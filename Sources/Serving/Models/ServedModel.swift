@@ -31,7 +31,7 @@ public struct ServedSpec: Sendable, Equatable, CustomStringConvertible {
             model = text
             selector = .stage(defaultStage)
         }
-        guard !model.isEmpty, model.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+        guard (try? ModelName(model)) != nil else {
             throw ServeError.badRequest("'\(text)' is not a model to serve: use name, name@vN or name#stage")
         }
         if case .stage(let stage) = selector, stage.isEmpty {

@@ -125,16 +125,7 @@ final class StageFollower: Sendable {
             return LoadedModel(predictor: predictor)
         case .command(let command):
             let pool = WorkerPool(command, size: workers, log: log)
-            let outcome = BlockingResult<Void>()
-            _Concurrency.Task {
-                do {
-                    try await pool.start(timeout: .seconds(120))
-                    outcome.set(.success(()))
-                } catch {
-                    outcome.set(.failure(error))
-                }
-            }
-            try outcome.wait()
+            try Background(async: { try await pool.start(timeout: .seconds(120)) }).value()
             return LoadedModel(pool: pool)
         }
     }
@@ -197,22 +188,4 @@ final class StageFollower: Sendable {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// A result handed from an async task to the follower's thread, which waits for it.
-final class BlockingResult<T: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var result: Result<T, any Error>?
-
-    func set(_ value: Result<T, any Error>) {
-        lock.withLock { result = value }
-        done.signal()
-    }
-
-    func wait() throws -> T {
-        done.wait()
-        guard let result = lock.withLock({ result }) else { throw CancellationError() }
-        return try result.get()
-    }
 }

@@ -11,6 +11,14 @@ public final class Background<Value>: @unchecked Sendable {
         Thread.detachNewThread { [self] in finish(Result { try work() }) }
     }
 
+    /// Starts async `work` as a task, for a thread (not a task) to wait for: the CLI's main
+    /// thread, or a thread of its own.
+    public init(async work: @escaping @Sendable () async throws -> Value) where Value: Sendable {
+        Task { [self] in
+            do { finish(.success(try await work())) } catch { finish(.failure(error)) }
+        }
+    }
+
     /// Already finished with `result`, nothing started.
     public init(finished result: Result<Value, Error>) {
         self.result = result
@@ -34,4 +42,13 @@ public final class Background<Value>: @unchecked Sendable {
     }
 
     public func value() throws -> Value { try wait().get() }
+
+    /// The outcome if the work ends within `seconds`, else nil (the work goes on).
+    public func wait(atMost seconds: Double) -> Result<Value, Error>? {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil, condition.wait(until: deadline) {}
+        return result
+    }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Registry
 import Serving
+import SystemIO
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,21 +98,13 @@ struct Serve: ParsableCommand {
         configuration.workers = workers
         configuration.fetchEvery = .milliseconds(Int(fetchEvery.value * 1000))
         configuration.logMaxBytes = logMaxBytes.bytes
-        let outcome = ServeOutcome()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do {
-                try await ModelServer.run(configuration, log: ServeLog.line) { address in
-                    // Unbuffered: a script waiting for this line must see it now.
-                    FileHandle.standardOutput.write(Data("mv serve: listening on \(address)\n".utf8))
-                }
-            } catch {
-                outcome.set(error)
+        let settings = configuration
+        try Background(async: {
+            try await ModelServer.run(settings, log: ServeLog.line) { address in
+                // Unbuffered: a script waiting for this line must see it now.
+                FileHandle.standardOutput.write(Data("mv serve: listening on \(address)\n".utf8))
             }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error { throw error }
+        }).value()
         ServeLog.line("stopped")
     }
 }
@@ -123,16 +115,6 @@ enum ServeLog {
         let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: true))
         FileHandle.standardError.write(Data("mv serve \(stamp): \(message)\n".utf8))
     }
-}
-
-/// The server task's error, handed to the waiting main thread.
-final class ServeOutcome: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-
-    var error: (any Error)? { lock.withLock { stored } }
-
-    func set(_ error: any Error) { lock.withLock { stored = error } }
 }
 
 /// A size in bytes, typed as 16777216, 16M, 512k or 1G.
