@@ -12,9 +12,11 @@ import PackageDescription
 //   ModelFormat <- CPolyHash                   .npy, safetensors, manifest, reports, YAML
 //   Learning                                   CSV, datasets, trainers, metrics
 //   TensorStore <- Git, ModelFormat, SystemIO  tensor bytes to stored objects and back
+//   Drift       <- ModelFormat, Learning       reference profiles and drift statistics (pure)
 //   Registry    <- TensorStore, Learning, …    the domain: versions, stages, gates, diffs, training
 //   Serving     <- Registry, Hummingbird       `mv serve`: HTTP protocols, stage following, metrics
-//   mv          <- Registry, Serving           the CLI: parse, call the domain, render
+//   Monitoring  <- Registry, Drift             `mv monitor`: data sources, policy, reports
+//   mv          <- Registry, Serving, …        the CLI: parse, call the domain, render
 let package = Package(
     name: "mv",
     products: [
@@ -68,10 +70,11 @@ let package = Package(
                 "Git", "ModelFormat", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        .target(name: "Drift", dependencies: ["ModelFormat", "Learning"]),
         .target(
             name: "Registry",
             dependencies: [
-                "TensorStore", "Git", "ModelFormat", "Learning", "SystemIO",
+                "TensorStore", "Git", "ModelFormat", "Learning", "Drift", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
@@ -84,10 +87,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        .target(name: "Monitoring", dependencies: ["Registry", "Drift", "Learning", "ModelFormat", "Git", "SystemIO"]),
         .executableTarget(
             name: "mv",
             dependencies: [
-                "Registry", "Serving", "ModelFormat", "Learning", "SystemIO",
+                "Registry", "Serving", "Monitoring", "Drift", "ModelFormat", "Learning", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
@@ -97,6 +101,7 @@ let package = Package(
             name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
+        .testTarget(name: "DriftTests", dependencies: ["Drift", "ModelFormat", "Learning", "TestSupport"]),
         .testTarget(
             name: "TensorStoreTests",
             dependencies: [
@@ -106,6 +111,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

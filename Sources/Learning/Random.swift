@@ -89,10 +89,15 @@ public func seededPermutation(count: Int, seed: UInt64) -> [Int] {
 /// when `testFraction > 0` so both parts are non-empty whenever there are at least 2 rows.
 /// Rows keep their original order within each part.
 public func split(_ data: Dataset, testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+    let (train, test) = try splitIndices(count: data.count, testFraction: testFraction, seed: seed)
+    return (train: data.subset(train), test: data.subset(test))
+}
+
+/// The row indices `split` puts in each part, each in ascending order.
+public func splitIndices(count n: Int, testFraction: Double, seed: UInt64) throws -> (train: [Int], test: [Int]) {
     guard testFraction.isFinite, testFraction >= 0, testFraction < 1 else {
         throw LearningError.invalidTestFraction(testFraction)
     }
-    let n = data.count
     var testCount = 0
     if testFraction > 0 {
         testCount = Int((Double(n) * testFraction).rounded(.toNearestOrAwayFromZero))
@@ -104,7 +109,5 @@ public func split(_ data: Dataset, testFraction: Double, seed: UInt64) throws ->
         throw LearningError.emptyTrainingSet(rows: n, testFraction: testFraction)
     }
     let permutation = seededPermutation(count: n, seed: seed)
-    let testIndices = permutation[..<testCount].sorted()
-    let trainIndices = permutation[testCount...].sorted()
-    return (train: data.subset(trainIndices), test: data.subset(testIndices))
+    return (train: permutation[testCount...].sorted(), test: permutation[..<testCount].sorted())
 }

@@ -129,10 +129,10 @@ public struct TargetSchema: Sendable, Codable, Equatable {
 }
 
 /// Which cell texts count as missing values.
-enum Missing {
-    static let tokens: Set<String> = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL"]
+public enum Missing {
+    public static let tokens: Set<String> = ["", "NA", "N/A", "NaN", "nan", "NAN", "null", "NULL"]
 
-    static func isMissing(_ trimmed: String) -> Bool {
+    public static func isMissing(_ trimmed: String) -> Bool {
         tokens.contains(trimmed)
     }
 }

@@ -72,6 +72,11 @@ public struct Manifest: Sendable, Equatable {
         public var startedAt: String
         public var durationSeconds: Double
         public var host: String
+        /// The version this one was retrained from (`churn@v3.0.0`), and why (`mv retrain`).
+        public var parent: String?
+        public var reason: String?
+        /// A user's training command (argv after `--`), which `mv retrain` runs again.
+        public var trainCommand: [String]?
 
         public init(
             data: [DataFile], split: YAMLValue?, codeCommit: String?, codeBranch: String?, codeDirty: Bool,
@@ -186,6 +191,9 @@ public struct Manifest: Sendable, Equatable {
             ("duration_seconds", .double(lineage.durationSeconds)),
             ("host", .string(lineage.host)),
         ]
+        if let trainCommand = lineage.trainCommand { lineageMap.append(("train_command", .list(trainCommand.map(YAMLValue.string)))) }
+        if let parent = lineage.parent { lineageMap.append(("parent", .string(parent))) }
+        if let reason = lineage.reason { lineageMap.append(("reason", .string(reason))) }
         var root: [(String, YAMLValue)] = [
             ("format", .int(format)),
             ("name", .string(name)),
@@ -265,6 +273,16 @@ public struct Manifest: Sendable, Equatable {
                     chunkBytes: try record.optionalPositiveInt("chunk_bytes"))
             })
         manifest.format = format
+        if case .list(let items)? = lineage.value["train_command"] {
+            manifest.lineage.trainCommand = try items.map { item in
+                guard case .string(let text) = item else {
+                    throw ModelFormatError.invalidField(file: source, field: "lineage.train_command", problem: "must be a list of strings")
+                }
+                return text
+            }
+        }
+        manifest.lineage.parent = try lineage.optionalString("parent")
+        manifest.lineage.reason = try lineage.optionalString("reason")
         manifest.source = root["source"]
         manifest.schema = root["schema"]
         if let serve = root["serve"] {

@@ -233,7 +233,14 @@ public indirect enum YAMLValue: Sendable, Equatable {
                 if case .map = item { return nil }
                 return item.inlineText()
             }
-            return parts.count == items.count && items.count <= 16 ? "[" + parts.joined(separator: ", ") + "]" : nil
+            // Lists of numbers (quantiles, counts) stay on one line at any length.
+            let numbers = items.allSatisfy { item in
+                switch item {
+                case .int, .double: return true
+                default: return false
+                }
+            }
+            return parts.count == items.count && (items.count <= 16 || numbers) ? "[" + parts.joined(separator: ", ") + "]" : nil
         case .map(let pairs):
             return pairs.isEmpty ? "{}" : nil
         }

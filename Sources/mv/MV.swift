@@ -21,7 +21,7 @@ struct MV: ParsableCommand {
         groupedSubcommands: [
             CommandGroup(name: "Versions", subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self]),
             CommandGroup(name: "Lifecycle", subcommands: [Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self]),
-            CommandGroup(name: "Deploy", subcommands: [Serve.self]),
+            CommandGroup(name: "Deploy", subcommands: [Serve.self, MonitorCommand.self, Retrain.self]),
             CommandGroup(name: "Inspect", subcommands: [Status.self, List.self, Show.self, Log.self, History.self, Diff.self]),
             CommandGroup(name: "Weights", subcommands: [Checkout.self, Export.self, Verify.self]),
             CommandGroup(name: "Hooks", subcommands: [Hooks.self]),

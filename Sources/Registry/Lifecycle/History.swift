@@ -44,6 +44,14 @@ extension Registry {
                 time: record.date ?? .distantPast, event: "evaluation", version: record.version.description, stage: nil,
                 tag: record.tag, commit: record.commit, author: record.author, detail: record.name)
         }
+        entries += try monitoringRecords(of: model).map { record in
+            let share = record.fields["Drift-Share"].map { "drift share \($0)" }
+            let verdict = record.fields["Verdict"]
+            return HistoryEntry(
+                time: record.date ?? .distantPast, event: "monitoring", version: record.version.description, stage: nil,
+                tag: record.tag, commit: record.commit, author: record.author,
+                detail: ([record.name] + [share, verdict].compactMap { $0 }).joined(separator: ", "))
+        }
         return entries.enumerated().sorted { a, b in
             a.element.time != b.element.time ? a.element.time > b.element.time : a.offset > b.offset
         }.map(\.element)

@@ -12,6 +12,8 @@ public struct RegistryConfig: Sendable {
     public var modelsRoot: String = "models"
     public var stages: [String] = ["staging", "production"]
     public var gates: [GateBlock] = []
+    /// Thresholds `mv monitor` holds models to (docs/MONITORING.md).
+    public var monitoring: [MonitoringBlock] = []
     /// Custom metrics and whether higher is better.
     public var metricDirections: [String: Bool] = [:]
 
@@ -37,6 +39,7 @@ public struct RegistryConfig: Sendable {
         guard let root, !root.isNull else { return config }
         guard case .map(let pairs) = root.kind else { throw MVError("\(fileName):\(root.line): expected a mapping of settings") }
         var gatesNode: YAMLTree?
+        var monitoringNode: YAMLTree?
         for (key, line, value) in pairs {
             switch key {
             case "format":
@@ -76,12 +79,16 @@ public struct RegistryConfig: Sendable {
                 }
             case "gates":
                 gatesNode = value
+            case "monitoring":
+                monitoringNode = value
             default:
-                throw MVError("\(fileName):\(line): unknown setting '\(key)' (known: format, models_root, stages, metrics, gates)")
+                throw MVError(
+                    "\(fileName):\(line): unknown setting '\(key)' (known: format, models_root, stages, metrics, gates, monitoring)")
             }
         }
         // Gates last: their rules name stages and metrics declared above, in any order.
         if let gatesNode { config.gates = try GatePolicyParser(config: config).parse(gatesNode) }
+        if let monitoringNode { config.monitoring = try MonitoringPolicyParser(config: config).parse(monitoringNode) }
         return config
     }
 

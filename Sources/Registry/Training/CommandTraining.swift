@@ -15,6 +15,11 @@ public struct CommandTrainRequest: Sendable {
     public var version: String?
     public var force = false
     public var commandLine: [String] = []
+    /// A CSV whose columns' distributions are recorded as the version's reference.
+    public var reference: URL?
+    /// Set by `mv retrain`: the version retrained from, and why.
+    public var parent: String?
+    public var reason: String?
 
     public init(model: String, command: [String]) {
         self.model = model
@@ -55,6 +60,8 @@ extension Registry {
                 rows: Self.countDataRows(url))
         }
 
+        // Before the command runs: a reference that cannot be read stops here.
+        let reference = try request.reference.map { try referenceProfile(fromCSV: $0, columns: nil) }
         let staging = try makeStagingFolder()
         defer {
             try? FileManager.default.removeItem(at: staging)
@@ -96,6 +103,9 @@ extension Registry {
                 startedAt: Environment.timestamp(started), durationSeconds: Date().timeIntervalSince(started),
                 host: Environment.hostName()),
             params: [])
+        manifest.lineage.trainCommand = request.command
+        manifest.lineage.parent = request.parent
+        manifest.lineage.reason = request.reason
         manifest.source = weights.source
         let serve = try servePredictor(in: output, executable: executable)
         manifest.serveCommand = serve.command
@@ -120,6 +130,12 @@ extension Registry {
             headline: Array(metrics.prefix(2)),
             body: "Trained by: \(Environment.commandLine(request.command))")
         draft.extraFiles = weights.extraFiles + (try stageServeFiles(serve.files, command: serve.command, folder: folder(of: model)))
+        if let reference {
+            draft.extraFiles.append(try stagedReference(reference, folder: folder(of: model), staging: staging))
+        }
+        if let parent = request.parent {
+            draft.body += "\nRetrained from \(parent)" + (request.reason.map { ": \($0)" } ?? ".")
+        }
         return try land(
             draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv train",
             metrics: metrics, rows: (dataFiles.first?.rows ?? 0, 0))

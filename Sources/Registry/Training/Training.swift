@@ -20,6 +20,9 @@ public struct TrainRequest: Sendable {
     public var force = false
     /// The command line, recorded in lineage.
     public var commandLine: [String] = []
+    /// Set by `mv retrain`: the version retrained from, and why.
+    public var parent: String?
+    public var reason: String?
 
     public init(model: String, data: URL, target: String) {
         self.model = model
@@ -83,7 +86,11 @@ extension Registry {
         var dataFileRecord = dataFile
         dataFileRecord.rows = dataset.count
         let parts: (train: Dataset, test: Dataset)
-        do { parts = try split(dataset, testFraction: request.testSize, seed: request.seed) } catch { throw MVError("\(error)") }
+        let rows: (train: [Int], test: [Int])
+        do { rows = try splitIndices(count: dataset.count, testFraction: request.testSize, seed: request.seed) } catch {
+            throw MVError("\(error)")
+        }
+        parts = (dataset.subset(rows.train), dataset.subset(rows.test))
         if task == .classification, let only = parts.train.target.first, parts.train.target.allSatisfy({ $0 == only }) {
             throw MVError(
                 "cannot train \(trainer.algorithm): the training rows of '\(targetSchema.name)' hold only the class '\(targetSchema.label(of: only))'; classification needs at least two",
@@ -116,6 +123,17 @@ extension Registry {
                     source: url, ownsSource: true))
         }
 
+        // What the training rows looked like, for `mv monitor` to compare live data with.
+        var holdout: (predictions: [Double], target: TargetSchema)?
+        if parts.test.count > 0 {
+            do { holdout = (try fitted.predict(parts.test.features), targetSchema) } catch { throw MVError("\(error)") }
+        }
+        extraFiles.append(
+            try stagedReference(
+                trainingReference(
+                    table: table, features: featureSchema, trainRows: rows.train, holdout: holdout, dataFile: dataFileRecord,
+                    seed: request.seed), folder: folder, staging: staging))
+
         let selection = "held out \(parts.test.count) of \(dataset.count) rows (test_size \(request.testSize), seed \(request.seed))"
         let manifest = Manifest(
             name: model.value, version: "", task: fitted.task.rawValue, algorithm: fitted.algorithm,
@@ -136,6 +154,8 @@ extension Registry {
                 host: Environment.hostName()),
             params: [])
         var manifestWithSchema = manifest
+        manifestWithSchema.lineage.parent = request.parent
+        manifestWithSchema.lineage.reason = request.reason
         manifestWithSchema.schema = .map([
             ("features", try YAMLValue.encode(featureSchema)), ("target", try YAMLValue.encode(targetSchema)),
         ])
@@ -156,6 +176,9 @@ extension Registry {
                 "Trained \(fitted.algorithm) on \(dataFile.path) (\(parts.train.count) train / \(parts.test.count) test rows, seed \(request.seed))."
         )
         draft.extraFiles = extraFiles
+        if let parent = request.parent {
+            draft.body += "\nRetrained from \(parent)" + (request.reason.map { ": \($0)" } ?? ".")
+        }
         return try land(
             draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv train",
             metrics: metrics, rows: (parts.train.count, parts.test.count))

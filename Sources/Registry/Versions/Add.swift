@@ -20,6 +20,8 @@ public struct AddRequest: Sendable {
     /// in the version's `serve/` folder.
     public var serveCommand: [String]?
     public var serveFiles: [URL] = []
+    /// A CSV whose columns' distributions are recorded as the version's reference.
+    public var reference: URL?
 
     public init(model: String, weights: URL) {
         self.model = model
@@ -58,6 +60,8 @@ extension Registry {
             }
             inputs = [request.weights]
         }
+        // Before any tensor is stored: a reference that cannot be read stops the command here.
+        let reference = try request.reference.map { try referenceProfile(fromCSV: $0, columns: nil) }
         // Headers are read and checked on another thread while the repository is.
         let planning = Background { try WeightPlanner.plan(inputs) }
         if !request.force { try ensureCleanBeforeWork(model) }
@@ -124,6 +128,9 @@ extension Registry {
             body: "Imported \(tensors.count) tensors from \(request.weights.lastPathComponent).")
         draft.extraFiles =
             weights.extraFiles + (try stageServeFiles(request.serveFiles, command: request.serveCommand, folder: folder(of: model)))
+        if let reference {
+            draft.extraFiles.append(try stagedReference(reference, folder: folder(of: model), staging: staging))
+        }
         PhaseTrace.mark("add: draft")
         return try land(
             draft, explicitVersion: explicitVersion, force: request.force, staging: staging, reflogPrefix: "mv add",

@@ -58,6 +58,24 @@ public enum TagNames {
         return (model, version, number)
     }
 
+    /// Monitoring tags: `monitor/<model>/<version>/<N>`, a shape GTO ignores, as evaluation tags.
+    public static func monitoringGlob(_ model: ModelName, _ version: SemanticVersion?) -> String {
+        version.map { "refs/tags/monitor/\(model)/\($0)/*" } ?? "refs/tags/monitor/\(model)/*"
+    }
+
+    public static func monitoring(_ model: ModelName, _ version: SemanticVersion, _ number: Int) -> String {
+        "monitor/\(model)/\(version)/\(number)"
+    }
+
+    public static func parseMonitoring(ref: String) -> (model: ModelName, version: SemanticVersion, number: Int)? {
+        let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "refs", parts[1] == "tags", parts[2] == "monitor",
+            let model = try? ModelName(String(parts[3])), let version = SemanticVersion(tag: String(parts[4])),
+            let number = Int(parts[5]), number > 0
+        else { return nil }
+        return (model, version, number)
+    }
+
     /// Parses a tag name (without `refs/tags/`); nil for anything that is not a registry
     /// event of a model mv can name.
     public static func parseEvent(_ name: String) -> (

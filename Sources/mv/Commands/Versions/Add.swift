@@ -36,6 +36,9 @@ struct Add: ParsableCommand {
     @Option(name: .customLong("serve-file"), help: "A file the predictor needs, committed in the version's serve/ folder (repeatable).")
     var serveFiles: [String] = []
 
+    @Option(help: "A CSV of the inputs the model was trained on; its columns' distributions are recorded for 'mv monitor'.")
+    var reference: String?
+
     @OptionGroup var newVersion: NewVersionOptions
 
     @OptionGroup var options: RepositoryOptions
@@ -51,6 +54,7 @@ struct Add: ParsableCommand {
         request.commandLine = ["mv"] + Array(CommandLine.arguments.dropFirst())
         request.serveCommand = try serveCommand.map(ShellWords.split)
         request.serveFiles = serveFiles.map(options.url)
+        request.reference = reference.map(options.url)
         let result = try registry.add(request)
         progress.finish()
         try options.output.emit(LandedVersion(result: result, weights: weights))

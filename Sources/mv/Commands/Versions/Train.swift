@@ -48,6 +48,11 @@ struct Train: ParsableCommand {
     @Option(help: "Task of a custom command's model (default: from its metrics).")
     var task: Task?
 
+    @Option(
+        help: "With your own command: a CSV whose column distributions 'mv monitor' compares with (built-ins record theirs)."
+    )
+    var reference: String?
+
     @OptionGroup var newVersion: NewVersionOptions
 
     @OptionGroup var options: RepositoryOptions
@@ -58,6 +63,9 @@ struct Train: ParsableCommand {
     func validate() throws {
         if algorithm == "help" { return }
         if command.isEmpty {
+            if reference != nil {
+                throw ValidationError("--reference is for your own training command; a built-in algorithm records its training rows itself")
+            }
             guard data != nil else {
                 throw ValidationError("missing --data: the CSV file to train on (or give your own command after '--')")
             }
@@ -98,6 +106,7 @@ struct Train: ParsableCommand {
         } else {
             var request = CommandTrainRequest(model: model, command: command)
             request.data = dataURL.map { [$0] } ?? []
+            request.reference = reference.map(options.url)
             request.task = task
             request.seed = seed
             request.version = newVersion.version

@@ -1,0 +1,264 @@
+import Foundation
+import Learning
+import Registry
+import SystemIO
+
+/// Reads a CSV file record by record in fixed-size blocks, so a file of any size streams
+/// through in constant memory. Same dialect as `mv train` reads (RFC 4180, a header line,
+/// UTF-8, CRLF or LF); the fields of each record are handed over as byte ranges of a buffer
+/// valid during the call.
+struct CSVStream {
+    let url: URL
+    let source: String
+    static let blockSize = 1 << 22
+    static let longestRecord = 64 << 20
+
+    init(_ url: URL) {
+        self.url = url
+        source = url.lastPathComponent
+    }
+
+    /// One record: its unescaped bytes and where each field starts and ends in them.
+    struct Record {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        var line = 1
+
+        var count: Int { ends.count }
+
+        func withField<T>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+            let start = index == 0 ? 0 : ends[index - 1]
+            return try bytes.withUnsafeBufferPointer { buffer in
+                try body(UnsafeBufferPointer(rebasing: buffer[start..<ends[index]]))
+            }
+        }
+
+        func string(_ index: Int) -> String {
+            withField(index) { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// Calls `header` with the header's names, then `row` for every data record; returns the
+    /// number of data records.
+    @discardableResult
+    func read(header: ([String]) throws -> Void, row: (Record) throws -> Void) throws -> Int {
+        let file: OpenFile
+        do { file = try OpenFile(url.path) } catch { throw MVError("cannot read data file '\(url.path)': \(error)") }
+        defer { try? file.close() }
+        var offset = 0
+        var block = [UInt8](repeating: 0, count: Self.blockSize)
+        var record = Record()
+        var inQuotes = false
+        var quoteJustClosed = false
+        var line = 1
+        var started = false
+        var fieldStart = 0
+        var headerNames: [String]?
+        var rows = 0
+        var first = true
+        var previousCR = false
+
+        func finishRecord() throws {
+            record.ends.append(record.bytes.count)
+            defer {
+                record.bytes.removeAll(keepingCapacity: true)
+                record.ends.removeAll(keepingCapacity: true)
+                started = false
+                quoteJustClosed = false
+                fieldStart = 0
+            }
+            // A blank line is how editors end files, not a record.
+            if record.ends.count == 1 && record.bytes.isEmpty { return }
+            if let headerNames {
+                guard record.ends.count == headerNames.count else {
+                    throw MVError(
+                        "\(source) line \(record.line): \(record.ends.count) fields, but the header has \(headerNames.count)",
+                        hint: "every row needs one value per column (quote values that contain commas)")
+                }
+                try row(record)
+                rows += 1
+            } else {
+                let names = (0..<record.count).map { record.string($0).trimmingCharacters(in: .whitespaces) }
+                var seen = Set<String>()
+                for name in names {
+                    guard !name.isEmpty else { throw MVError("\(source) line 1: a column has no name", hint: "name every column") }
+                    guard seen.insert(name).inserted else {
+                        throw MVError("\(source) line 1: column '\(name)' appears twice", hint: "give every column its own name")
+                    }
+                }
+                headerNames = names
+                try header(names)
+            }
+        }
+
+        while true {
+            let got: Int
+            do { got = try Self.read(file, into: &block, at: offset) } catch {
+                throw MVError("cannot read data file '\(url.path)': \(error)")
+            }
+            if got == 0 { break }
+            offset += got
+            var start = 0
+            if first {
+                first = false
+                if got >= 3, block[0] == 0xEF, block[1] == 0xBB, block[2] == 0xBF { start = 3 }
+            }
+            for index in start..<got {
+                let byte = block[index]
+                if byte == 0 {
+                    throw MVError("\(source) line \(line): a NUL byte; this is not a text CSV file", hint: "pass a CSV file")
+                }
+                if !started {
+                    if previousCR && byte == 10 {
+                        previousCR = false
+                        continue
+                    }
+                    started = true
+                    record.line = line
+                }
+                previousCR = false
+                if inQuotes {
+                    if byte == 34 {
+                        inQuotes = false
+                        quoteJustClosed = true
+                    } else {
+                        if byte == 10 { line += 1 }
+                        record.bytes.append(byte)
+                    }
+                    continue
+                }
+                switch byte {
+                case 34:
+                    if quoteJustClosed {
+                        // "" inside a quoted field is one quote.
+                        record.bytes.append(34)
+                        inQuotes = true
+                        quoteJustClosed = false
+                    } else if record.bytes.count == fieldStart {
+                        inQuotes = true
+                    } else {
+                        throw MVError(
+                            "\(source) line \(line): a quote inside an unquoted field",
+                            hint: "quote the whole field and double inner quotes")
+                    }
+                case 44:
+                    record.ends.append(record.bytes.count)
+                    fieldStart = record.bytes.count
+                    quoteJustClosed = false
+                case 10, 13:
+                    try finishRecord()
+                    line += 1
+                    previousCR = byte == 13
+                default:
+                    if quoteJustClosed {
+                        throw MVError("\(source) line \(line): text after a closing quote", hint: "quote the whole field")
+                    }
+                    record.bytes.append(byte)
+                }
+                if record.bytes.count > Self.longestRecord {
+                    throw MVError(
+                        "\(source) line \(record.line): a record longer than 64 MiB; this is not a CSV file mv can read",
+                        hint: "pass a CSV file with one record per line")
+                }
+            }
+        }
+        if inQuotes { throw MVError("\(source) line \(record.line): a quoted field is never closed", hint: "close the quote") }
+        if started { try finishRecord() }
+        guard headerNames != nil else { throw MVError("'\(source)' is empty", hint: "pass a CSV file with a header line and rows") }
+        guard rows > 0 else { throw MVError("'\(source)' has a header but no rows", hint: "pass a CSV file with data rows") }
+        return rows
+    }
+}
+
+extension CSVStream {
+    /// Reads the next block at `offset`; 0 at the end of the file.
+    static func read(_ file: OpenFile, into block: inout [UInt8], at offset: Int) throws -> Int {
+        try block.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return try file.read(into: base, count: buffer.count, at: offset)
+        }
+    }
+}
+
+/// Cells as text, read the way `mv train` reads them.
+enum Cell {
+    /// Whether the cell (spaces trimmed) is one of the missing-value tokens.
+    static func isMissing(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let trimmed = trim(bytes)
+        if trimmed.isEmpty { return true }
+        guard trimmed.count <= 4 else { return false }
+        return Missing.isMissing(String(decoding: trimmed, as: UTF8.self))
+    }
+
+    static func trim(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = bytes.count
+        while start < end, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+        while end > start, bytes[end - 1] == 32 || bytes[end - 1] == 9 { end -= 1 }
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
+    }
+
+    private static let powers: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
+
+    /// A decimal number (optional sign, digits, fraction, exponent), as `Number.parse`
+    /// accepts; nil for anything else. Exact: up to 15 significant digits and a small
+    /// exponent are computed directly (correctly rounded), the rest by strtod.
+    static func number(_ raw: UnsafeBufferPointer<UInt8>) -> Double? {
+        let bytes = trim(raw)
+        let n = bytes.count
+        guard n > 0 else { return nil }
+        var i = 0
+        var negative = false
+        if bytes[0] == 43 || bytes[0] == 45 {
+            negative = bytes[0] == 45
+            i = 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var significant = 0
+        var scale = 0
+        while i < n, bytes[i] &- 48 < 10 {
+            if significant > 0 || bytes[i] != 48 { significant += 1 }
+            if significant <= 19 { mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48) } else { scale += 1 }
+            digits += 1
+            i += 1
+        }
+        if i < n, bytes[i] == 46 {
+            i += 1
+            while i < n, bytes[i] &- 48 < 10 {
+                if significant > 0 || bytes[i] != 48 { significant += 1 }
+                if significant <= 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48)
+                    scale -= 1
+                }
+                digits += 1
+                i += 1
+            }
+        }
+        guard digits > 0 else { return nil }
+        if i < n, bytes[i] == 101 || bytes[i] == 69 {
+            i += 1
+            var exponentNegative = false
+            if i < n, bytes[i] == 43 || bytes[i] == 45 {
+                exponentNegative = bytes[i] == 45
+                i += 1
+            }
+            var exponent = 0
+            var exponentDigits = 0
+            while i < n, bytes[i] &- 48 < 10 {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[i] &- 48) }
+                exponentDigits += 1
+                i += 1
+            }
+            guard exponentDigits > 0 else { return nil }
+            scale += exponentNegative ? -exponent : exponent
+        }
+        guard i == n else { return nil }
+        if significant <= 15, Swift.abs(scale) <= 22 {
+            var value = Double(mantissa)
+            value = scale < 0 ? value / powers[-scale] : value * powers[scale]
+            return negative ? -value : value
+        }
+        return Double(String(decoding: bytes, as: UTF8.self))
+    }
+}
