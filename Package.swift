@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport"]),
-        .testTarget(name: "MonitoringTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["TestSupport"], exclude: ["Python"]),
     ],
     swiftLanguageModes: [.v6]
 )

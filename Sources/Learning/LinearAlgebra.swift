@@ -78,12 +78,15 @@ enum LinearAlgebra {
 
     /// Solves A x = b for symmetric positive definite A (p×p row-major) by Cholesky;
     /// nil when A is not numerically positive definite. `pivotFailure` gets the failing index.
-    static func choleskySolve(_ a: [Double], _ b: [Double], p: Int, pivotFailure: inout Int?) -> [Double]? {
+    /// `floor`, when given, replaces the relative pivot tolerance: a ridge system is positive
+    /// definite by construction (every pivot is at least its penalty), so only a pivot below
+    /// that floor means trouble, however large the other diagonal entries are.
+    static func choleskySolve(_ a: [Double], _ b: [Double], p: Int, pivotFailure: inout Int?, floor: Double? = nil) -> [Double]? {
         var l = [Double](repeating: 0, count: p * p)
         var largest = 0.0
         for i in 0..<p { largest = max(largest, abs(a[i * p + i])) }
         // Relative pivot tolerance: a pivot this small means the column is (nearly) dependent.
-        let tolerance = largest * Double(p) * 1e-13
+        let tolerance = floor ?? largest * Double(p) * 1e-13
         for j in 0..<p {
             var sum = a[j * p + j]
             for k in 0..<j { sum -= l[j * p + k] * l[j * p + k] }

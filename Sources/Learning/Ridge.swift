@@ -28,7 +28,10 @@ public struct Ridge: Trainer {
             data.features, weights: nil, target: centredTarget, intercept: false, center: fitIntercept ? xMean : nil)
         for j in 0..<d { gram[j * d + j] += alpha }
         var failure: Int?
-        guard let coef = LinearAlgebra.choleskySolve(gram, moment, p: d, pivotFailure: &failure) else {
+        // With a penalty, one-hot columns that add up to the intercept are no obstacle
+        // (scikit-learn's Ridge fits them too): every pivot is at least about alpha.
+        let floor = alpha > 0 ? alpha * 1e-6 : nil
+        guard let coef = LinearAlgebra.choleskySolve(gram, moment, p: d, pivotFailure: &failure, floor: floor) else {
             // Only alpha = 0 can get here: a positive alpha makes the system positive definite.
             throw LearningError.linearlyDependentColumn(algorithm: algorithm, column: data.featureNames[failure ?? 0])
         }

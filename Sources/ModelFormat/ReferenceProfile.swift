@@ -136,6 +136,10 @@ public struct NumericSketch: Sendable, Equatable {
     public var points: [Double]
     public var at: [Int]
     public var between: [Int]
+    /// Per pair of consecutive points a < b: Σ (b − x) / count over the values strictly
+    /// between them — the area under the distribution function there above its value at a,
+    /// so Wasserstein distances need not assume the values spread evenly inside.
+    public var gapAreas: [Double]
     /// Inner edges of the PSI bins: (-inf, e1), [e1, e2), …, [ek, +inf).
     public var psiEdges: [Double]
     /// The reference share of each PSI bin.
@@ -145,7 +149,7 @@ public struct NumericSketch: Sendable, Equatable {
 
     public init(
         min: Double, max: Double, mean: Double, std: Double, quantiles: [Double], points: [Double], at: [Int],
-        between: [Int], psiEdges: [Double], psiShares: [Double], values: [(value: Double, count: Int)]?
+        between: [Int], gapAreas: [Double], psiEdges: [Double], psiShares: [Double], values: [(value: Double, count: Int)]?
     ) {
         self.min = min
         self.max = max
@@ -155,6 +159,7 @@ public struct NumericSketch: Sendable, Equatable {
         self.points = points
         self.at = at
         self.between = between
+        self.gapAreas = gapAreas
         self.psiEdges = psiEdges
         self.psiShares = psiShares
         self.values = values
@@ -162,7 +167,8 @@ public struct NumericSketch: Sendable, Equatable {
 
     public static func == (a: NumericSketch, b: NumericSketch) -> Bool {
         a.min == b.min && a.max == b.max && a.mean == b.mean && a.std == b.std && a.quantiles == b.quantiles
-            && a.points == b.points && a.at == b.at && a.between == b.between && a.psiEdges == b.psiEdges
+            && a.points == b.points && a.at == b.at && a.between == b.between && a.gapAreas == b.gapAreas
+            && a.psiEdges == b.psiEdges
             && a.psiShares == b.psiShares && a.values?.map(\.value) == b.values?.map(\.value)
             && a.values?.map(\.count) == b.values?.map(\.count)
     }
@@ -172,6 +178,7 @@ public struct NumericSketch: Sendable, Equatable {
             ("min", .double(min)), ("max", .double(max)), ("mean", .double(mean)), ("std", .double(std)),
             ("quantiles", .list(quantiles.map(YAMLValue.double))), ("points", .list(points.map(YAMLValue.double))),
             ("at", .list(at.map(YAMLValue.int))), ("between", .list(between.map(YAMLValue.int))),
+            ("gap_areas", .list(gapAreas.map(YAMLValue.double))),
             ("psi_bins", .map([("edges", .list(psiEdges.map(YAMLValue.double))), ("shares", .list(psiShares.map(YAMLValue.double)))])),
         ]
         if let values { fields.append(("values", .list(values.map { .list([.double($0.value), .int($0.count)]) }))) }
@@ -202,6 +209,7 @@ public struct NumericSketch: Sendable, Equatable {
         points = try numbers(fields, "points")
         at = try fields.intList("at")
         between = try fields.intList("between")
+        gapAreas = try numbers(fields, "gap_areas")
         let bins = try fields.child("psi_bins")
         psiEdges = try numbers(bins, "edges")
         psiShares = try numbers(bins, "shares")
@@ -216,8 +224,8 @@ public struct NumericSketch: Sendable, Equatable {
         guard !points.isEmpty, zip(points, points.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw problem("points", "must be increasing numbers")
         }
-        guard at.count == points.count, between.count == points.count - 1 else {
-            throw problem("at", "needs one count per point and 'between' one fewer")
+        guard at.count == points.count, between.count == points.count - 1, gapAreas.count == between.count else {
+            throw problem("at", "needs one count per point, and 'between' and 'gap_areas' one fewer")
         }
         guard at.reduce(0, +) + between.reduce(0, +) == count else {
             throw problem("at", "and 'between' must add up to count (\(count))")

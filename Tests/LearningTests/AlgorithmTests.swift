@@ -193,6 +193,21 @@ final class AlgorithmTests: XCTestCase {
             XCTAssertTrue("\(error)".hasPrefix("feature column 'twice_a' is constant or a linear combination"), "\(error)")
         }
         XCTAssertNoThrow(try LinearRegression().fit(collinear, hyperparameters: ["solver": "adam", "max_iter": "3"]))
+
+        // One-hot columns that add up to the intercept, beside a column of large values, over
+        // many rows: the diagonal grows with both, but every pivot stays at least alpha.
+        var wide: [Double] = []
+        var target: [Double] = []
+        for row in 0..<100_000 {
+            let category = row % 3
+            let big = 1_000_000 + rng.nextDouble() * 1_000_000  // an income, say
+            wide += [big, category == 0 ? 1 : 0, category == 1 ? 1 : 0, category == 2 ? 1 : 0]
+            target.append(1e-5 * big + Double(category))
+        }
+        let oneHot = Dataset(
+            featureNames: ["big", "c=a", "c=b", "c=c"], targetName: "y", features: Matrix(rows: 100_000, columns: 4, values: wide),
+            target: target)
+        XCTAssertNoThrow(try Ridge().fit(oneHot, hyperparameters: [:]))
     }
 
     func testProbabilitiesOverFullClassList() throws {

@@ -356,3 +356,44 @@ final class MonitorCommandTests: MonitorTestCase {
         return try run(["sh", "-c", "python3 '\(file.path)' < '\(input.path)'"], in: folder)
     }
 }
+
+/// A large file is read in parts on every core; the result is the one pass's.
+final class MonitorPartsTests: MonitorTestCase {
+    func testAFileReadInPartsGivesWhatOnePassGives() throws {
+        try trainChurn()
+        // 4 MiB or more: past the size at which mv reads in parts.
+        var text = Self.churnCSV(rows: 220_000, seed: 8, shift: 0.3)
+        XCTAssertGreaterThan(text.utf8.count, 4 << 20)
+        _ = try write(text, to: "parts.csv")
+        // One quoted label anywhere: a quoted field may hold a newline, so one pass it is.
+        if let range = text.range(of: ",pro,") { text.replaceSubrange(range, with: ",\"pro\",") }
+        _ = try write(text, to: "one-pass.csv")
+        var traced = GitTestCase.environment
+        traced["MV_TRACE"] = "1"
+        let trace = try mv(["monitor", "churn", "--data", "parts.csv", "--no-commit"], environment: traced)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if cores > 1 {
+            XCTAssertTrue(trace.stderr.contains("monitor: read parts.csv in \(min(cores, 8)) parts"), trace.stderr)
+        }
+        let once = try mv(["monitor", "churn", "--data", "one-pass.csv", "--no-commit"], environment: traced)
+        XCTAssertFalse(once.stderr.contains("monitor: read"), once.stderr)
+        let parts = try monitorJSON("churn", "--data", "parts.csv", "--no-commit")
+        let single = try monitorJSON("churn", "--data", "one-pass.csv", "--no-commit")
+        XCTAssertEqual((parts.json["data"] as? [String: Any])?["rows"] as? Int, 220_000)
+        XCTAssertEqual((single.json["data"] as? [String: Any])?["rows"] as? Int, 220_000)
+        XCTAssertEqual(parts.status, single.status)
+        let a = features(parts.json)
+        let b = features(single.json)
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        for (name, column) in a {
+            for key in ["psi", "ks", "ks_p", "wasserstein", "jensenshannon", "missing", "out_of_range", "score"] {
+                guard let x = column[key] as? Double, let y = b[name]?[key] as? Double else { continue }
+                XCTAssertEqual(x, y, accuracy: 1e-9 * max(1, abs(y)), "\(name).\(key)")
+            }
+            XCTAssertEqual(column["drifted"] as? Bool, b[name]?["drifted"] as? Bool, name)
+        }
+        let live = { (json: [String: Any]) in ((json["live"] as? [String: Any])?["metrics"] as? [[String: Any]])?.first?["value"] as? Double
+        }
+        XCTAssertEqual(live(parts.json) ?? -1, live(single.json) ?? -2, accuracy: 1e-12)
+    }
+}

@@ -11,8 +11,10 @@ public enum DriftTest: String, Sendable, CaseIterable {
     case wasserstein
     /// Jensen–Shannon distance of the category shares: ≥ threshold.
     case jensenshannon
+    /// Two-proportion z-test, for a column of two categories and a small reference: p < threshold.
+    case ztest
 
-    public var usesPValue: Bool { self == .ks || self == .chisquare }
+    public var usesPValue: Bool { self == .ks || self == .chisquare || self == .ztest }
 }
 
 /// How columns are judged; the defaults are Evidently's.
@@ -48,6 +50,8 @@ public struct ColumnDrift: Sendable {
     /// statistic on the raw data can be from it at most, and the p-value.
     public var ks: (statistic: Double, bound: Double, pValue: Double)?
     public var chiSquare: (statistic: Double, dof: Int, pValue: Double)?
+    /// Two categories only: the two-proportion z statistic and its two-sided p-value.
+    public var zTest: (statistic: Double, pValue: Double)?
     public var jensenShannon: Double
     /// Wasserstein distance over the reference standard deviation (numeric columns).
     public var wasserstein: Double?

@@ -11,7 +11,7 @@ public enum ColumnObservation: Sendable {
         if reference.kind == .numeric, let sketch = reference.numeric {
             self = .numeric(NumericObserver(sketch: sketch))
         } else {
-            self = .categorical(CategoryObserver())
+            self = .categorical(CategoryObserver(known: reference.categorical?.categories.map(\.label) ?? []))
         }
     }
 }
@@ -46,44 +46,52 @@ public enum Comparison {
         let nc = Double(observer.count)
         let current = observer.cells.map(Double.init)
 
-        // Kolmogorov–Smirnov at every cell boundary, and the widest a gap could hide.
+        // Kolmogorov–Smirnov at every cell boundary, and the most a gap could hide.
         var fr = 0.0
         var fc = 0.0
+        // The same cumulative counts as integers, whose signs compare exactly.
+        var countR = 0
+        var countC = 0
         var statistic = 0.0
         var bound = 0.0
-        var wasserstein = observer.belowSum + observer.aboveSum
+        var wasserstein = nc > 0 ? (observer.belowSum + observer.aboveSum) / nc : .nan
         for cell in 0..<(2 * points + 1) {
             let before = fr - fc
+            let signBefore = (countR * observer.count - countC * reference.count).signum()
             let r = referenceCells[cell] / nr
             let c = nc > 0 ? current[cell] / nc : 0
             fr += r
             fc += c
+            countR += Int(referenceCells[cell])
+            countC += observer.cells[cell]
             statistic = Swift.max(statistic, Swift.abs(fr - fc))
             let j = cell / 2 - 1
-            if cell % 2 == 0, cell > 0, cell < 2 * points {
-                bound = Swift.max(bound, Swift.max(r, c))
-                // The reference as uniform within the gap; the current area exact from its sums.
+            if cell % 2 == 0, cell > 0, cell < 2 * points, nc > 0 {
+                // Inside the gap either function rises by at most its share, so the gap can
+                // hide at most the smaller of the two above what its ends show.
+                bound = Swift.max(bound, Swift.min(r, c))
+                // Both areas exact, from the sums of the values inside the gap.
                 let width = sketch.points[j + 1] - sketch.points[j]
                 let after = fr - fc
-                let referenceArea = width * ((fr - r) + fr) / 2
-                let currentArea = nc > 0 ? width * (fc - c) + observer.gapSums[j] / nc : 0
-                if before * after >= 0 {
-                    wasserstein += Swift.abs(referenceArea - currentArea) * (nc > 0 ? nc : 0)
+                let signAfter = (countR * observer.count - countC * reference.count).signum()
+                let referenceArea = width * (fr - r) + sketch.gapAreas[j]
+                let currentArea = width * (fc - c) + observer.gapSums[j] / nc
+                if signBefore * signAfter >= 0 {
+                    wasserstein += Swift.abs(referenceArea - currentArea)
                 } else {
-                    let crossing = width * (before * before + after * after) / (2 * (Swift.abs(before) + Swift.abs(after)))
-                    wasserstein += crossing * (nc > 0 ? nc : 0)
+                    wasserstein += width * (before * before + after * after) / (2 * (Swift.abs(before) + Swift.abs(after)))
                 }
             }
         }
-        wasserstein = nc > 0 ? wasserstein / nc : .nan
         let normalised = wasserstein / Swift.max(sketch.std, 0.001)
         let pValue = Divergence.ksPValue(statistic, reference.count, observer.count)
         let psi = Divergence.psi(
             reference: sketch.psiShares, current: observer.psiCounts.map { nc > 0 ? Double($0) / nc : 0 })
+        let empty = observer.count == 0
         var drift = ColumnDrift(
             name: reference.name, kind: .numeric, test: .ks, score: pValue, threshold: options.pValueThreshold, drifted: false,
-            psi: psi, ks: (statistic, bound, pValue), chiSquare: nil,
-            jensenShannon: Divergence.jensenShannon(referenceCells, current), wasserstein: normalised,
+            psi: empty ? .nan : psi, ks: empty ? nil : (statistic, bound, pValue), chiSquare: nil,
+            jensenShannon: Divergence.jensenShannon(referenceCells, current), wasserstein: empty ? nil : normalised,
             referenceCount: reference.count, referenceMissing: reference.missing, currentCount: observer.count,
             currentMissing: observer.missing,
             outOfRange: nc > 0 ? (current[0] + current[2 * points]) / nc : .nan)
@@ -94,7 +102,11 @@ public enum Comparison {
             drift.currentMax = observer.max
         }
         // Few distinct values: judged as categories, over the values themselves.
-        if let values = sketch.values, values.count <= options.fewValues, let seen = observer.values {
+        // Few distinct values on both sides together (Evidently counts them so): compared
+        // as categories.
+        if let values = sketch.values, let seen = observer.values, observer.valuesOverflow == 0,
+            Set(values.map(\.value)).union(seen.keys).count <= options.fewValues
+        {
             let keys = values.map(\.value) + seen.keys.filter { key in !values.contains { $0.value == key } }.sorted()
             var referenceCounts = keys.map { key in Double(values.first { $0.value == key }?.count ?? 0) }
             var currentCounts = keys.map { Double(seen[$0] ?? 0) }
@@ -102,7 +114,7 @@ public enum Comparison {
                 referenceCounts.append(0)
                 currentCounts.append(Double(observer.valuesOverflow))
             }
-            decideAsCategories(&drift, referenceCounts, currentCounts, options, forced: options.numericTest)
+            decideAsCategories(&drift, referenceCounts, currentCounts, options, forced: options.categoricalTest)
             return drift
         }
         let test = options.numericTest ?? (reference.count > options.smallSample ? .wasserstein : .ks)
@@ -138,19 +150,27 @@ public enum Comparison {
             referenceCounts.append(0)
             currentCounts.append(Double(n))
         }
+        // Labels past the observer's bound: the reference's other bin when it has one (they
+        // may be among its categories), else one more unseen bin.
+        var overflowUnseen = 0
         if observer.overflow > 0 {
-            referenceCounts.append(0)
-            currentCounts.append(Double(observer.overflow))
+            if let otherIndex {
+                currentCounts[otherIndex] += Double(observer.overflow)
+            } else {
+                referenceCounts.append(0)
+                currentCounts.append(Double(observer.overflow))
+                overflowUnseen = observer.overflow
+            }
         }
         let nc = Double(observer.count)
-        let unseenTotal = unseen.reduce(0) { $0 + $1.1 } + observer.overflow
+        let unseenTotal = unseen.reduce(0) { $0 + $1.1 } + overflowUnseen
         var drift = ColumnDrift(
             name: reference.name, kind: .categorical, test: .chisquare, score: .nan, threshold: options.pValueThreshold,
             drifted: false, psi: .nan, ks: nil, chiSquare: nil, jensenShannon: .nan, wasserstein: nil,
             referenceCount: reference.count, referenceMissing: reference.missing, currentCount: observer.count,
             currentMissing: observer.missing)
         drift.unseen = unseen.prefix(10).map(\.0)
-        drift.unseenCount = unseen.count + (observer.overflow > 0 ? 1 : 0)
+        drift.unseenCount = unseen.count + (overflowUnseen > 0 ? 1 : 0)
         drift.unseenShare = nc > 0 ? Double(unseenTotal) / nc : .nan
         decideAsCategories(&drift, referenceCounts, currentCounts, options, forced: options.categoricalTest)
         return drift
@@ -165,6 +185,10 @@ public enum Comparison {
         let nc = currentCounts.reduce(0, +)
         let referenceShares = referenceCounts.map { $0 / nr }
         let currentShares = currentCounts.map { nc > 0 ? $0 / nc : 0 }
+        guard nc > 0 else {
+            decide(&drift, forced ?? (drift.referenceCount > options.smallSample ? .jensenshannon : .chisquare), options)
+            return
+        }
         drift.psi = Divergence.psi(reference: referenceShares, current: currentShares)
         drift.jensenShannon = Divergence.jensenShannon(referenceShares, currentShares)
         // Expected counts from the reference shares, an unseen category's floored like PSI's.
@@ -172,9 +196,21 @@ public enum Comparison {
         let total = floored.reduce(0, +)
         let chi = Divergence.chiSquare(observed: currentCounts, expected: floored.map { $0 / total * nc })
         drift.chiSquare = chi
+        let present = zip(referenceCounts, currentCounts).filter { $0 > 0 || $1 > 0 }
+        if present.count == 2, nr > 0, nc > 0 {
+            // The share of the first category on each side, pooled (Evidently's z-test).
+            let p1 = present[0].0 / nr
+            let p2 = present[0].1 / nc
+            let pooled = (present[0].0 + present[0].1) / (nr + nc)
+            let z = (p1 - p2) / (pooled * (1 - pooled) * (1 / nr + 1 / nc)).squareRoot()
+            drift.zTest = (z, z.isFinite ? Foundation.erfc(Swift.abs(z) / 2.0.squareRoot()) : (p1 == p2 ? 1 : 0))
+        } else if present.count == 1 {
+            drift.zTest = (0, 1)
+        }
+        let small: DriftTest = drift.zTest != nil && present.count <= 2 ? .ztest : .chisquare
         let test =
-            forced.flatMap { $0 == .ks || $0 == .wasserstein ? nil : $0 }
-            ?? (drift.referenceCount > options.smallSample ? .jensenshannon : .chisquare)
+            forced.flatMap { $0 == .ks || $0 == .wasserstein || ($0 == .ztest && drift.zTest == nil) ? nil : $0 }
+            ?? (drift.referenceCount > options.smallSample ? .jensenshannon : small)
         decide(&drift, test, options)
     }
 
@@ -185,13 +221,20 @@ public enum Comparison {
         case .chisquare: drift.score = drift.chiSquare?.pValue ?? .nan
         case .wasserstein: drift.score = drift.wasserstein ?? .nan
         case .jensenshannon: drift.score = drift.jensenShannon
+        case .ztest: drift.score = drift.zTest?.pValue ?? .nan
         }
         drift.threshold = test.usesPValue ? options.pValueThreshold : options.distanceThreshold
         if drift.currentCount == 0 {
             // Every current value missing: nothing is left of the reference's distribution.
             drift.drifted = drift.referenceCount > 0
         } else {
-            drift.drifted = test.usesPValue ? drift.score < drift.threshold : drift.score >= drift.threshold
+            // As Evidently: KS drifts at p ≤ threshold, chi-square and z at p < threshold,
+            // distances at ≥ threshold.
+            switch test {
+            case .ks: drift.drifted = drift.score <= drift.threshold
+            case .chisquare, .ztest: drift.drifted = drift.score < drift.threshold
+            case .wasserstein, .jensenshannon: drift.drifted = drift.score >= drift.threshold
+            }
         }
     }
 }

@@ -20,8 +20,13 @@ public struct NumericObserver: Sendable {
     public private(set) var missing = 0
     public private(set) var min = Double.infinity
     public private(set) var max = -Double.infinity
-    private var mean = 0.0
-    private var m2 = 0.0
+    /// Sums of x − shift and its square, shifted by the reference mean so that the variance
+    /// of data near it loses no precision (cheaper per value than Welford's division).
+    private let shift: Double
+    private var sum = 0.0
+    private var squares = 0.0
+    private let points: [Double]
+    private let edges: [Double]
     /// Counts of each value, kept while the reference has few distinct values (they are
     /// then compared as categories) and the current data does too.
     public private(set) var values: [Double: Int]?
@@ -35,18 +40,20 @@ public struct NumericObserver: Sendable {
         gapSums = Array(repeating: 0, count: Swift.max(0, sketch.points.count - 1))
         psiCounts = Array(repeating: 0, count: sketch.psiEdges.count + 1)
         values = sketch.values == nil ? nil : [:]
+        shift = sketch.mean.isFinite ? sketch.mean : 0
+        points = sketch.points
+        edges = sketch.psiEdges
     }
 
     public mutating func observeMissing() { missing += 1 }
 
     public mutating func observe(_ x: Double) {
         count += 1
-        let delta = x - mean
-        mean += delta / Double(count)
-        m2 += delta * (x - mean)
+        let centred = x - shift
+        sum += centred
+        squares += centred * centred
         if x < min { min = x }
         if x > max { max = x }
-        let points = sketch.points
         let i = Self.firstNotLess(points, x)
         if i < points.count, points[i] == x {
             cells[2 * i + 1] += 1
@@ -60,7 +67,7 @@ public struct NumericObserver: Sendable {
             cells[2 * i] += 1
             gapSums[i - 1] += points[i] - x
         }
-        psiCounts[Self.firstGreater(sketch.psiEdges, x)] += 1
+        psiCounts[Self.firstGreater(edges, x)] += 1
         if values != nil {
             if values?[x] != nil || (values?.count ?? 0) < Self.mostTrackedValues {
                 values?[x, default: 0] += 1
@@ -77,13 +84,9 @@ public struct NumericObserver: Sendable {
         for index in psiCounts.indices { psiCounts[index] += other.psiCounts[index] }
         belowSum += other.belowSum
         aboveSum += other.aboveSum
-        let total = count + other.count
-        if total > 0 {
-            let delta = other.mean - mean
-            m2 += other.m2 + delta * delta * Double(count) * Double(other.count) / Double(total)
-            mean += delta * Double(other.count) / Double(total)
-        }
-        count = total
+        sum += other.sum
+        squares += other.squares
+        count += other.count
         missing += other.missing
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
@@ -99,28 +102,42 @@ public struct NumericObserver: Sendable {
         valuesOverflow += other.valuesOverflow
     }
 
-    public var currentMean: Double { count > 0 ? mean : .nan }
+    public var currentMean: Double { count > 0 ? shift + sum / Double(count) : .nan }
     /// Population standard deviation of the current values.
-    public var currentStd: Double { count > 0 ? (m2 / Double(count)).squareRoot() : .nan }
+    public var currentStd: Double {
+        guard count > 0 else { return .nan }
+        let mean = sum / Double(count)
+        return Swift.max(0, squares / Double(count) - mean * mean).squareRoot()
+    }
 
+    // Branch-free binary searches (a conditional move per step): the comparison outcomes
+    // of random data are unpredictable, and a mispredicted branch per step costs more.
     static func firstNotLess(_ sorted: [Double], _ x: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if sorted[mid] < x { low = mid + 1 } else { high = mid }
+        sorted.withUnsafeBufferPointer { buffer in
+            var base = 0
+            var n = buffer.count
+            guard n > 0 else { return 0 }
+            while n > 1 {
+                let half = n >> 1
+                base = buffer[base + half - 1] < x ? base + half : base
+                n -= half
+            }
+            return base + (buffer[base] < x ? 1 : 0)
         }
-        return low
     }
 
     static func firstGreater(_ sorted: [Double], _ x: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if sorted[mid] <= x { low = mid + 1 } else { high = mid }
+        sorted.withUnsafeBufferPointer { buffer in
+            var base = 0
+            var n = buffer.count
+            guard n > 0 else { return 0 }
+            while n > 1 {
+                let half = n >> 1
+                base = buffer[base + half - 1] <= x ? base + half : base
+                n -= half
+            }
+            return base + (buffer[base] <= x ? 1 : 0)
         }
-        return low
     }
 }
 
@@ -133,13 +150,17 @@ public struct CategoryObserver: Sendable {
     public var count: Int { counts.values.reduce(0, +) + overflow }
 
     static let mostTrackedLabels = 10_000
+    /// The reference's stored categories: always counted, however many others came first.
+    private let known: Set<String>
 
-    public init() {}
+    public init(known: [String] = []) {
+        self.known = Set(known)
+    }
 
     public mutating func observeMissing() { missing += 1 }
 
     public mutating func observe(_ label: String) {
-        if counts[label] != nil || counts.count < Self.mostTrackedLabels {
+        if counts[label] != nil || counts.count < Self.mostTrackedLabels || known.contains(label) {
             counts[label, default: 0] += 1
         } else {
             overflow += 1
@@ -148,7 +169,7 @@ public struct CategoryObserver: Sendable {
 
     public mutating func merge(_ other: CategoryObserver) {
         for (label, n) in other.counts {
-            if counts[label] != nil || counts.count < Self.mostTrackedLabels {
+            if counts[label] != nil || counts.count < Self.mostTrackedLabels || known.contains(label) {
                 counts[label, default: 0] += n
             } else {
                 overflow += n

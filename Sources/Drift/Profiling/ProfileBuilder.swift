@@ -11,6 +11,9 @@ public enum ProfileBuilder {
     public static let topCategories = 50
     /// A numeric column with at most this many distinct values also keeps each value's count.
     public static let exactValuesLimit = 20
+    /// A numeric column of at most this many values keeps every distinct value as a point
+    /// (the sample size up to which a p-value decides drift).
+    public static let exactPointsLimit = 1000
 
     /// The profile of a numeric column from its present values.
     public static func numeric(name: String, values: [Double], missing: Int) -> ColumnProfile {
@@ -56,14 +59,28 @@ public enum ProfileBuilder {
         for value in sorted { squares += (value - mean) * (value - mean) }
         // Rounded to 10 significant digits (within the data's range), so the file reads as
         // numbers rather than interpolation residue; the cells are counted at these values.
-        let quantiles = (0...quantileCount).map { k -> Double in
+        // The ends stay exact: every value must fall in a cell.
+        var quantiles = (0...quantileCount).map { k -> Double in
             let value = rounded(quantile(sorted: sorted, Double(k) / Double(quantileCount)))
             return Swift.min(Swift.max(value, sorted[0]), sorted[n - 1])
         }
+        quantiles[0] = sorted[0]
+        quantiles[quantileCount] = sorted[n - 1]
+        // Where a p-value decides (few values), every distinct value is a point: then no
+        // reference value lies between points and the KS statistic from the cells is exact.
         var points: [Double] = []
-        for value in quantiles where points.last != value { points.append(value) }
+        if n <= exactPointsLimit {
+            for value in sorted where points.last != value { points.append(value) }
+        } else {
+            for value in quantiles where points.last != value { points.append(value) }
+        }
         let at = points.map { upperBound(sorted, $0) - lowerBound(sorted, $0) }
         let between = zip(points, points.dropFirst()).map { lowerBound(sorted, $1) - upperBound(sorted, $0) }
+        let gapAreas = zip(points, points.dropFirst()).map { a, b -> Double in
+            var area = 0.0
+            for index in upperBound(sorted, a)..<lowerBound(sorted, b) { area += b - sorted[index] }
+            return area / Double(n)
+        }
         // Inner decile edges above the minimum, so no bin is empty by construction.
         var edges: [Double] = []
         for k in 1..<psiBinCount {
@@ -91,7 +108,7 @@ public enum ProfileBuilder {
         }
         return NumericSketch(
             min: sorted[0], max: sorted[n - 1], mean: mean, std: (squares / Double(n)).squareRoot(), quantiles: quantiles,
-            points: points, at: at, between: between, psiEdges: edges, psiShares: shares, values: values)
+            points: points, at: at, between: between, gapAreas: gapAreas, psiEdges: edges, psiShares: shares, values: values)
     }
 
     /// `value` to 10 significant digits.

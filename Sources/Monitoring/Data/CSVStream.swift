@@ -10,7 +10,14 @@ import SystemIO
 struct CSVStream {
     let url: URL
     let source: String
+    /// A part of the file (for reading parts in parallel): from `range.lowerBound`, which
+    /// starts a record, to the first record boundary at or past `range.upperBound`, with the
+    /// header given (read from the file's start).
+    var range: Range<Int>?
+    var knownHeader: [String]?
     static let blockSize = 1 << 22
+    /// The bytes that end a plain run: NUL, LF, CR, quote, comma.
+    static let special: [Bool] = (0..<256).map { [0, 10, 13, 34, 44].contains($0) }
     static let longestRecord = 64 << 20
 
     init(_ url: URL) {
@@ -45,7 +52,8 @@ struct CSVStream {
         let file: OpenFile
         do { file = try OpenFile(url.path) } catch { throw MVError("cannot read data file '\(url.path)': \(error)") }
         defer { try? file.close() }
-        var offset = 0
+        var offset = range?.lowerBound ?? 0
+        let limit = range?.upperBound ?? Int.max
         var block = [UInt8](repeating: 0, count: Self.blockSize)
         var record = Record()
         var inQuotes = false
@@ -53,9 +61,9 @@ struct CSVStream {
         var line = 1
         var started = false
         var fieldStart = 0
-        var headerNames: [String]?
+        var headerNames: [String]? = knownHeader
         var rows = 0
-        var first = true
+        var first = offset == 0
         var previousCR = false
 
         func finishRecord() throws {
@@ -97,13 +105,16 @@ struct CSVStream {
                 throw MVError("cannot read data file '\(url.path)': \(error)")
             }
             if got == 0 { break }
+            // A part ends at the first record boundary past its limit (it started on one).
+            if offset >= limit, !started, !inQuotes { break }
             offset += got
             var start = 0
             if first {
                 first = false
                 if got >= 3, block[0] == 0xEF, block[1] == 0xBB, block[2] == 0xBF { start = 3 }
             }
-            for index in start..<got {
+            var index = start
+            while index < got {
                 let byte = block[index]
                 if byte == 0 {
                     throw MVError("\(source) line \(line): a NUL byte; this is not a text CSV file", hint: "pass a CSV file")
@@ -111,8 +122,11 @@ struct CSVStream {
                 if !started {
                     if previousCR && byte == 10 {
                         previousCR = false
+                        index += 1
                         continue
                     }
+                    // A record starting past the part's end is the next part's.
+                    if offset - got + index >= limit { return rows }
                     started = true
                     record.line = line
                 }
@@ -125,6 +139,7 @@ struct CSVStream {
                         if byte == 10 { line += 1 }
                         record.bytes.append(byte)
                     }
+                    index += 1
                     continue
                 }
                 switch byte {
@@ -141,19 +156,26 @@ struct CSVStream {
                             "\(source) line \(line): a quote inside an unquoted field",
                             hint: "quote the whole field and double inner quotes")
                     }
+                    index += 1
                 case 44:
                     record.ends.append(record.bytes.count)
                     fieldStart = record.bytes.count
                     quoteJustClosed = false
+                    index += 1
                 case 10, 13:
                     try finishRecord()
                     line += 1
                     previousCR = byte == 13
+                    index += 1
                 default:
                     if quoteJustClosed {
                         throw MVError("\(source) line \(line): text after a closing quote", hint: "quote the whole field")
                     }
-                    record.bytes.append(byte)
+                    // The rest of a plain field in one copy: most bytes of a CSV are here.
+                    var end = index + 1
+                    while end < got, !Self.special[Int(block[end])] { end += 1 }
+                    record.bytes.append(contentsOf: block[index..<end])
+                    index = end
                 }
                 if record.bytes.count > Self.longestRecord {
                     throw MVError(
@@ -164,6 +186,7 @@ struct CSVStream {
         }
         if inQuotes { throw MVError("\(source) line \(record.line): a quoted field is never closed", hint: "close the quote") }
         if started { try finishRecord() }
+        guard range == nil else { return rows }
         guard headerNames != nil else { throw MVError("'\(source)' is empty", hint: "pass a CSV file with a header line and rows") }
         guard rows > 0 else { throw MVError("'\(source)' has a header but no rows", hint: "pass a CSV file with data rows") }
         return rows
@@ -171,6 +194,49 @@ struct CSVStream {
 }
 
 extension CSVStream {
+    /// Where to cut the file into `parts` parts that start records, or nil when it cannot be
+    /// cut safely (a quote anywhere: a quoted field may hold a newline) or is too small to
+    /// be worth it. Each cut is just after a newline.
+    static func cuts(_ url: URL, parts: Int, smallest: Int = 4 << 20) -> [Int]? {
+        guard parts > 1, let file = try? OpenFile(url.path) else { return nil }
+        defer { try? file.close() }
+        guard let size = try? file.size(), size >= smallest else { return nil }
+        var block = [UInt8](repeating: 0, count: blockSize)
+        var offset = 0
+        while true {
+            guard let got = try? read(file, into: &block, at: offset) else { return nil }
+            if got == 0 { break }
+            let quoted = block.withUnsafeBytes { buffer in buffer.baseAddress.map { memchr($0, 34, got) != nil } ?? false }
+            if quoted { return nil }
+            offset += got
+        }
+        var cuts: [Int] = []
+        for part in 1..<parts {
+            var at = size / parts * part
+            guard let got = try? read(file, into: &block, at: at), got > 0 else { return nil }
+            guard let newline = block[0..<got].firstIndex(of: 10) else { return nil }
+            at += newline + 1
+            if let last = cuts.last, at <= last { return nil }
+            cuts.append(at)
+        }
+        return cuts
+    }
+
+    /// The header names alone.
+    func readHeader() throws -> [String] {
+        var names: [String] = []
+        do {
+            try read(
+                header: {
+                    names = $0
+                    throw StopReading()
+                }, row: { _ in })
+        } catch is StopReading {}
+        return names
+    }
+
+    struct StopReading: Error {}
+
     /// Reads the next block at `offset`; 0 at the end of the file.
     static func read(_ file: OpenFile, into block: inout [UInt8], at offset: Int) throws -> Int {
         try block.withUnsafeMutableBytes { buffer -> Int in
@@ -184,6 +250,8 @@ extension CSVStream {
 enum Cell {
     /// Whether the cell (spaces trimmed) is one of the missing-value tokens.
     static func isMissing(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // Most cells are numbers or labels that start with neither N nor n nor a space.
+        if let first = bytes.first, first != 32, first != 9, first != 78, first != 110 { return false }
         let trimmed = trim(bytes)
         if trimmed.isEmpty { return true }
         guard trimmed.count <= 4 else { return false }

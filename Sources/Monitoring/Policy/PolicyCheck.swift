@@ -114,6 +114,7 @@ struct PolicyCheck {
         case "wasserstein": value = drift.wasserstein
         case "jensenshannon": value = drift.jensenShannon
         case "chisquare_p": value = drift.chiSquare?.pValue
+        case "z_p": value = drift.zTest?.pValue
         case "missing": value = drift.missingShare
         case "out_of_range": value = drift.outOfRange
         case "unseen": value = drift.unseenShare

@@ -87,6 +87,7 @@ extension MonitoringReport {
         if let chi = drift.chiSquare {
             fields += [("chisquare", .double(chi.statistic)), ("chisquare_dof", .int(chi.dof)), ("chisquare_p", .double(chi.pValue))]
         }
+        if let z = drift.zTest { fields += [("z", .double(z.statistic)), ("z_p", .double(z.pValue))] }
         fields += [
             ("rows", .int(drift.currentCount)), ("missing", .double(drift.missingShare)),
             ("reference_missing", .double(drift.referenceMissingShare)),

@@ -32,7 +32,7 @@ struct Observation {
                 numeric.append(NumericObserver(sketch: sketch))
             } else {
                 slots.append((false, categorical.count))
-                categorical.append(CategoryObserver())
+                categorical.append(CategoryObserver(known: column.categorical?.categories.map(\.label) ?? []))
             }
         }
         self.slots = slots
@@ -69,6 +69,28 @@ struct Observation {
         case nil:
             break
         }
+    }
+
+    /// Adds what another observation of the same reference saw (a part of the same file).
+    mutating func merge(_ other: Observation) {
+        for index in numeric.indices { numeric[index].merge(other.numeric[index]) }
+        for index in categorical.indices { categorical[index].merge(other.categorical[index]) }
+        switch (predictions, other.predictions) {
+        case (.numeric(var mine)?, .numeric(let theirs)?):
+            mine.merge(theirs)
+            predictions = .numeric(mine)
+        case (.categorical(var mine)?, .categorical(let theirs)?):
+            mine.merge(theirs)
+            predictions = .categorical(mine)
+        default:
+            break
+        }
+        predicted += other.predicted
+        actual += other.actual
+        rows += other.rows
+        unpredictable += other.unpredictable
+        unpredictableReason = unpredictableReason ?? other.unpredictableReason
+        unknownLabels += other.unknownLabels
     }
 
     /// The drift of every reference column and of the predictions.

@@ -47,7 +47,7 @@ public struct MonitoringRule: Sendable {
 
     /// Per-column statistics a rule may name.
     public static let statistics = [
-        "psi", "ks", "ks_p", "wasserstein", "jensenshannon", "chisquare_p", "missing", "out_of_range", "unseen", "score",
+        "psi", "ks", "ks_p", "wasserstein", "jensenshannon", "chisquare_p", "z_p", "missing", "out_of_range", "unseen", "score",
     ]
     public static let datasetFigures = ["drift_share", "drifted_features", "rows"]
 }

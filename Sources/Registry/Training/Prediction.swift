@@ -52,6 +52,18 @@ public struct Predictor: Sendable {
     }
 }
 
+extension Predictor {
+    /// Predicts rows already encoded with `features` (one value per encoded feature, as
+    /// `FeatureSchema.featureNames` lists them): for callers that parse and encode cells
+    /// themselves, such as `mv monitor` streaming a large file.
+    public func predict(encoded matrix: Matrix) throws -> [Double] {
+        guard matrix.columns == features.featureCount else {
+            throw MVError("\(resolved.label) takes \(features.featureCount) encoded features, not \(matrix.columns)")
+        }
+        do { return try model.predict(matrix) } catch { throw MVError("\(error)") }
+    }
+}
+
 /// What a `Predictor` returns: one value per row (class indices for classification, which
 /// `label(_:)` turns into the class labels) and, when asked for, one probability per class.
 public struct Predictions: Sendable {

@@ -52,7 +52,8 @@ struct MonitorCommand: ParsableCommand {
     @Option(name: .customLong("numeric-test"), help: "ks or wasserstein for every numeric feature (default: by reference size).")
     var numericTest: String?
 
-    @Option(name: .customLong("categorical-test"), help: "chisquare or jensenshannon for every categorical feature.")
+    @Option(
+        name: .customLong("categorical-test"), help: "chisquare, jensenshannon or ztest (two categories) for every categorical feature.")
     var categoricalTest: String?
 
     @Flag(name: .customLong("no-commit"), help: "Print the report only.")
@@ -80,7 +81,7 @@ struct MonitorCommand: ParsableCommand {
             request.distance = try distance.map { try Self.share($0, "--distance") }
             request.numericTest = try numericTest.map { try Self.test($0, allowed: [.ks, .wasserstein], option: "--numeric-test") }
             request.categoricalTest = try categoricalTest.map {
-                try Self.test($0, allowed: [.chisquare, .jensenshannon], option: "--categorical-test")
+                try Self.test($0, allowed: [.chisquare, .jensenshannon, .ztest], option: "--categorical-test")
             }
             request.commit = !noCommit
             request.force = force
