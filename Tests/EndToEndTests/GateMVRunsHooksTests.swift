@@ -132,7 +132,7 @@ final class GateMVRunsHooksTests: GateTestBase {
             seen,
             [
                 "models/m/README.md", "models/m/eval/holdout.yaml", "models/m/model.yaml",
-                "models/m/params/coef.npy", "models/m/params/intercept.npy",
+                "models/m/params/coef.npy", "models/m/params/intercept.npy", "models/m/reference.yaml",
             ])
         XCTAssertTrue(seen.contains("models/m/model.yaml"))
         // The user's real index is untouched by the hook's temporary one.

@@ -52,7 +52,7 @@ final class TrainTests: GitTestCase {
             try git("ls-tree", "-r", "--name-only", "HEAD", "models/churn").split(separator: "\n"),
             [
                 "models/churn/README.md", "models/churn/eval/holdout.yaml", "models/churn/model.yaml",
-                "models/churn/params/coef.npy", "models/churn/params/intercept.npy",
+                "models/churn/params/coef.npy", "models/churn/params/intercept.npy", "models/churn/reference.yaml",
             ])
         // Exactly the model folder changed.
         XCTAssertEqual(
