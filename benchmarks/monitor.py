@@ -9,11 +9,11 @@ current.csv 8 features drift far past the defaults' thresholds (5 numeric: mean 
 to 0.8 reference std or a scale change; 3 categorical: shares moved around) and the other 12
 are drawn from the reference distributions, so each verdict sits far from its threshold.
 
-mv: a git repository, `mv init`, `mv train bench --data reference.csv --target y
---algorithm linear-regression --test-size 0`, which records the reference profile (then
---test-size 0.01, then --algorithm ridge, each fallback printed with mv's refusal: linear
-regression refuses one-hot categories next to an intercept), then the timed run
-`mv monitor bench --data current.csv --no-commit --json` (exit 0 or 1 are both answers).
+mv: a git repository, `mv init`, `mv train bench --data reference.csv --target y --algorithm
+ridge --test-size 0` (its reference profile is every row Evidently reads) and `bench-pred`
+with the default hold-out (its reference also holds hold-out predictions), then the timed
+runs `mv monitor <model> --data current.csv --no-commit --json` (exit 0 or 1 are both
+answers). current.csv holds y, so mv also predicts every row and scores it (live metrics).
 
 Evidently: one timed process of the Evidently venv's python that reads both CSVs with pandas,
 runs Report([DataDriftPreset(columns=features)]) with a DataDefinition naming the numeric and
@@ -22,7 +22,7 @@ verdict. Evidently 0.7 computes each column's drift three times in one preset ru
 DriftedColumnsCount's legacy DatasetDriftMetric, and the preset's DataDriftTable widget): that
 is what a user of the preset pays, so it is what is timed.
 
-Both are timed as whole child processes: wall seconds and peak RSS (ru_maxrss from wait4).
+Both are timed as whole child processes: wall seconds, and peak RSS from GNU time (apt: time).
 Prints both, the Evidently/mv ratios, and per feature the two tools' tests, scores and
 verdicts next to the drift the data was built with; exits 1 if any verdict disagrees or mv
 failed.
