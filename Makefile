@@ -36,7 +36,8 @@ format:
 	$(SWIFT) format --in-place --recursive --parallel $(FORMAT_PATHS)
 
 # Three versions of a model trained on y = 3x + 2 + noise (the seed article's example),
-# in a fresh temporary repository that is left in place for you to explore.
+# in a fresh temporary repository that is left in place for you to explore; the best is
+# promoted, served, and monitored on data that drifted.
 demo: build
 	@set -e; \
 	mv_bin="$(CURDIR)/$(BIN)"; \
@@ -63,6 +64,9 @@ demo: build
 	curl -s -D - "$$address/invocations" -H 'Content-Type: application/json' \
 	     -d '{"dataframe_split": {"columns": ["x"], "data": [[1.5], [4]]}}' | grep -E '^(X-Model|\{)'; echo; \
 	kill -TERM $$server; wait $$server; rm -f serve.out serve.log; \
+	echo; echo "== tomorrow's data has drifted (x moved by 3, y did not follow): mv monitor commits the verdict"; \
+	awk -F, 'NR == 1 { print; next } { printf "%.6f,%s\n", $$1 + 3, $$2 }' data/train.csv > data/tomorrow.csv; \
+	"$$mv_bin" monitor demo --data data/tomorrow.csv || echo "(exit $$?: the policy is breached; a scheduled job would alert or run mv retrain)"; \
 	echo; echo "The demo repository is $$repo"
 
 install: release
