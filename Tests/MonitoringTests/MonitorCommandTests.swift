@@ -259,6 +259,17 @@ final class MonitorCommandTests: MonitorTestCase {
         XCTAssertEqual(try snapshot(), before)
     }
 
+    func testAReferenceFileAlsoGivesTheVersionsPredictionsOnItsRows() throws {
+        try trainChurn()
+        _ = try write(Self.churnCSV(rows: 1500, seed: 4), to: "last-month.csv")
+        _ = try write(Self.churnCSV(rows: 1500, seed: 5, shift: 1), to: "today.csv")
+        let run = try monitorJSON("churn", "--data", "today.csv", "--reference", "last-month.csv", "--no-commit")
+        XCTAssertEqual((run.json["reference"] as? [String: Any])?["rows"] as? Int, 1500)
+        let predictions = run.json["predictions"] as? [String: Any]
+        XCTAssertEqual(predictions?["type"] as? String, "categorical", "class labels, as the version predicts them")
+        XCTAssertEqual(predictions?["drifted"] as? Bool, true, "longer tenures: fewer churners predicted")
+    }
+
     func testRetrainRepeatsTheRecordedRecipeAndRecordsItsParent() throws {
         _ = try write(Self.churnCSV(rows: 1000, seed: 1), to: "train.csv")
         try mvOK(

@@ -125,8 +125,10 @@ public enum Monitor {
         if let url = request.referenceCSV {
             let kinds = Registry.featureKinds(content.manifest)
             let names = kinds.isEmpty ? nil : kinds.map(\.name)
-            let profile = try registry.referenceProfile(
+            var profile = try registry.referenceProfile(
                 fromCSV: url, columns: names, kinds: Dictionary(kinds.map { ($0.name, $0.kind) }, uniquingKeysWith: { a, _ in a }))
+            // The version's predictions on those rows, when it can run here and take them all.
+            if let predictor { profile.predictions = try? registry.predictionProfile(predictor, fromCSV: url) }
             return (content, profile, predictor, "--reference \(url.lastPathComponent)")
         }
         guard let reference = try registry.reference(of: content) else {

@@ -35,6 +35,23 @@ extension Registry {
         }
     }
 
+    /// The distribution of a version's predictions on a CSV's rows (the file's columns the
+    /// version does not take are left out), for a reference given as a file.
+    public func predictionProfile(_ predictor: Predictor, fromCSV url: URL) throws -> ColumnProfile {
+        let (table, _) = try readTable(url)
+        let keep = table.header.indices.filter { predictor.featureNames.contains(table.header[$0]) }
+        let narrowed = CSVTable(
+            header: keep.map { table.header[$0] }, rows: table.rows.map { row in keep.map { row[$0] } }, rowLines: table.rowLines)
+        let predictions = try predictor.predict(narrowed, source: url.lastPathComponent, probabilities: false)
+        switch predictor.target.task {
+        case .regression:
+            return ProfileBuilder.numeric(name: "prediction", values: predictions.values, missing: 0)
+        case .classification:
+            return ProfileBuilder.categorical(
+                name: "prediction", labels: (0..<predictions.count).map(predictions.label), missing: 0)
+        }
+    }
+
     /// The feature columns of a version and their kinds, as the manifest declares them.
     public static func featureKinds(_ manifest: Manifest) -> [(name: String, kind: ColumnProfile.Kind)] {
         manifest.features.map { ($0.name, $0.type == "categorical" || $0.type == "string" ? .categorical : .numeric) }
