@@ -87,6 +87,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // Charts for `mv report`: pure SVG text, apart from the registry code.
+        .target(name: "Report"),
         .target(name: "Monitoring", dependencies: ["Registry", "Drift", "Learning", "ModelFormat", "Git", "SystemIO"]),
         .executableTarget(
             name: "mv",
@@ -101,6 +103,7 @@ let package = Package(
             name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "ModelFormat", "Learning", "TestSupport"]),
         .testTarget(
             name: "TensorStoreTests",
