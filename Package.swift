@@ -87,13 +87,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        // Charts for `mv report`: pure SVG text, apart from the registry code.
-        .target(name: "Report"),
+        // `mv report`: Charts/ is pure SVG text, apart from the registry code; Page/ reads Registry.
+        .target(name: "Report", dependencies: ["Registry", "ModelFormat"]),
         .target(name: "Monitoring", dependencies: ["Registry", "Drift", "Learning", "ModelFormat", "Git", "SystemIO"]),
         .executableTarget(
             name: "mv",
             dependencies: [
-                "Registry", "Serving", "Monitoring", "Drift", "ModelFormat", "Learning", "SystemIO",
+                "Registry", "Serving", "Monitoring", "Report", "Drift", "ModelFormat", "Learning", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Temp repositories, the git CLI and the mv binary for the test targets.
@@ -103,7 +103,7 @@ let package = Package(
             name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "ModelFormat", "Learning", "TestSupport"]),
         .testTarget(
             name: "TensorStoreTests",

@@ -22,7 +22,8 @@ struct MV: ParsableCommand {
             CommandGroup(name: "Versions", subcommands: [Init.self, Train.self, Add.self, Eval.self, Predict.self]),
             CommandGroup(name: "Lifecycle", subcommands: [Gate.self, Promote.self, Demote.self, Deprecate.self, Rollback.self]),
             CommandGroup(name: "Deploy", subcommands: [Serve.self, MonitorCommand.self, Retrain.self]),
-            CommandGroup(name: "Inspect", subcommands: [Status.self, List.self, Show.self, Log.self, History.self, Diff.self]),
+            CommandGroup(
+                name: "Inspect", subcommands: [Status.self, List.self, Show.self, Log.self, History.self, Diff.self, ReportCommand.self]),
             CommandGroup(name: "Weights", subcommands: [Checkout.self, Export.self, Verify.self]),
             CommandGroup(name: "Hooks", subcommands: [Hooks.self]),
             CommandGroup(name: "Built-ins", subcommands: [Algorithms.self, ExampleDataCommand.self]),
