@@ -37,7 +37,7 @@ format:
 
 # Three versions of a model trained on y = 3x + 2 + noise (the seed article's example),
 # in a fresh temporary repository that is left in place for you to explore; the best is
-# promoted, served, and monitored on data that drifted.
+# promoted, served, and monitored on data that drifted; the page of its history is written last.
 demo: build
 	@set -e; \
 	mv_bin="$(CURDIR)/$(BIN)"; \
@@ -67,7 +67,8 @@ demo: build
 	echo; echo "== tomorrow's data has drifted (x moved by 3, y did not follow): mv monitor commits the verdict"; \
 	awk -F, 'NR == 1 { print; next } { printf "%.6f,%s\n", $$1 + 3, $$2 }' data/train.csv > data/tomorrow.csv; \
 	"$$mv_bin" monitor demo --data data/tomorrow.csv || echo "(exit $$?: the policy is breached; a scheduled job would alert or run mv retrain)"; \
-	echo; echo "The demo repository is $$repo"
+	echo; echo "== mv report: the model's history as one HTML page"; "$$mv_bin" report demo -o report.html; \
+	echo; echo "The demo repository is $$repo; open $$repo/report.html in a browser"
 
 install: release
 	install -d "$(DESTDIR)$(PREFIX)/bin"
