@@ -43,7 +43,7 @@ struct PolicyCheck {
             default: value = Double(report.data.rows)
             }
             guard case .number(let bound) = rule.bound else { return outcome(false, "needs a number") }
-            return outcome(Self.holds(rule.comparison, value, bound), "\(figure) \(Self.number(value))")
+            return outcome(rule.comparison.holds(value, bound), "\(figure) \(Self.number(value))")
         case .statistic(let statistic, let column):
             guard case .number(let bound) = rule.bound else { return outcome(false, "needs a number") }
             var columns: [ColumnDrift]
@@ -66,9 +66,10 @@ struct PolicyCheck {
             }
             let measured = columns.compactMap { drift in Self.statistic(statistic, of: drift).map { (drift.name, $0) } }
             guard !measured.isEmpty else { return outcome(true, "skipped: \(statistic) applies to none of the columns") }
-            let failing = measured.filter { !Self.holds(rule.comparison, $0.1, bound) }
+            let failing = measured.filter { !rule.comparison.holds($0.1, bound) }
             if failing.isEmpty {
-                let worst = measured.max { Self.distance($0.1, bound) > Self.distance($1.1, bound) }
+                // The column nearest to breaching it.
+                let worst = measured.min { Swift.abs($0.1 - bound) < Swift.abs($1.1 - bound) }
                 return outcome(true, worst.map { "worst: \($0.0) \(Self.number($0.1))" } ?? "")
             }
             return outcome(false, failing.prefix(5).map { "\($0.0) \(Self.number($0.1))" }.joined(separator: ", "))
@@ -95,11 +96,11 @@ struct PolicyCheck {
                     against = "\(holder.label) hold-out"
                 }
                 guard let base else { return outcome(true, "skipped: \(against) has no \(name)") }
-                bound = base + (percent ? base * offset / 100 : offset)
+                bound = GateRule.shifted(base, offset: offset, percent: percent)
                 against += " \(Self.number(base))"
             }
             return outcome(
-                Self.holds(rule.comparison, live.value, bound),
+                rule.comparison.holds(live.value, bound),
                 "\(metric) \(Self.number(live.value)) on \(report.labelledRows) labelled rows, bound \(Self.number(bound))"
                     + (against.isEmpty ? "" : " (\(against))"))
         }
@@ -122,18 +123,6 @@ struct PolicyCheck {
         }
         return value.flatMap { $0.isNaN ? nil : $0 }
     }
-
-    static func holds(_ comparison: GateRule.Comparison, _ a: Double, _ b: Double) -> Bool {
-        switch comparison {
-        case .greaterOrEqual: a >= b
-        case .lessOrEqual: a <= b
-        case .greater: a > b
-        case .less: a < b
-        case .equal: a == b
-        }
-    }
-
-    static func distance(_ a: Double, _ b: Double) -> Double { Swift.abs(a - b) }
 
     static func number(_ value: Double) -> String { String(format: "%.4g", value) }
 }

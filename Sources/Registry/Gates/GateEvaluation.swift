@@ -107,7 +107,7 @@ extension Registry {
                                 allowForce: block.allowForce))
                         continue
                     }
-                    let bound = base + (percent ? abs(base) * offset / 100 : offset)
+                    let bound = GateRule.shifted(base, offset: offset, percent: percent)
                     checks.append(
                         .init(
                             rule: rule.text, line: rule.line, actual: actual, threshold: bound,

@@ -32,7 +32,7 @@ public struct GateRule: Sendable {
         case less = "<"
         case equal = "=="
 
-        func holds(_ a: Double, _ b: Double) -> Bool {
+        public func holds(_ a: Double, _ b: Double) -> Bool {
             switch self {
             case .greaterOrEqual: a >= b
             case .lessOrEqual: a <= b
@@ -69,6 +69,47 @@ public struct GateRule: Sendable {
     public var isRelative: Bool {
         if case .holder = bound { return true }
         return false
+    }
+}
+
+extension GateRule {
+    /// A bound taken from another metric, shifted by an absolute amount or by a percentage of
+    /// the metric's size (so `- 5%` loosens a negative r2 as it does a positive one).
+    public static func shifted(_ base: Double, offset: Double, percent: Bool) -> Double {
+        base + (percent ? abs(base) * offset / 100 : offset)
+    }
+}
+
+/// The text of a rule, `left OP right`, as the `gates:` and `monitoring:` lists both write
+/// it; each parser gives the sides their meaning.
+enum RuleText {
+    /// The two sides and the operator, or nil when there is no operator, a side is empty,
+    /// or the right side holds another one.
+    static func split(_ text: String) -> (left: String, comparison: GateRule.Comparison, right: String)? {
+        // Longest operators first, so '>=' is not read as '>'.
+        let operators: [GateRule.Comparison] = [.greaterOrEqual, .lessOrEqual, .equal, .greater, .less]
+        guard let comparison = operators.first(where: { text.contains($0.rawValue) }),
+            let range = text.range(of: comparison.rawValue)
+        else { return nil }
+        let left = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        let right = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        guard !left.isEmpty, !right.isEmpty, !right.contains(">"), !right.contains("<"), !right.contains("=") else { return nil }
+        return (left, comparison, right)
+    }
+
+    /// The ways to read `source.metric [+|- amount[%]]`: the whole text unshifted first, then
+    /// a split at each sign from the left. Metric names may hold '-' and amounts may be
+    /// written 1e-3, so the caller keeps the first split whose reference it can read.
+    static func shifts(_ right: String) -> [(reference: String, offset: Double, percent: Bool)] {
+        var splits: [(reference: String, offset: Double, percent: Bool)] = [(right, 0, false)]
+        for index in right.indices where (right[index] == "+" || right[index] == "-") && index != right.startIndex {
+            var amount = right[right.index(after: index)...].trimmingCharacters(in: .whitespaces)
+            let percent = amount.hasSuffix("%")
+            if percent { amount.removeLast() }
+            guard let value = Double(amount.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { continue }
+            splits.append((right[..<index].trimmingCharacters(in: .whitespaces), right[index] == "-" ? -value : value, percent))
+        }
+        return splits
     }
 }
 
@@ -157,29 +198,13 @@ struct GatePolicyParser {
         let malformed = MVError(
             "\(file):\(line): malformed rule '\(text)': expected 'metric OP number' or 'metric OP stage.metric ± amount[%]' with OP one of >=, <=, >, <, =="
         )
-        // Longest operators first, so '>=' is not read as '>'.
-        let operators: [GateRule.Comparison] = [.greaterOrEqual, .lessOrEqual, .equal, .greater, .less]
-        guard let comparison = operators.first(where: { text.contains($0.rawValue) }),
-            let range = text.range(of: comparison.rawValue)
-        else { throw malformed }
-        let left = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-        let right = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        guard !left.isEmpty, !right.isEmpty, !right.contains(">"), !right.contains("<"), !right.contains("=") else { throw malformed }
+        guard let (left, comparison, right) = RuleText.split(text) else { throw malformed }
         let metric = try metricReference(left, line: line, rule: text)
         if let number = Double(right), number.isFinite {
             return GateRule(text: text, line: line, metric: metric, comparison: comparison, bound: .number(number))
         }
-        // stage.metric [+|- amount[%]]: metric names may hold '-' and amounts may be written
-        // 1e-3, so try each sign from the left and keep the first split where both sides parse.
-        var splits: [(reference: String, offset: Double, percent: Bool)] = [(right, 0, false)]
-        for index in right.indices where (right[index] == "+" || right[index] == "-") && index != right.startIndex {
-            var amount = right[right.index(after: index)...].trimmingCharacters(in: .whitespaces)
-            let percent = amount.hasSuffix("%")
-            if percent { amount.removeLast() }
-            guard let value = Double(amount.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { continue }
-            splits.append((right[..<index].trimmingCharacters(in: .whitespaces), right[index] == "-" ? -value : value, percent))
-        }
-        for split in splits {
+        // stage.metric [+|- amount[%]]: the first split where both sides parse.
+        for split in RuleText.shifts(right) {
             let parts = split.reference.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2,
                 (split.reference.split(separator: ".", omittingEmptySubsequences: false)).allSatisfy({ (try? ModelName(String($0))) != nil }

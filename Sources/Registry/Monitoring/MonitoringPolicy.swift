@@ -110,13 +110,7 @@ struct MonitoringPolicyParser {
         let malformed = MVError(
             "\(file):\(line): malformed monitoring rule '\(text)': expected 'statistic OP number' (psi <= 0.2, age.psi <= 0.1, drift_share < 0.5) or 'metric OP number|holdout.metric|stage.metric ± amount[%]'"
         )
-        let operators: [GateRule.Comparison] = [.greaterOrEqual, .lessOrEqual, .equal, .greater, .less]
-        guard let comparison = operators.first(where: { text.contains($0.rawValue) }),
-            let range = text.range(of: comparison.rawValue)
-        else { throw malformed }
-        let left = text[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-        let right = text[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        guard !left.isEmpty, !right.isEmpty, !right.contains(">"), !right.contains("<"), !right.contains("=") else { throw malformed }
+        guard let (left, comparison, right) = RuleText.split(text) else { throw malformed }
 
         let subject: MonitoringRule.Subject
         let parts = left.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
@@ -141,16 +135,8 @@ struct MonitoringPolicyParser {
         guard case .metric = subject else {
             throw MVError("\(file):\(line): rule '\(text)' must compare '\(left)' with a number")
         }
-        // source.metric [+|- amount[%]], trying each sign from the left (metric names may hold '-').
-        var splits: [(reference: String, offset: Double, percent: Bool)] = [(right, 0, false)]
-        for index in right.indices where (right[index] == "+" || right[index] == "-") && index != right.startIndex {
-            var amount = right[right.index(after: index)...].trimmingCharacters(in: .whitespaces)
-            let percent = amount.hasSuffix("%")
-            if percent { amount.removeLast() }
-            guard let value = Double(amount.trimmingCharacters(in: .whitespaces)), value.isFinite, value >= 0 else { continue }
-            splits.append((right[..<index].trimmingCharacters(in: .whitespaces), right[index] == "-" ? -value : value, percent))
-        }
-        for split in splits {
+        // source.metric [+|- amount[%]]: the first split whose reference reads.
+        for split in RuleText.shifts(right) {
             let pieces = split.reference.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard pieces.count == 2, pieces.allSatisfy({ (try? ModelName($0)) != nil }) else { continue }
             guard pieces[0] == "holdout" || config.stages.contains(pieces[0]) else {
