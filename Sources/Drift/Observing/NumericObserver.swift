@@ -54,7 +54,7 @@ public struct NumericObserver: Sendable {
         squares += centred * centred
         if x < min { min = x }
         if x > max { max = x }
-        let i = Self.firstNotLess(points, x)
+        let i = SortedSearch.firstNotLess(points, x)
         if i < points.count, points[i] == x {
             cells[2 * i + 1] += 1
         } else if i == 0 {
@@ -67,14 +67,8 @@ public struct NumericObserver: Sendable {
             cells[2 * i] += 1
             gapSums[i - 1] += points[i] - x
         }
-        psiCounts[Self.firstGreater(edges, x)] += 1
-        if values != nil {
-            if values?[x] != nil || (values?.count ?? 0) < Self.mostTrackedValues {
-                values?[x, default: 0] += 1
-            } else {
-                valuesOverflow += 1
-            }
-        }
+        psiCounts[SortedSearch.firstGreater(edges, x)] += 1
+        if values != nil { tally(value: x, times: 1) }
     }
 
     /// Adds what another observer of the same reference saw (for parallel reading).
@@ -91,15 +85,18 @@ public struct NumericObserver: Sendable {
         min = Swift.min(min, other.min)
         max = Swift.max(max, other.max)
         if let theirs = other.values {
-            for (value, n) in theirs {
-                if values?[value] != nil || (values?.count ?? 0) < Self.mostTrackedValues {
-                    values?[value, default: 0] += n
-                } else {
-                    valuesOverflow += n
-                }
-            }
+            for (value, n) in theirs { tally(value: value, times: n) }
         }
         valuesOverflow += other.valuesOverflow
+    }
+
+    /// Counts a value by itself while there are few, else with the overflow.
+    private mutating func tally(value: Double, times: Int) {
+        if values?[value] != nil || (values?.count ?? 0) < Self.mostTrackedValues {
+            values?[value, default: 0] += times
+        } else {
+            valuesOverflow += times
+        }
     }
 
     public var currentMean: Double { count > 0 ? shift + sum / Double(count) : .nan }
@@ -108,36 +105,6 @@ public struct NumericObserver: Sendable {
         guard count > 0 else { return .nan }
         let mean = sum / Double(count)
         return Swift.max(0, squares / Double(count) - mean * mean).squareRoot()
-    }
-
-    // Branch-free binary searches (a conditional move per step): the comparison outcomes
-    // of random data are unpredictable, and a mispredicted branch per step costs more.
-    static func firstNotLess(_ sorted: [Double], _ x: Double) -> Int {
-        sorted.withUnsafeBufferPointer { buffer in
-            var base = 0
-            var n = buffer.count
-            guard n > 0 else { return 0 }
-            while n > 1 {
-                let half = n >> 1
-                base = buffer[base + half - 1] < x ? base + half : base
-                n -= half
-            }
-            return base + (buffer[base] < x ? 1 : 0)
-        }
-    }
-
-    static func firstGreater(_ sorted: [Double], _ x: Double) -> Int {
-        sorted.withUnsafeBufferPointer { buffer in
-            var base = 0
-            var n = buffer.count
-            guard n > 0 else { return 0 }
-            while n > 1 {
-                let half = n >> 1
-                base = buffer[base + half - 1] <= x ? base + half : base
-                n -= half
-            }
-            return base + (buffer[base] <= x ? 1 : 0)
-        }
     }
 }
 
@@ -159,22 +126,19 @@ public struct CategoryObserver: Sendable {
 
     public mutating func observeMissing() { missing += 1 }
 
-    public mutating func observe(_ label: String) {
+    public mutating func observe(_ label: String) { tally(label, times: 1) }
+
+    /// Counts a label by name while there is room (always for a stored category), else with the overflow.
+    private mutating func tally(_ label: String, times: Int) {
         if counts[label] != nil || counts.count < Self.mostTrackedLabels || known.contains(label) {
-            counts[label, default: 0] += 1
+            counts[label, default: 0] += times
         } else {
-            overflow += 1
+            overflow += times
         }
     }
 
     public mutating func merge(_ other: CategoryObserver) {
-        for (label, n) in other.counts {
-            if counts[label] != nil || counts.count < Self.mostTrackedLabels || known.contains(label) {
-                counts[label, default: 0] += n
-            } else {
-                overflow += n
-            }
-        }
+        for (label, n) in other.counts { tally(label, times: n) }
         overflow += other.overflow
         missing += other.missing
     }

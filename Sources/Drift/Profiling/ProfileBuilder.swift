@@ -74,11 +74,11 @@ public enum ProfileBuilder {
         } else {
             for value in quantiles where points.last != value { points.append(value) }
         }
-        let at = points.map { upperBound(sorted, $0) - lowerBound(sorted, $0) }
-        let between = zip(points, points.dropFirst()).map { lowerBound(sorted, $1) - upperBound(sorted, $0) }
+        let at = points.map { SortedSearch.firstGreater(sorted, $0) - SortedSearch.firstNotLess(sorted, $0) }
+        let between = zip(points, points.dropFirst()).map { SortedSearch.firstNotLess(sorted, $1) - SortedSearch.firstGreater(sorted, $0) }
         let gapAreas = zip(points, points.dropFirst()).map { a, b -> Double in
             var area = 0.0
-            for index in upperBound(sorted, a)..<lowerBound(sorted, b) { area += b - sorted[index] }
+            for index in SortedSearch.firstGreater(sorted, a)..<SortedSearch.firstNotLess(sorted, b) { area += b - sorted[index] }
             return area / Double(n)
         }
         // Inner decile edges above the minimum, so no bin is empty by construction.
@@ -90,7 +90,7 @@ public enum ProfileBuilder {
         var shares: [Double] = []
         var previous = 0
         for edge in edges {
-            let below = lowerBound(sorted, edge)
+            let below = SortedSearch.firstNotLess(sorted, edge)
             shares.append(Double(below - previous) / Double(n))
             previous = below
         }
@@ -98,7 +98,7 @@ public enum ProfileBuilder {
         var values: [(value: Double, count: Int)]? = []
         var index = 0
         while index < n {
-            let end = upperBound(sorted, sorted[index])
+            let end = SortedSearch.firstGreater(sorted, sorted[index])
             values?.append((sorted[index], end - index))
             if (values?.count ?? 0) > exactValuesLimit {
                 values = nil
@@ -115,27 +115,5 @@ public enum ProfileBuilder {
     static func rounded(_ value: Double) -> Double {
         guard value != 0, value.isFinite else { return value }
         return Double(String(format: "%.10g", value)) ?? value
-    }
-
-    /// Index of the first element not less than `value`.
-    static func lowerBound(_ sorted: [Double], _ value: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
-        }
-        return low
-    }
-
-    /// Index of the first element greater than `value`.
-    static func upperBound(_ sorted: [Double], _ value: Double) -> Int {
-        var low = 0
-        var high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid] <= value { low = mid + 1 } else { high = mid }
-        }
-        return low
     }
 }
