@@ -218,9 +218,7 @@ enum Prediction {
     static func pair(_ predicted: Double, _ label: String, _ predictor: Predictor, into state: inout Observation) {
         switch predictor.target.task {
         case .regression:
-            // Swift's Double(_:) also reads hexadecimal; a label is decimal, as Number.parse says.
-            let decimal = label.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || [43, 45, 46, 69, 101].contains($0) }
-            guard let actual = decimal ? Double(label) : Number.parse(label), actual.isFinite else {
+            guard let actual = Number.parse(label), actual.isFinite else {
                 state.unknownLabels += 1
                 return
             }

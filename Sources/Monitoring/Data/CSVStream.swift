@@ -266,67 +266,8 @@ enum Cell {
         return UnsafeBufferPointer(rebasing: bytes[start..<end])
     }
 
-    private static let powers: [Double] = (0...22).map { Foundation.pow(10, Double($0)) }
-
-    /// A decimal number (optional sign, digits, fraction, exponent), as `Number.parse`
-    /// accepts; nil for anything else. Exact: up to 15 significant digits and a small
-    /// exponent are computed directly (correctly rounded), the rest by strtod.
+    /// A decimal number, spaces around it ignored, as `mv train` reads one.
     static func number(_ raw: UnsafeBufferPointer<UInt8>) -> Double? {
-        let bytes = trim(raw)
-        let n = bytes.count
-        guard n > 0 else { return nil }
-        var i = 0
-        var negative = false
-        if bytes[0] == 43 || bytes[0] == 45 {
-            negative = bytes[0] == 45
-            i = 1
-        }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var significant = 0
-        var scale = 0
-        while i < n, bytes[i] &- 48 < 10 {
-            if significant > 0 || bytes[i] != 48 { significant += 1 }
-            if significant <= 19 { mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48) } else { scale += 1 }
-            digits += 1
-            i += 1
-        }
-        if i < n, bytes[i] == 46 {
-            i += 1
-            while i < n, bytes[i] &- 48 < 10 {
-                if significant > 0 || bytes[i] != 48 { significant += 1 }
-                if significant <= 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(bytes[i] &- 48)
-                    scale -= 1
-                }
-                digits += 1
-                i += 1
-            }
-        }
-        guard digits > 0 else { return nil }
-        if i < n, bytes[i] == 101 || bytes[i] == 69 {
-            i += 1
-            var exponentNegative = false
-            if i < n, bytes[i] == 43 || bytes[i] == 45 {
-                exponentNegative = bytes[i] == 45
-                i += 1
-            }
-            var exponent = 0
-            var exponentDigits = 0
-            while i < n, bytes[i] &- 48 < 10 {
-                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[i] &- 48) }
-                exponentDigits += 1
-                i += 1
-            }
-            guard exponentDigits > 0 else { return nil }
-            scale += exponentNegative ? -exponent : exponent
-        }
-        guard i == n else { return nil }
-        if significant <= 15, Swift.abs(scale) <= 22 {
-            var value = Double(mantissa)
-            value = scale < 0 ? value / powers[-scale] : value * powers[scale]
-            return negative ? -value : value
-        }
-        return Double(String(decoding: bytes, as: UTF8.self))
+        Number.decimal(trim(raw))
     }
 }
