@@ -27,16 +27,8 @@ final class MonitorStatisticsTests: GitTestCase {
         guard Self.pythonReady else {
             throw XCTSkip("python3 with numpy, scipy and PyYAML is needed to judge mv monitor: pip install numpy scipy pyyaml")
         }
-        try git("init", "-q", "-b", "main")
-        XCTAssertEqual(try mv("init").status, 0)
+        try initRegistry()
         _ = try write(Self.generator, to: "generate.py")
-    }
-
-    @discardableResult
-    func mvOK(_ arguments: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try mv(arguments)
-        XCTAssertEqual(result.status, 0, "mv \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
-        return result.stdout
     }
 
     /// Tables of the same eight features: norm (normal), logn (lognormal), k3 (only 1, 2 and

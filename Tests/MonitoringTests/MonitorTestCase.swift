@@ -6,15 +6,7 @@ import XCTest
 class MonitorTestCase: GitTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        try git("init", "-q", "-b", "main")
-        XCTAssertEqual(try mv("init").status, 0)
-    }
-
-    @discardableResult
-    func mvOK(_ arguments: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try mv(arguments)
-        XCTAssertEqual(result.status, 0, "mv \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
-        return result.stdout
+        try initRegistry()
     }
 
     /// Trains churn v1 (logistic regression) on 2,000 rows.

@@ -6,8 +6,7 @@ import XCTest
 final class ReportCommandTests: GitTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        try git("init", "-q", "-b", "main")
-        XCTAssertEqual(try mv("init").status, 0)
+        try initRegistry()
     }
 
     func testThePageHoldsTheVersionsChartsAndHistoryAndNothingFromTheNetwork() throws {

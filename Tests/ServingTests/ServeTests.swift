@@ -7,15 +7,7 @@ import XCTest
 class ServeTestCase: GitTestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        try git("init", "-q", "-b", "main")
-        XCTAssertEqual(try mv("init").status, 0)
-    }
-
-    @discardableResult
-    func mvOK(_ arguments: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let result = try mv(arguments)
-        XCTAssertEqual(result.status, 0, "mv \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
-        return result.stdout
+        try initRegistry()
     }
 
     /// price: linear regression on y = 3x + 2, versions v1 and v2 (different seeds).

@@ -102,6 +102,20 @@ open class GitTestCase: XCTestCase {
         return try Self.run([binary.path] + arguments, in: folder ?? root, environment: environment)
     }
 
+    /// Runs mv and fails the test unless it exits 0; returns its standard output.
+    @discardableResult
+    public func mvOK(_ arguments: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let result = try mv(arguments)
+        XCTAssertEqual(result.status, 0, "mv \(arguments.joined(separator: " ")): \(result.stderr)", file: file, line: line)
+        return result.stdout
+    }
+
+    /// A repository on branch main with `mv init` done, in the test's folder.
+    public func initRegistry(file: StaticString = #filePath, line: UInt = #line) throws {
+        try git("init", "-q", "-b", "main", file: file, line: line)
+        XCTAssertEqual(try mv("init").status, 0, file: file, line: line)
+    }
+
     /// Everything a failed command must leave untouched: refs, index, work tree, objects
     /// reachable from refs.
     public func snapshot(_ folder: URL? = nil) throws -> String {

@@ -13,8 +13,6 @@ struct PredictionLogSource {
     let model: String
     let since: Date?
     let until: Date?
-    let labels: Labels?
-    let idColumn: String?
 
     /// One record as logged.
     struct Record {

@@ -124,5 +124,5 @@ struct PolicyCheck {
         return value.flatMap { $0.isNaN ? nil : $0 }
     }
 
-    static func number(_ value: Double) -> String { String(format: "%.4g", value) }
+    static func number(_ value: Double) -> String { MonitoringReport.number(value) }
 }

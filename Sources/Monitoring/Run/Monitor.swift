@@ -89,7 +89,8 @@ public enum Monitor {
         report.unpredictableReason = observation.unpredictableReason
         report.unknownLabels = observation.unknownLabels
         report.labelledRows = observation.predicted.count
-        if !observation.predicted.isEmpty, let predictor = observed.predictor ?? (try? registry.predictor(content.resolved)) {
+        // Labelled pairs exist only where the version could predict, so its predictor is loaded.
+        if !observation.predicted.isEmpty, let predictor = observed.predictor {
             report.metrics = liveMetrics(observation, target: predictor.target, holdout: holdoutMetrics(content))
         }
         report.rules = try PolicyCheck(registry: registry, model: model, content: content).evaluate(blocks, report)
@@ -156,7 +157,7 @@ public enum Monitor {
         var labels: Labels?
         var skippedVersions = 0
         let source = PredictionLogSource(
-            files: files, model: model.value, since: request.since, until: request.until, labels: nil, idColumn: request.idColumn)
+            files: files, model: model.value, since: request.since, until: request.until)
         let read = try source.read { logged, line in
             var record = logged
             // The log writes versions without the 'v' (as the server's answers do).

@@ -33,11 +33,10 @@ extension Registry {
 
     /// The report an evaluation tag points at.
     public func report(of record: EvaluationRecord) throws -> EvaluationReport? {
-        guard let path = record.reportPath, let commit = ObjectID(hex: record.commit),
-            let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path)
+        guard let path = record.reportPath, let commit = ObjectID(hex: record.commit), let text = try text(at: path, in: commit)
         else { return nil }
         do {
-            return try EvaluationReport.parse(String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self), source: path)
+            return try EvaluationReport.parse(text, source: path)
         } catch {
             throw MVError("\(error)")
         }
@@ -54,5 +53,11 @@ extension Registry {
             reports.append((record.name, report))
         }
         return reports
+    }
+
+    /// A file of a commit's tree as text, nil when the commit has no file there.
+    func text(at path: String, in commit: ObjectID) throws -> String? {
+        guard let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path), !entry.isTree else { return nil }
+        return String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
     }
 }

@@ -104,12 +104,4 @@ extension Registry {
                 fields: Dictionary(fields.fields.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
         }.sorted { ($0.date ?? .distantPast, $0.number) < ($1.date ?? .distantPast, $1.number) }
     }
-
-    /// The text of a committed monitoring report.
-    public func monitoringReportText(_ record: MonitoringRecord) throws -> String? {
-        guard let path = record.reportPath, let commit = ObjectID(hex: record.commit),
-            let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path)
-        else { return nil }
-        return String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
-    }
 }

@@ -8,11 +8,9 @@ extension Registry {
     /// The reference a version recorded (`reference.yaml` in its folder), nil when it has none.
     public func reference(of content: VersionContent) throws -> ReferenceProfile? {
         let path = "\(folder(of: content.resolved.model))/\(ReferenceProfile.fileName)"
-        guard let entry = try repository.tree(repository.commit(content.resolved.commit).treeID).entry(atPath: path), !entry.isTree
-        else { return nil }
+        guard let text = try text(at: path, in: content.resolved.commit) else { return nil }
         do {
-            return try ReferenceProfile.parse(
-                String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self), source: "\(content.resolved.label):\(path)")
+            return try ReferenceProfile.parse(text, source: "\(content.resolved.label):\(path)")
         } catch let error as ModelFormatError {
             throw MVError("\(error)", hint: "record a new one with 'mv monitor … --reference data.csv'")
         }

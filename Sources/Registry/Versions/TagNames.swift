@@ -50,8 +50,13 @@ public enum TagNames {
     }
 
     public static func parseEvaluation(ref: String) -> (model: ModelName, version: SemanticVersion, number: Int)? {
+        parseNumbered(ref: ref, prefix: "eval")
+    }
+
+    /// `refs/tags/<prefix>/<model>/<version>/<N>`, the shape of evaluation and monitoring tags.
+    static func parseNumbered(ref: String, prefix: String) -> (model: ModelName, version: SemanticVersion, number: Int)? {
         let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "refs", parts[1] == "tags", parts[2] == "eval",
+        guard parts.count == 6, parts[0] == "refs", parts[1] == "tags", parts[2] == prefix,
             let model = try? ModelName(String(parts[3])), let version = SemanticVersion(tag: String(parts[4])),
             let number = Int(parts[5]), number > 0
         else { return nil }
@@ -68,12 +73,7 @@ public enum TagNames {
     }
 
     public static func parseMonitoring(ref: String) -> (model: ModelName, version: SemanticVersion, number: Int)? {
-        let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "refs", parts[1] == "tags", parts[2] == "monitor",
-            let model = try? ModelName(String(parts[3])), let version = SemanticVersion(tag: String(parts[4])),
-            let number = Int(parts[5]), number > 0
-        else { return nil }
-        return (model, version, number)
+        parseNumbered(ref: ref, prefix: "monitor")
     }
 
     /// Parses a tag name (without `refs/tags/`); nil for anything that is not a registry
