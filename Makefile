@@ -5,7 +5,7 @@ SWIFT   ?= swift
 PREFIX  ?= /usr/local
 BIN     := .build/debug/mv
 
-.PHONY: all build release deps test-deps demo test lint format install uninstall clean
+.PHONY: all build release deps test-deps demo test screenshot lint format install uninstall clean
 
 all: build
 
@@ -24,6 +24,13 @@ release: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+
+# The README's picture of a report: the browser test renders its page in headless Chromium
+# and keeps the PNG.
+screenshot: test-deps
+	$(SWIFT) build --build-tests
+	MV_SCREENSHOT_OUT="$(CURDIR)/docs/report-screenshot.png" $(SWIFT) test --skip-build --disable-swift-testing \
+		--filter ReportBrowserTests/testTheReportRendersInChromium
 
 # Style is checked, not discussed: .swift-format (swift format ships with the Swift 6
 # toolchain). `make format` rewrites the tree to it; `make lint` fails on any difference.

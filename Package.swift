@@ -103,7 +103,7 @@ let package = Package(
             name: "GitTests", dependencies: ["Git", "SystemIO", "TestSupport", "CPackChecksums", "CZlib", "CMbedTLSStandIns", "CGit2"]),
         .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat", "CPolyHash"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "TestSupport"], exclude: ["Python"]),
         .testTarget(name: "DriftTests", dependencies: ["Drift", "ModelFormat", "Learning", "TestSupport"]),
         .testTarget(
             name: "TensorStoreTests",

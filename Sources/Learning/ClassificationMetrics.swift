@@ -164,6 +164,36 @@ extension Metrics {
         return (rankSum - positiveCount * (positiveCount + 1) / 2) / (positiveCount * negativeCount)
     }
 
+    /// The ROC curve's corners as the threshold falls through the distinct scores, from
+    /// (0, 0) to (1, 1), as scikit-learn's roc_curve with drop_intermediate=False; with more
+    /// than `maxPoints` corners, evenly spaced ones (the ends kept), which a picture cannot
+    /// tell apart. nil when only one class is present.
+    public static func rocCurve(scores: [Double], positives: [Bool], maxPoints: Int = 201) -> (fpr: [Double], tpr: [Double])? {
+        precondition(scores.count == positives.count, "scores and labels must have the same length")
+        let positiveCount = positives.filter { $0 }.count
+        let negativeCount = positives.count - positiveCount
+        guard positiveCount > 0, negativeCount > 0 else { return nil }
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var fpr = [0.0]
+        var tpr = [0.0]
+        var (truePositives, falsePositives) = (0, 0)
+        var i = 0
+        while i < order.count {
+            // Tied scores cross the threshold together: one corner.
+            var j = i
+            while j < order.count && scores[order[j]] == scores[order[i]] {
+                if positives[order[j]] { truePositives += 1 } else { falsePositives += 1 }
+                j += 1
+            }
+            fpr.append(Double(falsePositives) / Double(negativeCount))
+            tpr.append(Double(truePositives) / Double(positiveCount))
+            i = j
+        }
+        guard fpr.count > maxPoints, maxPoints >= 2 else { return (fpr, tpr) }
+        let kept = (0..<maxPoints).map { $0 * (fpr.count - 1) / (maxPoints - 1) }
+        return (kept.map { fpr[$0] }, kept.map { tpr[$0] })
+    }
+
     /// One-vs-rest ROC AUC averaged over classes, as roc_auc_score(multi_class="ovr", average="macro").
     public static func rocAUCOneVsRest(probabilities: Matrix, actual: [Int]) -> Double {
         var total = 0.0

@@ -12,6 +12,53 @@ public struct EvaluationReport: Sendable, Equatable {
     public var evaluatedAt: String
     /// Classification: counts of (true class, predicted class), rows in `classes` order.
     public var confusion: (classes: [String], counts: [[Int]])?
+    /// Regression: some of the evaluated rows, actual against predicted, for `mv report`.
+    public var sample: Sample?
+    /// Classification with probabilities: the ROC curve of each class (one for two classes).
+    public var roc: [ROCCurve] = []
+
+    /// At most `Sample.limit` evaluated rows, evenly spaced through them: enough for a
+    /// picture of predicted against actual without the data. With one numeric feature, its
+    /// (unstandardized) values too, so the picture can be the data and the fitted line.
+    public struct Sample: Sendable, Equatable {
+        public static let limit = 1000
+        /// How many rows were evaluated in all.
+        public var rows: Int
+        public var feature: String?
+        public var x: [Double]?
+        public var actual: [Double]
+        public var predicted: [Double]
+
+        public init(rows: Int, feature: String? = nil, x: [Double]? = nil, actual: [Double], predicted: [Double]) {
+            self.rows = rows
+            self.feature = feature
+            self.x = x
+            self.actual = actual
+            self.predicted = predicted
+        }
+
+        /// Indices of at most `limit` of `count` rows, evenly spaced, first row included.
+        public static func indices(count: Int, limit: Int = Sample.limit) -> [Int] {
+            guard count > limit else { return Array(0..<count) }
+            return (0..<limit).map { $0 * count / limit }
+        }
+    }
+
+    /// A ROC curve: false and true positive rates as the threshold falls, from (0, 0) to (1, 1).
+    public struct ROCCurve: Sendable, Equatable {
+        /// The positive class (the others are negatives).
+        public var label: String
+        public var auc: Double
+        public var fpr: [Double]
+        public var tpr: [Double]
+
+        public init(label: String, auc: Double, fpr: [Double], tpr: [Double]) {
+            self.label = label
+            self.auc = auc
+            self.fpr = fpr
+            self.tpr = tpr
+        }
+    }
 
     public init(
         metrics: [(name: String, value: Double)], model: String, version: String,
@@ -30,6 +77,12 @@ public struct EvaluationReport: Sendable, Equatable {
             && lhs.model == rhs.model && lhs.version == rhs.version && lhs.dataset == rhs.dataset
             && lhs.selection == rhs.selection && lhs.evaluatedAt == rhs.evaluatedAt
             && lhs.confusion?.classes == rhs.confusion?.classes && lhs.confusion?.counts == rhs.confusion?.counts
+            && lhs.sample == rhs.sample && lhs.roc == rhs.roc
+    }
+
+    /// Six significant digits: plenty for a picture, and half the text of a full double.
+    static func brief(_ value: Double) -> YAMLValue {
+        .double(Double(String(format: "%.6g", value)) ?? value)
     }
 
     public func yaml() -> String {
@@ -52,6 +105,27 @@ public struct EvaluationReport: Sendable, Equatable {
                         ("classes", .list(confusion.classes.map(YAMLValue.string))),
                         ("counts", .list(confusion.counts.map { .list($0.map(YAMLValue.int)) })),
                     ])
+                ))
+        }
+        if let sample {
+            var fields: [(String, YAMLValue)] = [("rows", .int(sample.rows))]
+            if let feature = sample.feature, let x = sample.x {
+                fields += [("feature", .string(feature)), ("x", .list(x.map(Self.brief)))]
+            }
+            fields += [("actual", .list(sample.actual.map(Self.brief))), ("predicted", .list(sample.predicted.map(Self.brief)))]
+            root.append(("sample", .map(fields)))
+        }
+        if !roc.isEmpty {
+            root.append(
+                (
+                    "roc",
+                    .list(
+                        roc.map { curve in
+                            .map([
+                                ("class", .string(curve.label)), ("auc", .double(curve.auc)),
+                                ("fpr", .list(curve.fpr.map(Self.brief))), ("tpr", .list(curve.tpr.map(Self.brief))),
+                            ])
+                        })
                 ))
         }
         return YAMLValue.map(root).yamlDocument()
@@ -85,6 +159,37 @@ public struct EvaluationReport: Sendable, Equatable {
                 rows: try dataset.optionalInt("rows")),
             selection: try dataset.optionalString("selection"), evaluatedAt: try fields.string("evaluated_at"))
         report.confusion = confusion
+        if let fields = try fields.optionalChild("sample") {
+            report.sample = try parseSample(fields)
+        }
+        report.roc = try fields.list("roc").map(parseCurve)
         return report
+    }
+
+    static func parseSample(_ fields: FieldReader) throws -> Sample {
+        let actual = try fields.finiteNumbers("actual")
+        let predicted = try fields.finiteNumbers("predicted")
+        let x = try fields.optionalString("feature") == nil ? nil : try fields.finiteNumbers("x")
+        let rows = try fields.int("rows")
+        guard predicted.count == actual.count, x.map({ $0.count == actual.count }) ?? true else {
+            throw ModelFormatError.invalidField(
+                file: fields.file, field: fields.path, problem: "actual, predicted and x must have one value per sampled row")
+        }
+        guard actual.count <= Sample.limit, actual.count <= rows else {
+            throw ModelFormatError.invalidField(
+                file: fields.file, field: fields.path,
+                problem: "holds \(actual.count) rows; at most \(Sample.limit) and no more than rows (\(rows))")
+        }
+        return Sample(rows: rows, feature: try fields.optionalString("feature"), x: x, actual: actual, predicted: predicted)
+    }
+
+    static func parseCurve(_ fields: FieldReader) throws -> ROCCurve {
+        let fpr = try fields.finiteNumbers("fpr")
+        let tpr = try fields.finiteNumbers("tpr")
+        guard fpr.count == tpr.count, fpr.count >= 2, (fpr + tpr).allSatisfy({ (0...1).contains($0) }) else {
+            throw ModelFormatError.invalidField(
+                file: fields.file, field: fields.path, problem: "fpr and tpr must be two equally long lists of rates between 0 and 1")
+        }
+        return ROCCurve(label: try fields.string("class"), auc: try fields.double("auc"), fpr: fpr, tpr: tpr)
     }
 }

@@ -384,6 +384,19 @@ struct FieldReader {
         }
     }
 
+    /// A list of finite numbers (written in one line, as YAMLValue does for numbers).
+    func finiteNumbers(_ key: String) throws -> [Double] {
+        guard case .list(let items)? = value[key] else {
+            throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list of numbers")
+        }
+        return try items.map {
+            guard let number = $0.doubleValue, number.isFinite else {
+                throw ModelFormatError.invalidField(file: file, field: name(key), problem: "must be a list of numbers")
+            }
+            return number
+        }
+    }
+
     func child(_ key: String) throws -> FieldReader {
         FieldReader(value: try required(key), file: file, path: name(key))
     }

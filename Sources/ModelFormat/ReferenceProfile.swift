@@ -186,18 +186,6 @@ public struct NumericSketch: Sendable, Equatable {
     }
 
     init(fields: FieldReader, count: Int) throws {
-        func numbers(_ reader: FieldReader, _ key: String) throws -> [Double] {
-            guard case .list(let items)? = reader.value[key] else {
-                throw ModelFormatError.invalidField(file: reader.file, field: "\(reader.path).\(key)", problem: "must be a list of numbers")
-            }
-            return try items.map {
-                guard let number = $0.doubleValue, number.isFinite else {
-                    throw ModelFormatError.invalidField(
-                        file: reader.file, field: "\(reader.path).\(key)", problem: "must be a list of numbers")
-                }
-                return number
-            }
-        }
         func problem(_ key: String, _ text: String) -> ModelFormatError {
             .invalidField(file: fields.file, field: "\(fields.path).\(key)", problem: text)
         }
@@ -205,14 +193,14 @@ public struct NumericSketch: Sendable, Equatable {
         max = try fields.double("max")
         mean = try fields.double("mean")
         std = try fields.double("std")
-        quantiles = try numbers(fields, "quantiles")
-        points = try numbers(fields, "points")
+        quantiles = try fields.finiteNumbers("quantiles")
+        points = try fields.finiteNumbers("points")
         at = try fields.intList("at")
         between = try fields.intList("between")
-        gapAreas = try numbers(fields, "gap_areas")
+        gapAreas = try fields.finiteNumbers("gap_areas")
         let bins = try fields.child("psi_bins")
-        psiEdges = try numbers(bins, "edges")
-        psiShares = try numbers(bins, "shares")
+        psiEdges = try bins.finiteNumbers("edges")
+        psiShares = try bins.finiteNumbers("shares")
         if case .list(let pairs)? = fields.value["values"] {
             values = try pairs.map { pair in
                 guard case .list(let items) = pair, items.count == 2, let value = items[0].doubleValue, let count = items[1].intValue

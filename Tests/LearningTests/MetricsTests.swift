@@ -46,4 +46,23 @@ final class ClassificationMetricsTests: XCTestCase {
         XCTAssertTrue(Metrics.classification(predicted: [Int](), actual: [], classCount: 3).allSatisfy { $0.value.isNaN })
         XCTAssertEqual(Metrics.logLoss(probabilities: Matrix(rowArrays: [[1, 0]]), actual: [1]), -log(Double.ulpOfOne), accuracy: 1e-12)
     }
+
+    /// scikit-learn: roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], drop_intermediate=False) gives
+    /// fpr [0, 0, 0.5, 0.5, 1] and tpr [0, 0.5, 0.5, 1, 1]; tied scores make one corner.
+    func testROCCurveCorners() throws {
+        let curve = try XCTUnwrap(Metrics.rocCurve(scores: [0.1, 0.4, 0.35, 0.8], positives: [false, false, true, true]))
+        XCTAssertEqual(curve.fpr, [0, 0, 0.5, 0.5, 1])
+        XCTAssertEqual(curve.tpr, [0, 0.5, 0.5, 1, 1])
+        let tied = try XCTUnwrap(Metrics.rocCurve(scores: [0.5, 0.5, 0.5, 0.2], positives: [true, false, true, false]))
+        XCTAssertEqual(tied.fpr, [0, 0.5, 1])
+        XCTAssertEqual(tied.tpr, [0, 1, 1])
+        XCTAssertNil(Metrics.rocCurve(scores: [0.1, 0.2], positives: [true, true]), "one class: no curve")
+        // Many distinct scores: thinned to the limit, ends kept, still monotone.
+        let scores = (0..<5000).map { Double($0) / 5000 }
+        let thinned = try XCTUnwrap(Metrics.rocCurve(scores: scores, positives: scores.map { $0 > 0.3 }, maxPoints: 101))
+        XCTAssertEqual(thinned.fpr.count, 101)
+        XCTAssertEqual([thinned.fpr.first, thinned.tpr.first, thinned.fpr.last, thinned.tpr.last], [0, 0, 1, 1])
+        XCTAssertTrue(zip(thinned.fpr, thinned.fpr.dropFirst()).allSatisfy { $0 <= $1 })
+        XCTAssertTrue(zip(thinned.tpr, thinned.tpr.dropFirst()).allSatisfy { $0 <= $1 })
+    }
 }

@@ -193,6 +193,33 @@ final class ManifestTests: XCTestCase {
             classified.yaml())
         XCTAssertEqual(try EvaluationReport.parse(classified.yaml(), source: "holdout.yaml"), classified)
         XCTAssertNotEqual(try EvaluationReport.parse(report.yaml(), source: "holdout.yaml"), classified)
+
+        // What mv report draws: a sample of rows (six significant digits) and ROC curves.
+        var sampled = report
+        sampled.sample = EvaluationReport.Sample(
+            rows: 20, feature: "x", x: [1.23456789, 2], actual: [3, 4.5], predicted: [3.1, 4.4])
+        sampled.roc = [EvaluationReport.ROCCurve(label: "yes", auc: 0.75, fpr: [0, 0.5, 1], tpr: [0, 1, 1])]
+        let text = sampled.yaml()
+        XCTAssertTrue(text.contains("sample:\n  rows: 20\n  feature: x\n  x: [1.23457, 2.0]\n"), text)
+        XCTAssertTrue(text.contains("roc:\n- class: \"yes\"\n  auc: 0.75\n  fpr: [0.0, 0.5, 1.0]\n"), text)
+        let parsed = try EvaluationReport.parse(text, source: "holdout.yaml")
+        XCTAssertEqual(parsed.sample?.x, [1.23457, 2])
+        XCTAssertEqual(parsed.sample?.predicted, [3.1, 4.4])
+        XCTAssertEqual(parsed.roc, sampled.roc)
+        XCTAssertEqual(EvaluationReport.Sample.indices(count: 3), [0, 1, 2])
+        XCTAssertEqual(EvaluationReport.Sample.indices(count: 2500).count, 1000)
+        XCTAssertEqual(EvaluationReport.Sample.indices(count: 2500).prefix(3), [0, 2, 5])
+
+        for (broken, problem) in [
+            (text.replacingOccurrences(of: "predicted: [3.1, 4.4]", with: "predicted: [3.1]"), "one value per sampled row"),
+            (text.replacingOccurrences(of: "rows: 20", with: "rows: 1"), "at most 1000 and no more than rows"),
+            (text.replacingOccurrences(of: "tpr: [0.0, 1.0, 1.0]", with: "tpr: [0.0, 1.0, 1.5]"), "rates between 0 and 1"),
+            (text.replacingOccurrences(of: "x: [1.23457, 2.0]", with: "x: [1.23457, .nan]"), "must be a list of numbers"),
+        ] {
+            XCTAssertThrowsError(try EvaluationReport.parse(broken, source: "holdout.yaml"), problem) { error in
+                XCTAssertTrue("\(error)".contains(problem), "\(error)")
+            }
+        }
     }
 }
 

@@ -60,7 +60,7 @@ extension Registry {
             hyperparameters: Self.changes(
                 flatten(left.manifest.hyperparameters), flatten(right.manifest.hyperparameters), onlyChanged: false),
             metrics: try metricDeltas(left, right),
-            tensors: try tensorDeltas(left, right),
+            tensors: try tensorDeltas(left, right, reader: tensors.reader()),
             lineage: Self.changes(lineageFields(left.manifest), lineageFields(right.manifest), onlyChanged: false))
     }
 
@@ -122,12 +122,24 @@ extension Registry {
         }
     }
 
-    private func tensorDeltas(_ left: VersionContent, _ right: VersionContent) throws -> [VersionDiff.TensorDelta] {
+    /// The tensor changes between each version of `references` and the next, as `diff`
+    /// computes them; one reader serves every step, so its caches are read once.
+    public func tensorChanges(along references: [String], model hint: String? = nil) throws -> [(
+        old: String, new: String, tensors: [VersionDiff.TensorDelta]
+    )] {
+        let contents = try references.map { try content(of: resolve($0, model: hint)) }
+        let reader = tensors.reader()
+        return try zip(contents, contents.dropFirst()).map { left, right in
+            (left.resolved.label, right.resolved.label, try tensorDeltas(left, right, reader: reader))
+        }
+    }
+
+    private func tensorDeltas(_ left: VersionContent, _ right: VersionContent, reader: any TensorReader) throws -> [VersionDiff.TensorDelta]
+    {
         let oldParams = left.manifest.params
         let newParams = right.manifest.params
         var names = oldParams.map(\.name)
         for record in newParams where !names.contains(record.name) { names.append(record.name) }
-        let reader = tensors.reader()
         return try names.map { name in
             let old = oldParams.first { $0.name == name }
             let new = newParams.first { $0.name == name }

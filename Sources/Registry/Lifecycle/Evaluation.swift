@@ -70,7 +70,7 @@ extension Registry {
         var report = EvaluationReport(
             metrics: metrics, model: resolved.model.value, version: version.description, dataset: dataFile,
             selection: nil, evaluatedAt: Environment.timestamp(Date()))
-        report.confusion = try confusion(model, on: dataset, target: targetSchema)
+        try addDiagnostics(to: &report, model: model, on: dataset, target: targetSchema, features: try schemas(content.manifest).0)
         let staging = try makeStagingFolder()
         defer { try? FileManager.default.removeItem(at: staging) }
         let source = staging.appendingPathComponent("report.yaml")

@@ -57,7 +57,12 @@ extension Registry {
 
     /// A file of a commit's tree as text, nil when the commit has no file there.
     func text(at path: String, in commit: ObjectID) throws -> String? {
+        try bytes(at: path, in: commit).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A file of a commit's tree, nil when the commit has no file there.
+    func bytes(at path: String, in commit: ObjectID) throws -> Data? {
         guard let entry = try repository.tree(repository.commit(commit).treeID).entry(atPath: path), !entry.isTree else { return nil }
-        return String(decoding: try repository.objects.readBlob(entry.id), as: UTF8.self)
+        return try repository.objects.readBlob(entry.id)
     }
 }

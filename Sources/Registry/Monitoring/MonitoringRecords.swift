@@ -104,4 +104,17 @@ extension Registry {
                 fields: Dictionary(fields.fields.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
         }.sorted { ($0.date ?? .distantPast, $0.number) < ($1.date ?? .distantPast, $1.number) }
     }
+
+    /// The report a monitoring run committed, as a YAML tree (its layout is Monitoring's,
+    /// documented in docs/FORMAT.md); nil when the commit has no such file.
+    public func monitoringReport(of record: MonitoringRecord) throws -> YAMLValue? {
+        guard let path = record.reportPath, let commit = ObjectID(hex: record.commit), let text = try text(at: path, in: commit) else {
+            return nil
+        }
+        do {
+            return try YAMLValue.parse(text, source: "\(record.tag):\(path)")
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
 }

@@ -32,21 +32,58 @@ extension Registry {
         }
     }
 
-    /// Classification only: the confusion matrix of `model` on `data`, labelled.
-    func confusion(_ model: TrainedModel, on data: Dataset, target: TargetSchema) throws -> (classes: [String], counts: [[Int]])? {
-        guard target.task == .classification else { return nil }
+    /// What `mv report` draws from an evaluation besides its metrics: for classification the
+    /// labelled confusion matrix and, when the model gives probabilities, the ROC curve of
+    /// each class (of the second class alone when there are two; none past `rocClassLimit`
+    /// classes, where a picture of them all would not be read); for regression a sample of
+    /// actual and predicted values (and, with one numeric feature, its values in the data's
+    /// own units).
+    func addDiagnostics(
+        to report: inout EvaluationReport, model: TrainedModel, on data: Dataset, target: TargetSchema, features: FeatureSchema
+    ) throws {
         do {
-            let predicted = try model.predict(data.features).map { Int($0) }
-            return (
-                target.classes,
-                Metrics.confusionMatrix(
-                    predicted: predicted, actual: data.target.map { Int($0) },
-                    classCount: target.classes.count)
-            )
+            let predicted = try model.predict(data.features)
+            switch target.task {
+            case .classification:
+                let classCount = target.classes.count
+                report.confusion = (
+                    target.classes,
+                    Metrics.confusionMatrix(
+                        predicted: predicted.map { Int($0) }, actual: data.target.map { Int($0) }, classCount: classCount)
+                )
+                guard classCount <= Self.rocClassLimit,
+                    let probabilities = try model.predictProbabilities(data.features, classCount: classCount)
+                else { return }
+                let positives = classCount == 2 ? [1] : Array(0..<classCount)
+                report.roc = positives.compactMap { k in
+                    let scores = probabilities.column(k)
+                    let isPositive = data.target.map { Int($0) == k }
+                    guard let curve = Metrics.rocCurve(scores: scores, positives: isPositive) else { return nil }
+                    return EvaluationReport.ROCCurve(
+                        label: target.classes[k], auc: Metrics.rocAUC(scores: scores, positives: isPositive),
+                        fpr: curve.fpr, tpr: curve.tpr)
+                }
+            case .regression:
+                let rows = EvaluationReport.Sample.indices(count: data.count)
+                var sample = EvaluationReport.Sample(
+                    rows: data.count, actual: rows.map { data.target[$0] }, predicted: rows.map { predicted[$0] })
+                if features.columns.count == 1, let column = features.columns.first, column.kind == .numeric,
+                    data.features.columns == 1
+                {
+                    // Back to the data's units when the fit saw standardized values (mean and
+                    // std are recorded only then).
+                    let (mean, std) = (column.mean ?? 0, column.std ?? 1)
+                    sample.feature = column.name
+                    sample.x = rows.map { data.features.values[$0] * std + mean }
+                }
+                report.sample = sample
+            }
         } catch {
             throw MVError("\(error)")
         }
     }
+
+    static let rocClassLimit = 10
 
     /// A CSV file and its fingerprint.
     func readTable(_ url: URL) throws -> (CSVTable, Manifest.DataFile) {

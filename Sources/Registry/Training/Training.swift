@@ -166,7 +166,7 @@ extension Registry {
             var report = EvaluationReport(
                 metrics: metrics, model: model.value, version: "", dataset: evalFile,
                 selection: selection, evaluatedAt: Environment.timestamp(Date()))
-            report.confusion = try confusion(fitted, on: parts.test, target: targetSchema)
+            try addDiagnostics(to: &report, model: fitted, on: parts.test, target: targetSchema, features: featureSchema)
             reports.append(("holdout", report))
         }
         var draft = VersionDraft(
@@ -185,4 +185,16 @@ extension Registry {
     }
 
     static let trainingLossFile = "training/loss.npy"
+
+    /// The training loss per epoch a version recorded, nil when it has none (closed-form
+    /// fits, added weights).
+    public func trainingLoss(of record: VersionRecord) throws -> [Double]? {
+        let path = "\(folder(of: try ModelName(record.model)))/\(Self.trainingLossFile)"
+        guard let commit = ObjectID(hex: record.commit), let data = try bytes(at: path, in: commit) else { return nil }
+        do {
+            return try Npy.values(from: data, fileName: "\(record.model)@\(record.version):\(path)").values
+        } catch {
+            throw MVError("\(error)")
+        }
+    }
 }

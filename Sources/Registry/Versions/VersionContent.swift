@@ -47,10 +47,25 @@ extension Registry {
                 }
             }
         }
+        // Each folder's tree is read once: a tree of a few hundred tensors is larger than
+        // libgit2's object cache takes, so looking every tensor up by its full path would read
+        // (and inflate) the params/ tree again for each one.
+        let folderTree = try repository.tree(folderEntry.id)
+        var folders: [String: Tree] = ["": folderTree]
+        func entry(_ relative: String) throws -> TreeEntry? {
+            let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+            guard let name = parts.last, !name.isEmpty else { return nil }
+            let directory = parts.dropLast().joined(separator: "/")
+            if folders[directory] == nil {
+                guard let found = try folderTree.entry(atPath: directory), found.isTree else { return nil }
+                folders[directory] = try repository.tree(found.id)
+            }
+            return try folders[directory]?.entry(atPath: String(name))
+        }
         var blobs: [String: [ObjectID]] = [:]
         for record in manifest.params {
             if record.chunkBytes != nil {
-                guard let entry = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), entry.isTree else {
+                guard let entry = try entry(record.chunkFolder), entry.isTree else {
                     throw MVError("\(resolved.label): tensor '\(record.name)' is stored in chunks but '\(record.chunkFolder)/' is missing")
                 }
                 let chunks = try repository.tree(entry.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }
@@ -62,7 +77,7 @@ extension Registry {
                 blobs[record.name] = chunks.map(\.id)
                 continue
             }
-            guard let entry = try tree.entry(atPath: "\(folder)/\(record.file)"), !entry.isTree else {
+            guard let entry = try entry(record.file), !entry.isTree else {
                 throw MVError("\(resolved.label): tensor '\(record.name)' is listed in the manifest but '\(record.file)' is missing")
             }
             blobs[record.name] = [entry.id]

@@ -7,12 +7,21 @@ import Foundation
 public struct LineChart: Sendable {
     /// One named series; points with a non-finite y are left out (gaps in the line).
     public struct Series: Sendable {
+        /// How the points are drawn: joined and marked (values across versions), only
+        /// marked (a scatter of samples), only joined (curves of many points), or joined by
+        /// a dashed line (references such as y = x).
+        public enum Style: Sendable {
+            case lineAndDots, dots, line, dashed
+        }
+
         public var name: String
         public var points: [(x: Double, y: Double)]
+        public var style: Style
 
-        public init(name: String, points: [(x: Double, y: Double)]) {
+        public init(name: String, points: [(x: Double, y: Double)], style: Style = .lineAndDots) {
             self.name = name
             self.points = points
+            self.style = style
         }
     }
 
@@ -39,6 +48,12 @@ public struct LineChart: Sendable {
     public var width = 480.0
     public var height = 260.0
     public var allowLogY = true
+    public var allowLogX = false
+    /// The x axis over exactly this range instead of one fitted to the points.
+    public var xDomain: ClosedRange<Double>?
+
+    /// Dots beyond this many in a series get no tooltip.
+    static let tooltipLimit = 300
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -56,7 +71,10 @@ public struct LineChart: Sendable {
         let plotBottom = height - m.bottom
         let allX = series.flatMap { $0.points.map(\.x) } + spans.flatMap { [$0.from, $0.to] }
         let allY = series.flatMap { $0.points.map(\.y) }
-        let x = Scale(values: allX, start: m.left, end: width - m.right - (legendRows > 0 ? 110 : 0), allowLog: false)
+        let plotRight = width - m.right - (legendRows > 0 ? 110 : 0)
+        let x =
+            xDomain.map { Scale(domain: $0, start: m.left, end: plotRight) }
+            ?? Scale(values: allX, start: m.left, end: plotRight, allowLog: allowLogX)
         let y = Scale(values: allY, start: plotBottom, end: m.top, allowLog: allowLogY)
         var svg = SVG()
         svg.open(
@@ -79,7 +97,11 @@ public struct LineChart: Sendable {
                     ("fill", "#999999"), ("fill-opacity", index % 2 == 0 ? "0.18" : "0.1"), ("class", "span"),
                 ])
             svg.element(
-                "text", [("x", SVG.number(Swift.min(left, right) + 3)), ("y", SVG.number(m.top + 11)), ("class", "span-label")],
+                "text",
+                [
+                    ("x", SVG.number(Swift.min(Swift.min(left, right) + 3, x.end - 6.5 * Double(span.label.count)))),
+                    ("y", SVG.number(m.top + 11)), ("class", "span-label"),
+                ],
                 content: span.label)
         }
         // Axes, ticks and grid lines.
@@ -99,9 +121,13 @@ public struct LineChart: Sendable {
         let xTicks: [(Double, String)] =
             xTickLabels.map { $0.map { ($0.x, $0.label) } } ?? x.ticks().map { tick in (tick, x.label(tick, ticks: x.ticks())) }
         for (value, label) in Self.thinned(xTicks, room: x.end - x.start) {
+            // Centred under its tick, unless that would run past the chart's edge.
             let px = x.pixel(value)
+            let half = 3.25 * Double(label.count)
+            let anchor = px + half > width ? "end" : px - half < 0 ? "start" : "middle"
+            let tx = anchor == "end" ? width - 2 : anchor == "start" ? 2 : px
             svg.element(
-                "text", [("x", SVG.number(px)), ("y", SVG.number(plotBottom + 16)), ("text-anchor", "middle"), ("class", "tick")],
+                "text", [("x", SVG.number(tx)), ("y", SVG.number(plotBottom + 16)), ("text-anchor", anchor), ("class", "tick")],
                 content: label)
         }
         svg.element(
@@ -119,35 +145,63 @@ public struct LineChart: Sendable {
         svg.element(
             "text",
             [("x", SVG.number((m.left + x.end) / 2)), ("y", SVG.number(height - 8)), ("text-anchor", "middle"), ("class", "axis-label")],
-            content: xLabel)
+            content: xLabel + (x.kind == .logarithmic ? " (log scale)" : ""))
         svg.element(
             "text",
             [
                 ("x", "14"), ("y", SVG.number((m.top + plotBottom) / 2)), ("text-anchor", "middle"),
                 ("transform", "rotate(-90 14 \(SVG.number((m.top + plotBottom) / 2)))"), ("class", "axis-label"),
             ], content: yLabel + (y.kind == .logarithmic ? " (log scale)" : ""))
-        // The series: a line through the finite points, a dot with a tooltip on each.
+        // The series: a line through the finite points, a dot on each; a tooltip per dot
+        // while there are few enough to point at (a scatter of a thousand needs none, and
+        // the page stays small).
         for (index, one) in series.enumerated() {
-            let color = Palette.color(index)
-            let points = one.points.filter { $0.x.isFinite && $0.y.isFinite && (y.kind == .linear || $0.y > 0) }
-            if points.count > 1 {
-                svg.element(
-                    "polyline",
-                    [
-                        ("points", points.map { "\(SVG.number(x.pixel($0.x))),\(SVG.number(y.pixel($0.y)))" }.joined(separator: " ")),
-                        ("fill", "none"), ("stroke", color), ("stroke-width", "2"),
-                    ])
+            let color = one.style == .dashed ? "#000000" : Palette.color(index)
+            // Past the palette's seven colours, lines repeat a colour with a dash pattern.
+            let pattern = one.style == .dashed ? "5 4" : index >= Palette.colors.count ? "7 3" : nil
+            let points = one.points.filter {
+                $0.x.isFinite && $0.y.isFinite && (y.kind == .linear || $0.y > 0) && (x.kind == .linear || $0.x > 0)
             }
-            for point in points {
-                svg.open(
-                    "circle", [("cx", SVG.number(x.pixel(point.x))), ("cy", SVG.number(y.pixel(point.y))), ("r", "3"), ("fill", color)])
-                svg.element("title", [], content: "\(one.name): \(String(format: "%.4g", point.y))")
-                svg.close("circle")
+            if points.count > 1, one.style != .dots {
+                var attributes = [
+                    ("points", points.map { "\(SVG.number(x.pixel($0.x))),\(SVG.number(y.pixel($0.y)))" }.joined(separator: " ")),
+                    ("fill", "none"), ("stroke", color), ("stroke-width", one.style == .dashed ? "1" : "2"),
+                ]
+                if let pattern { attributes.append(("stroke-dasharray", pattern)) }
+                svg.element("polyline", attributes)
+            }
+            // A line of hundreds of versions reads better without a dot on each.
+            if one.style == .dots || (one.style == .lineAndDots && points.count <= Self.tooltipLimit) {
+                let radius = one.style == .dots ? "2" : "3"
+                let tooltips = points.count <= Self.tooltipLimit
+                for point in points {
+                    let attributes = [
+                        ("cx", SVG.number(x.pixel(point.x))), ("cy", SVG.number(y.pixel(point.y))), ("r", radius), ("fill", color),
+                    ]
+                    if tooltips {
+                        svg.open("circle", attributes + (one.style == .dots ? [("fill-opacity", "0.6")] : []))
+                        svg.element("title", [], content: "\(one.name): \(String(format: "%.4g", point.y))")
+                        svg.close("circle")
+                    } else {
+                        svg.element("circle", attributes + [("fill-opacity", "0.6")])
+                    }
+                }
             }
             if series.count > 1 {
                 let ly = m.top + 14 * Double(index) + 4
-                svg.element(
-                    "rect", [("x", SVG.number(x.end + 12)), ("y", SVG.number(ly - 8)), ("width", "10"), ("height", "10"), ("fill", color)])
+                if let pattern {
+                    svg.element(
+                        "line",
+                        [
+                            ("x1", SVG.number(x.end + 10)), ("x2", SVG.number(x.end + 22)), ("y1", SVG.number(ly - 3)),
+                            ("y2", SVG.number(ly - 3)), ("stroke", color), ("stroke-width", "2"),
+                            ("stroke-dasharray", pattern == "5 4" ? "3 2" : "4 2"),
+                        ])
+                } else {
+                    svg.element(
+                        "rect",
+                        [("x", SVG.number(x.end + 12)), ("y", SVG.number(ly - 8)), ("width", "10"), ("height", "10"), ("fill", color)])
+                }
                 svg.element("text", [("x", SVG.number(x.end + 26)), ("y", SVG.number(ly + 1)), ("class", "legend")], content: one.name)
             }
         }
@@ -168,11 +222,19 @@ public struct LineChart: Sendable {
         return "\(title). \(yLabel) against \(xLabel). " + parts.joined(separator: "; ") + "."
     }
 
-    /// At most one tick label per 40 pixels, always the first and the last.
+    /// Tick labels spaced so that none overlaps (at least 40 pixels, or the longest label's
+    /// width), always the first and the last.
     static func thinned(_ ticks: [(Double, String)], room: Double) -> [(Double, String)] {
-        let most = Swift.max(2, Int(room / 40))
+        let spacing = Swift.max(40, 6.5 * Double(ticks.map(\.1.count).max() ?? 0) + 10)
+        let most = Swift.max(2, Int(room / spacing))
         guard ticks.count > most else { return ticks }
-        let stride = Int((Double(ticks.count) / Double(most)).rounded(.up))
-        return ticks.enumerated().filter { $0.offset % stride == 0 || $0.offset == ticks.count - 1 }.map(\.element)
+        let stride = Int((Double(ticks.count - 1) / Double(most - 1)).rounded(.up))
+        // Every stride-th from the first; the last replaces the one before it when they would touch.
+        var kept = ticks.enumerated().filter { $0.offset % stride == 0 }.map(\.element)
+        if let last = ticks.last, kept.last?.0 != last.0 {
+            if (ticks.count - 1) % stride < stride / 2 + 1 { kept.removeLast() }
+            kept.append(last)
+        }
+        return kept
     }
 }

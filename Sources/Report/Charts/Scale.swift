@@ -49,6 +49,29 @@ public struct Scale: Sendable, Equatable {
         upper = Scale.clean(Foundation.ceil(b / step - 1e-9) * step, step: step)
     }
 
+    /// A linear scale over exactly `domain` (not widened to round numbers), ticks at the round
+    /// numbers inside it: for axes whose ends mean something, such as half a slot either side
+    /// of the first and last version.
+    public init(domain: ClosedRange<Double>, start: Double, end: Double, tickCount: Int = 5) {
+        let width = domain.upperBound - domain.lowerBound
+        guard width > 0, width.isFinite else {
+            self.init(values: [domain.lowerBound], start: start, end: end, tickCount: tickCount, allowLog: false)
+            return
+        }
+        self.init(
+            kind: .linear, lower: domain.lowerBound, upper: domain.upperBound, start: start, end: end,
+            step: Scale.niceStep(width / Double(Swift.max(1, tickCount - 1))))
+    }
+
+    private init(kind: Kind, lower: Double, upper: Double, start: Double, end: Double, step: Double) {
+        self.kind = kind
+        self.lower = lower
+        self.upper = upper
+        self.start = start
+        self.end = end
+        self.step = step
+    }
+
     /// The pixel of `value` (NaN stays NaN; values outside the domain map outside the range).
     public func pixel(_ value: Double) -> Double {
         let fraction: Double

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import Report
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,10 +27,19 @@ struct Diff: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Never color.")
     var noColor = false
 
+    @Option(
+        name: .customLong("html"),
+        help: ArgumentHelp("Write the comparison as a self-contained HTML page to this file ('-': standard output).", valueName: "file"))
+    var html: String?
+
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
         let diff = try options.open().diff(old, new, model: model)
+        if let html {
+            try HTMLFile.write(DiffPage.html(diff), to: html, options: options)
+            return
+        }
         let useColor = !noColor && (color || (isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil))
         try options.output.emit(DiffReport(diff: diff, form: markdown ? .markdown : .text(color: useColor)))
     }

@@ -7,7 +7,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract:
-            "Write one self-contained HTML page of each model's history: versions, metrics across versions, stage events, monitoring.",
+            "Write one self-contained HTML page of each model's history: versions, metrics, stages, loss curves, predictions, tensor changes, drift.",
         discussion: "Inline SVG and CSS, no script and no network: it opens from an email attachment or a CI artifact.")
 
     @Argument(help: "Models to report on (default: every model).")
@@ -16,20 +16,12 @@ struct ReportCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: "The HTML file to write ('-': standard output).")
     var output = "report.html"
 
+    @Flag(help: "Open the written page in the desktop's browser (xdg-open).")
+    var open = false
+
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let page = try HistoryPage.html(try options.open(), models: models)
-        if output == "-" {
-            print(page, terminator: "")
-            return
-        }
-        let url = options.url(output)
-        do {
-            try Data(page.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw MVError("cannot write '\(url.path)': \(error.localizedDescription)", hint: "pick a folder you can write to with -o")
-        }
-        print("wrote \(url.path) (\(page.utf8.count / 1024 + 1) KiB)")
+        try HTMLFile.write(try HistoryPage.html(try options.open(), models: models), to: output, options: options, open: open)
     }
 }
