@@ -25,6 +25,7 @@ struct MV: ParsableCommand {
             CommandGroup(
                 name: "Inspect", subcommands: [Status.self, List.self, Show.self, Log.self, History.self, Diff.self, ReportCommand.self]),
             CommandGroup(name: "Weights", subcommands: [Checkout.self, Export.self, Verify.self]),
+            CommandGroup(name: "Remotes", subcommands: [Push.self, Pull.self, Clone.self]),
             CommandGroup(name: "Hooks", subcommands: [Hooks.self]),
             CommandGroup(name: "Built-ins", subcommands: [Algorithms.self, ExampleDataCommand.self]),
         ])

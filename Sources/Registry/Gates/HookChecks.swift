@@ -130,8 +130,9 @@ extension Registry {
     }
 
     /// reference-transaction, pre-push, pre-receive: every stage assignment among
-    /// `updates` must pass its stage's gate, unless its tag records an override that the
-    /// gate allows. `pending` are refs the repository does not show yet (a push).
+    /// `updates` must point at a version of its model and pass its stage's gate, unless its
+    /// tag records an override that the gate allows. `pending` are refs the repository does
+    /// not show yet (a push).
     public func checkStageAssignments(_ updates: [RefUpdate], pending: [RefUpdate] = []) throws -> [GateReport] {
         pendingTags = pending.compactMap { update in
             ObjectID(hex: update.new).flatMap { $0.description == Self.zero ? nil : (update.ref, $0) }
@@ -144,13 +145,16 @@ extension Registry {
                 parsed.kind == .assignment, let stage = parsed.stage
             else { continue }
             let model = parsed.model
-            guard config.gates.contains(where: { $0.applies(to: model, stage: stage) }) else { continue }
+            let gated = config.gates.contains(where: { $0.applies(to: model, stage: stage) })
             guard let tag = try repository.annotatedTag(target) else {
-                failures.append(
-                    (
-                        GateReport(model: model.value, version: "?", stage: stage, checks: []),
-                        "'\(update.ref)' is a lightweight tag; stage tags must be annotated"
-                    ))
+                // GTO ignores lightweight tags; only a gate needs the annotation's trailers.
+                if gated {
+                    failures.append(
+                        (
+                            GateReport(model: model.value, version: "?", stage: stage, checks: []),
+                            "'\(update.ref)' is a lightweight tag; stage tags must be annotated"
+                        ))
+                }
                 continue
             }
             // The holder to compare with: the stage as it stands without this assignment.
@@ -165,6 +169,8 @@ extension Registry {
                     ))
                 continue
             }
+            // A stage is held by a version (checked above, gate or not); the gate, where one applies.
+            guard gated else { continue }
             let fields = Trailers.parse(tag.message)
             let resolved = ResolvedVersion(model: model, version: version, commit: tag.targetID, spelled: "\(model)@\(version)")
             // Only a genuine rollback skips "no regression" rules: it must replace the current

@@ -1,0 +1,66 @@
+import Foundation
+import SystemIO
+
+/// The git command line, for what travels between repositories (fetch, push, clone,
+/// ls-remote): libgit2 1.5 lacks shallow and partial fetches, and the git CLI brings the
+/// user's credentials, ssh configuration, proxies and hooks (the pre-push gate) with it.
+public struct GitCLI: Sendable {
+    /// Where git runs (`git -C`).
+    public let directory: URL
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// Runs git with its output captured; `input` is written to its standard input.
+    public func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        // Captured output means nobody sees a prompt: fail instead of waiting for one.
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        let feed = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input == nil ? FileHandle.nullDevice : feed
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        if let input {
+            feed.fileHandleForWriting.write(Data(input.utf8))
+            try? feed.fileHandleForWriting.close()
+        }
+        // Both pipes drained while git runs, so neither can fill up and stall it.
+        let errorText = Background { errors.fileHandleForReading.readDataToEndOfFile() }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errorData = (try? errorText.wait(atMost: 30)?.get()) ?? Data()
+        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// Runs git with the terminal's standard input, output and error, so that progress, hook
+    /// output and credential prompts reach the user; returns the exit status.
+    public func runAttached(_ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Runs git and returns its output; a failure is an error naming what was being done,
+    /// with git's own first line of complaint.
+    @discardableResult
+    public func check(_ arguments: [String], doing what: String, input: String? = nil) throws -> String {
+        let result = try run(arguments, input: input)
+        guard result.status == 0 else {
+            let reason =
+                result.error.split(separator: "\n").first { !$0.hasPrefix("hint:") }.map(String.init) ?? "exit status \(result.status)"
+            throw MVError("\(what) failed: \(reason)")
+        }
+        return result.output
+    }
+}
