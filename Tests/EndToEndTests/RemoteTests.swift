@@ -202,7 +202,7 @@ final class RemoteTests: GitTestCase {
         for (arguments, folder, watched, expected) in [
             (["pull"], lone, lone, "this repository has no remote"),
             (["push"], lone, lone, "this repository has no remote"),
-            (["pull", "nowhere"], bob, bob, "fetching from 'nowhere' failed"),
+            (["pull", "nowhere"], bob, bob, "reading the refs of 'nowhere' failed"),
             (["clone", server.path, alice.path], root, alice, "already exists and is not empty"),
         ] {
             let before = try snapshot(watched)
@@ -229,5 +229,45 @@ final class RemoteTests: GitTestCase {
         XCTAssertTrue(refused.stderr.contains("commit or stash"), refused.stderr)
         XCTAssertEqual(try String(contentsOf: card, encoding: .utf8), "my notes\n")
         XCTAssertEqual(try git("rev-parse", "HEAD", in: bob), head)
+    }
+
+    /// Two unpushed versions move together (v2, v3 → v3, v4, one name being both a new and an
+    /// old one); a version evaluated twice here replays; an evaluation of a pushed version
+    /// whose number the remote took takes the next; an empty remote gives nothing to pull.
+    func testSeveralUnpushedVersionsAndTheirEvaluationsMoveTogether() throws {
+        try ok(["pull"], in: bob)
+        try ok(["eval", "churn@v1", "--data", "data.csv", "--name", "audit"], in: alice)
+        try ok(
+            ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.5"],
+            in: alice)
+        try ok(["push"], in: alice)
+        try ok(["eval", "churn@v1", "--data", "data.csv", "--name", "audit"], in: bob)
+        try ok(
+            ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.05"],
+            in: bob)
+        try ok(["eval", "churn@v2", "--data", "data.csv", "--name", "all"], in: bob)
+        try ok(["eval", "churn@v2", "--data", "data.csv", "--name", "all"], in: bob)
+        try ok(
+            ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.01"],
+            in: bob)
+        let second = try git("rev-parse", "churn@v3.0.0:models/churn/params/coef.npy", in: bob)
+        let pulled = try ok(["pull"], in: bob)
+        XCTAssertTrue(pulled.contains("churn@v2.0.0 is now churn@v3.0.0") && pulled.contains("churn@v3.0.0 is now churn@v4.0.0"), pulled)
+        XCTAssertTrue(pulled.contains("eval/churn/v1.0.0/1 is now eval/churn/v1.0.0/2"), pulled)
+        XCTAssertTrue(pulled.contains("eval/churn/v2.0.0/2 is now eval/churn/v3.0.0/2"), pulled)
+        XCTAssertEqual(try git("rev-parse", "churn@v4.0.0:models/churn/params/coef.npy", in: bob), second)
+        XCTAssertTrue(try git("show", "churn@v4.0.0:models/churn/model.yaml", in: bob).contains("version: v4.0.0"))
+        try ok(["push"], in: bob)
+        let tags = Set(try serverTags().keys)
+        XCTAssertTrue(
+            ["churn@v2.0.0", "churn@v3.0.0", "churn@v4.0.0", "eval/churn/v1.0.0/1", "eval/churn/v1.0.0/2", "eval/churn/v3.0.0/2"]
+                .allSatisfy(tags.contains), "\(tags.sorted())")
+        XCTAssertEqual(try Self.run(["git", "fsck", "--strict", "--no-dangling"], in: server).status, 0)
+
+        let empty = root.appendingPathComponent("empty.git")
+        try git("init", "-q", "--bare", "-b", "main", empty.path)
+        try git("remote", "add", "empty", empty.path, in: alice)
+        let nothing = try ok(["pull", "empty"], in: alice)
+        XCTAssertTrue(nothing.contains("has everything"), nothing)
     }
 }

@@ -92,6 +92,11 @@ final class ChartTests: XCTestCase {
         XCTAssertEqual(scale.pixel(0.5), 0, accuracy: 1e-9)
         XCTAssertEqual(scale.pixel(10.5), 100, accuracy: 1e-9)
         XCTAssertEqual(scale.ticks(), [2, 4, 6, 8, 10])
+        var share = LineChart(title: "s", xLabel: "run", yLabel: "share", series: [LineChart.Series(name: "s", points: [(1, 1)])])
+        share.yDomain = 0...1
+        share.xTickLabels = [(1, "run 1")]
+        let svg = share.svg()
+        XCTAssertTrue(svg.contains(">0.0</text>") && svg.contains(">1.0</text>") && !svg.contains(">1.2</text>"), "a share from 0 to 1")
         let point = Scale(domain: 3...3, start: 0, end: 10)
         XCTAssertLessThan(point.lower, 3, "an empty domain widens as one value does")
     }

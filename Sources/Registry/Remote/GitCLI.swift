@@ -23,15 +23,21 @@ public struct GitCLI: Sendable {
         process.environment = environment
         let output = Pipe()
         let errors = Pipe()
-        let feed = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = input == nil ? FileHandle.nullDevice : feed
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        // Input goes through a file: a git that stops reading early (an error in the middle of
+        // `update-ref --stdin`) can neither block mv nor kill it with SIGPIPE.
+        var inputFile: URL?
+        defer { if let inputFile { try? FileManager.default.removeItem(at: inputFile) } }
         if let input {
-            feed.fileHandleForWriting.write(Data(input.utf8))
-            try? feed.fileHandleForWriting.close()
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("mv-git-input-\(UUID().uuidString)")
+            try Data(input.utf8).write(to: file)
+            inputFile = file
+            process.standardInput = try FileHandle(forReadingFrom: file)
+        } else {
+            process.standardInput = FileHandle.nullDevice
         }
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
         // Both pipes drained while git runs, so neither can fill up and stall it.
         let errorText = Background { errors.fileHandleForReading.readDataToEndOfFile() }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()

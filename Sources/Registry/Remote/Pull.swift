@@ -37,12 +37,15 @@ extension Registry {
         let (git, branch, head) = try remoteSetup()
         let remote = try remoteName ?? defaultRemote(branch: branch, git: git)
         let incoming = "refs/mv/incoming"
+        // What a killed pull left is dropped first: it would bring back tags the remote deleted.
+        try? dropReferences(under: incoming)
         defer { try? dropReferences(under: incoming) }
+        // A remote without the branch yet (nothing pushed) has only tags to give, if any.
+        let hasBranch = try remoteRefs(remote, branch: branch, git: git).branchTip != nil
         try git.check(
-            [
-                "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
-                "+refs/heads/\(branch):\(incoming)/branch", "+refs/tags/*:\(incoming)/tags/*",
-            ], doing: "fetching from '\(remote)'")
+            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, "+refs/tags/*:\(incoming)/tags/*"]
+                + (hasBranch ? ["+refs/heads/\(branch):\(incoming)/branch"] : []),
+            doing: "fetching from '\(remote)'")
         let theirTip = try repository.referenceTarget("\(incoming)/branch")
         let theirs = Dictionary(
             try repository.references(matching: "\(incoming)/tags/*").map {
@@ -76,6 +79,10 @@ extension Registry {
         // The branch and work tree first (git refuses to overwrite uncommitted changes), then
         // every tag in one transaction; a transaction that fails puts the branch back.
         if newTip != head {
+            // Another mv writing in this clone meanwhile would lose its commit to the move.
+            guard try repository.head().target == head else {
+                throw MVError("'\(branch)' moved while pulling (another mv or git at work here)", hint: "run mv pull again")
+            }
             try moveBranch(to: newTip, from: head, git: git, fastForward: movement == .fastForward)
         }
         if !tagEdits.commands.isEmpty {
@@ -163,8 +170,8 @@ extension Registry {
     /// only a model folder it registers a version of, a model's evaluation or monitoring
     /// reports, or the stage files mv rewrites from tags.
     func replayPlan(from head: ObjectID, onto theirTip: ObjectID, ours: [String: ObjectID], git: GitCLI) throws -> Replay {
-        let baseText = try git.check(["merge-base", head.description, theirTip.description], doing: "finding the common history")
-        guard let base = ObjectID(hex: baseText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        let found = try git.run(["merge-base", head.description, theirTip.description])
+        guard found.status == 0, let base = ObjectID(hex: found.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw MVError("this clone and the remote share no history", hint: "clone the remote again and add your versions there")
         }
         let list = try git.check(["rev-list", "--reverse", "--topo-order", "\(base)..\(head)"], doing: "listing unpushed commits")
@@ -190,6 +197,13 @@ extension Registry {
                 let path = change.path
                 let inRegisteredFolder = versions.contains { path.hasPrefix(root + $0.0.value + "/") }
                 let report = path.hasPrefix(root) && (path.contains("/eval/") || path.contains("/monitoring/"))
+                if !inRegisteredFolder, !report, Trailers.parse(commit.message)["Rollback-From"] != nil {
+                    throw MVError(
+                        "unpushed commit \(id.short) is a rollback, which mv pull does not write again",
+                        hint:
+                            "move back to the remote ('git reset --keep \(theirTip.short)' after noting your versions), or push before rolling back"
+                    )
+                }
                 guard inRegisteredFolder || report || path.hasPrefix(".mv/stages/") else {
                     throw MVError(
                         "unpushed commit \(id.short) ('\(commit.summary)') changes '\(path)', which mv does not renumber",
@@ -245,16 +259,20 @@ extension Registry {
                     continue
                 }
                 // A report: theirs must not have changed the same file since the common history.
+                let map = Self.model(ofPath: path, root: root).flatMap { plan.versions[$0] } ?? [:]
+                let rewritten = { (entry: TreeEntry?) throws -> TreeEntry? in
+                    guard let entry, !map.isEmpty else { return entry }
+                    return TreeEntry(name: entry.name, mode: entry.mode, id: try self.rewriteBlob(entry.id, map: map))
+                }
+                // The tip holds earlier replayed commits with their new numbers: compare alike.
                 let before = try parentTree.entry(atPath: path)
                 let now = try current.entry(atPath: path)
-                if now?.id != before?.id && now?.id != change.entry?.id {
+                let entry = try rewritten(change.entry)
+                let unchanged = [before?.id, try rewritten(before)?.id, change.entry?.id, entry?.id]
+                if !unchanged.contains(now?.id) {
                     throw MVError(
                         "'\(path)' was changed both here (unpushed commit \(item.commit.id.short)) and on the remote",
                         hint: "nothing was changed here; merge it with git, then mv pull")
-                }
-                var entry = change.entry
-                if let found = entry, let model = Self.model(ofPath: path, root: root), let map = plan.versions[model], !map.isEmpty {
-                    entry = TreeEntry(name: found.name, mode: found.mode, id: try rewriteBlob(found.id, map: map))
                 }
                 edits.append((path.split(separator: "/").map(String.init), entry))
             }
@@ -307,57 +325,57 @@ extension Registry {
 
     /// The `git update-ref --stdin` commands that give this clone the remote's tags and its
     /// own renamed ones, the names received, and the names kept but moved to a replayed commit.
+    /// Built as the final value of every tag, then one command per tag that changes (a name
+    /// can be both a renamed tag's new name and another's old one: v2 → v3 → v4).
     func tagTransaction(plan: Renumbering, replayed: [ObjectID: ObjectID], ours: [String: ObjectID], theirs: [String: ObjectID]) throws -> (
         commands: String, received: [String], retargeted: [String]
     ) {
-        var lines: [String] = []
+        var final = ours.mapValues { Optional($0) }
         var received: [String] = []
         var retargeted: [String] = []
-        for (old, new) in plan.renamed.sorted(by: { $0.key < $1.key }) {
-            guard let target = ours[old] else { continue }
+        // A tag object for `name` on the replayed commit, its message naming the new versions.
+        func moved(_ name: String, from target: ObjectID) throws -> ObjectID? {
             let tag = try repository.annotatedTag(target)
             let commit = tag?.targetID ?? target
             let destination = replayed[commit] ?? commit
-            let model = Self.registryModel(ofTag: old)
-            let message = Renumbering.rewrite(tag?.message ?? "", model.flatMap { plan.versions[$0] } ?? [:])
-            let signature = try tag?.tagger ?? repository.defaultSignature()
-            let id = try repository.createTagObject(name: new, target: destination, tagger: signature, message: message)
-            lines.append("create refs/tags/\(new) \(id)")
-            // The old name goes, unless the remote holds it: then it becomes theirs (below).
-            if theirs[old] == nil {
-                lines.append("delete refs/tags/\(old) \(target)")
-            }
+            guard let tag else { return destination }
+            let map = Self.registryModel(ofTag: name).flatMap { plan.versions[$0] } ?? [:]
+            let message = Renumbering.rewrite(tag.message, map)
+            if destination == commit && message == tag.message && name == tag.name { return nil }
+            return try repository.createTagObject(
+                name: name, target: destination, tagger: tag.tagger ?? repository.defaultSignature(), message: message)
         }
-        for (name, target) in theirs.sorted(by: { $0.key < $1.key }) {
-            if let mine = ours[name] {
-                guard mine != target else { continue }
-                if plan.renamed[name] != nil {
-                    lines.append("update refs/tags/\(name) \(target) \(mine)")
-                    received.append(name)
-                }
-                // Any other tag of ours keeps its name: it is not the registry's to rename.
-                continue
-            }
-            lines.append("create refs/tags/\(name) \(target)")
-            received.append(name)
+        for (old, _) in plan.renamed { final[old] = .some(nil) }
+        for (old, new) in plan.renamed.sorted(by: { $0.key < $1.key }) {
+            guard let target = ours[old] else { continue }
+            final[new] = try moved(new, from: target) ?? target
         }
         // An unpushed tag whose commit was written again follows it under its own name.
         for (name, target) in ours where theirs[name] == nil && plan.renamed[name] == nil {
-            guard Self.registryModel(ofTag: name) != nil else { continue }
-            let tag = try repository.annotatedTag(target)
-            let commit = tag?.targetID ?? target
-            guard let moved = replayed[commit] else { continue }
-            let id: ObjectID
-            if let tag, let tagger = tag.tagger {
-                id = try repository.createTagObject(name: name, target: moved, tagger: tagger, message: tag.message)
-            } else {
-                id = moved
-            }
-            lines.append("update refs/tags/\(name) \(id) \(target)")
+            guard Self.registryModel(ofTag: name) != nil, let id = try moved(name, from: target), id != target else { continue }
+            final[name] = id
             retargeted.append(name)
         }
-        guard !lines.isEmpty else { return ("", received, retargeted) }
-        return ("start\n" + lines.joined(separator: "\n") + "\nprepare\ncommit\n", received, retargeted)
+        // Theirs as they are: new names, and the names ours gave up.
+        for (name, target) in theirs {
+            if let mine = ours[name] {
+                guard mine != target, plan.renamed[name] != nil else { continue }
+            }
+            final[name] = target
+            received.append(name)
+        }
+        var lines: [String] = []
+        for (name, value) in final.sorted(by: { $0.key < $1.key }) {
+            let current = ours[name]
+            switch (current, value) {
+            case (nil, let new?): lines.append("create refs/tags/\(name) \(new)")
+            case (let old?, nil): lines.append("delete refs/tags/\(name) \(old)")
+            case (let old?, let new?) where old != new: lines.append("update refs/tags/\(name) \(new) \(old)")
+            default: continue
+            }
+        }
+        guard !lines.isEmpty else { return ("", received.sorted(), retargeted.sorted()) }
+        return ("start\n" + lines.joined(separator: "\n") + "\nprepare\ncommit\n", received.sorted(), retargeted.sorted())
     }
 }
 
@@ -405,14 +423,16 @@ struct Renumbering {
                 if target != version {
                     versions[model, default: [:]][version] = target
                     renamed[TagNames.version(model, version)] = TagNames.version(model, target)
+                    // A deregistration names its version: it moves with it.
+                    if ours[TagNames.deregistration(model, version)] != nil {
+                        renamed[TagNames.deregistration(model, version)] = TagNames.deregistration(model, target)
+                    }
                 }
             }
         }
         // Evaluation and monitoring tags of renumbered versions take the new version's name.
         for name in ours.keys.sorted() {
-            for (parse, make) in [
-                (TagNames.parseEvaluation(ref:), TagNames.evaluation), (TagNames.parseMonitoring(ref:), TagNames.monitoring),
-            ] as [((String) -> (model: ModelName, version: SemanticVersion, number: Int)?, (ModelName, SemanticVersion, Int) -> String)] {
+            for (parse, make) in Self.numbered {
                 guard let parsed = parse("refs/tags/" + name), let moved = versions[parsed.model]?[parsed.version] else { continue }
                 var number = parsed.number
                 while taken(ours).contains(make(parsed.model, moved, number)) { number += 1 }
@@ -421,25 +441,52 @@ struct Renumbering {
         }
     }
 
-    /// Our registry tags that the remote holds for something else and that were not renamed
-    /// yet: stage tags take the next counter of their model.
+    /// Our unpushed registry tags that the remote's numbering overtook and that were not
+    /// renamed yet: stage tags at or below the remote's highest counter of their model take
+    /// the next counters, in order (so an unpushed promotion stays the newest, as it would
+    /// have been had it been pushed); evaluation and monitoring tags whose name the remote
+    /// holds take the next free number of their version.
     mutating func renameCollisions(ours: [String: ObjectID], registry: Registry) {
-        var counters: [ModelName: Int] = [:]
-        for name in Set(theirs.keys).union(ours.keys) {
+        var theirCounters: [ModelName: Int] = [:]
+        for name in theirs.keys {
             guard let event = TagNames.parseEvent(name), let counter = event.counter else { continue }
-            counters[event.model] = max(counters[event.model] ?? 0, counter)
+            theirCounters[event.model] = max(theirCounters[event.model] ?? 0, counter)
         }
-        for name in ours.keys.sorted() where renamed[name] == nil {
-            guard let theirTarget = theirs[name], theirTarget != ours[name], let event = TagNames.parseEvent(name),
-                event.kind == .assignment || event.kind == .unassignment, let stage = event.stage
-            else { continue }
-            let counter = (counters[event.model] ?? 0) + 1
-            counters[event.model] = counter
+        var next = theirCounters
+        for name in ours.keys {
+            guard theirs[name] == nil, let event = TagNames.parseEvent(name), let counter = event.counter else { continue }
+            next[event.model] = max(next[event.model] ?? 0, counter)
+        }
+        let unpushedStages = ours.keys.compactMap { name -> (String, ModelName, RegistryEvent.Kind, String, Int)? in
+            guard theirs[name] != ours[name], renamed[name] == nil, let event = TagNames.parseEvent(name),
+                event.kind == .assignment || event.kind == .unassignment, let stage = event.stage, let counter = event.counter,
+                counter <= (theirCounters[event.model] ?? 0)
+            else { return nil }
+            return (name, event.model, event.kind, stage, counter)
+        }.sorted { ($0.1.value, $0.4) < ($1.1.value, $1.4) }
+        for (name, model, kind, stage, _) in unpushedStages {
+            let counter = (next[model] ?? 0) + 1
+            next[model] = counter
             renamed[name] =
-                event.kind == .assignment
-                ? TagNames.assignment(event.model, stage: stage, counter: counter)
-                : TagNames.unassignment(event.model, stage: stage, counter: counter)
+                kind == .assignment
+                ? TagNames.assignment(model, stage: stage, counter: counter)
+                : TagNames.unassignment(model, stage: stage, counter: counter)
         }
+        for name in ours.keys.sorted() where renamed[name] == nil && theirs[name] != nil && theirs[name] != ours[name] {
+            for (parse, make) in Self.numbered {
+                guard let parsed = parse("refs/tags/" + name) else { continue }
+                var number = parsed.number
+                while taken(ours).contains(make(parsed.model, parsed.version, number)) { number += 1 }
+                renamed[name] = make(parsed.model, parsed.version, number)
+            }
+        }
+    }
+
+    /// Evaluation and monitoring tags: `<kind>/<model>/<version>/<N>`.
+    static var numbered:
+        [((String) -> (model: ModelName, version: SemanticVersion, number: Int)?, (ModelName, SemanticVersion, Int) -> String)]
+    {
+        [(TagNames.parseEvaluation(ref:), TagNames.evaluation), (TagNames.parseMonitoring(ref:), TagNames.monitoring)]
     }
 
     /// The next version after `floor` that bumps the same part `like` bumped (a major
@@ -462,8 +509,14 @@ struct Renumbering {
             let token = String(rest[range])
             // Not inside a longer number (v12.0.0 is not v2.0.0).
             let before = range.lowerBound == rest.startIndex ? nil : rest[rest.index(before: range.lowerBound)]
+            // Neither inside a longer word or number (v12.0.0, xv2.0.0) nor followed by more of
+            // one (v2.0.0.1, v2.0.0-rc1, v2.0.0+build).
+            let after = rest[range.upperBound...].prefix(2)
+            let continues =
+                after.first.map { $0.isNumber || $0.isLetter || $0 == "-" || $0 == "+" || $0 == "_" } ?? false
+                || (after.first == "." && (after.dropFirst().first?.isNumber ?? false))
             if let version = SemanticVersion(tag: token), let moved = map[version], !(before?.isNumber ?? false),
-                !(before?.isLetter ?? false)
+                !(before?.isLetter ?? false), !continues
             {
                 out += moved.description
             } else {

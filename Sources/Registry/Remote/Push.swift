@@ -20,7 +20,7 @@ struct RemoteRefs {
 }
 
 extension Registry {
-    /// Pushes the current branch and the registry's tags (of `models`, or every model) to
+    /// Pushes the current branch and the registry's tags to
     /// `remote` through the git CLI, so the user's credentials and hooks (the pre-push gate)
     /// apply, in one atomic push. Before anything is sent it stops when the remote holds one
     /// of these tag names for another object — another clone published the same version or
@@ -29,8 +29,11 @@ extension Registry {
         let (git, branch, head) = try remoteSetup()
         let remote = try remoteName ?? defaultRemote(branch: branch, git: git)
         let theirs = try remoteRefs(remote, branch: branch, git: git)
-        let models = try names.map { try ModelName($0) }
-        let ours = try registryTags(models: models)
+        // The branch carries every model's versions, so every model's tags go with it (a
+        // version pushed without its tag could later be numbered again elsewhere); named
+        // models must exist.
+        for name in names where try versions(of: name).isEmpty { throw try unknownModel(ModelName(name)) }
+        let ours = try registryTags(models: [])
         let conflicts = ours.filter { tag in theirs.tags[tag.name].map { $0 != tag.target } ?? false }.map(\.name)
         if !conflicts.isEmpty {
             throw MVError(

@@ -51,6 +51,8 @@ public struct LineChart: Sendable {
     public var allowLogX = false
     /// The x axis over exactly this range instead of one fitted to the points.
     public var xDomain: ClosedRange<Double>?
+    /// The y axis over exactly this range (a share runs from 0 to 1, whatever the points).
+    public var yDomain: ClosedRange<Double>?
 
     /// Dots beyond this many in a series get no tooltip.
     static let tooltipLimit = 300
@@ -75,7 +77,9 @@ public struct LineChart: Sendable {
         let x =
             xDomain.map { Scale(domain: $0, start: m.left, end: plotRight) }
             ?? Scale(values: allX, start: m.left, end: plotRight, allowLog: allowLogX)
-        let y = Scale(values: allY, start: plotBottom, end: m.top, allowLog: allowLogY)
+        let y =
+            yDomain.map { Scale(domain: $0, start: plotBottom, end: m.top) }
+            ?? Scale(values: allY, start: plotBottom, end: m.top, allowLog: allowLogY)
         var svg = SVG()
         svg.open(
             "svg",

@@ -29,6 +29,7 @@ enum DriftOverTime {
             ])
         share.xTickLabels = ticks
         share.xDomain = 0.5...(Double(records.count) + 0.5)
+        share.yDomain = 0...1
         share.allowLogY = false
         var out = "<h3>Monitoring</h3><div class=\"charts\">" + share.svg()
         if !order.isEmpty {
@@ -37,7 +38,7 @@ enum DriftOverTime {
                 yLabel: "population stability index",
                 series: order.map { LineChart.Series(name: $0, points: psi[$0] ?? []) })
             features.series.append(
-                LineChart.Series(name: "0.2: major shift", points: [(1, 0.2), (Double(records.count), 0.2)], style: .dashed))
+                LineChart.Series(name: "0.2: major shift", points: [(0.5, 0.2), (Double(records.count) + 0.5, 0.2)], style: .dashed))
             features.xTickLabels = ticks
             features.xDomain = 0.5...(Double(records.count) + 0.5)
             features.allowLogY = false

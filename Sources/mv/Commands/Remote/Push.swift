@@ -16,7 +16,7 @@ struct Push: ParsableCommand {
     @Argument(help: "The remote (default: the branch's upstream, else origin).")
     var remote: String?
 
-    @Argument(help: "Only these models' tags (default: every model).")
+    @Argument(help: "Models to push (checked to exist; the branch carries every model's versions, so all their tags go too).")
     var models: [String] = []
 
     @OptionGroup var options: RepositoryOptions
