@@ -57,6 +57,29 @@ public struct GitCLI: Sendable {
         return process.terminationStatus
     }
 
+    /// Whether a person is at the terminal: then git talking to a remote may ask for
+    /// credentials (an HTTPS remote without a credential helper) and show its progress.
+    public static var interactive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
+
+    /// Runs a git command that talks to a remote and returns its output. At a terminal, git
+    /// keeps the terminal's input and error streams (so it can prompt, and its complaints are
+    /// shown as it wrote them); elsewhere it runs captured with prompts off.
+    public func remote(_ arguments: [String], doing what: String) throws -> String {
+        guard Self.interactive else { return try check(arguments, doing: what) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw MVError("\(what) failed (exit status \(process.terminationStatus))", hint: "git's message is above")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Runs git and returns its output; a failure is an error naming what was being done,
     /// with git's own first line of complaint.
     @discardableResult

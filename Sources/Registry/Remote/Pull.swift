@@ -42,7 +42,7 @@ extension Registry {
         defer { try? dropReferences(under: incoming) }
         // A remote without the branch yet (nothing pushed) has only tags to give, if any.
         let hasBranch = try remoteRefs(remote, branch: branch, git: git).branchTip != nil
-        try git.check(
+        try git.remote(
             ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, "+refs/tags/*:\(incoming)/tags/*"]
                 + (hasBranch ? ["+refs/heads/\(branch):\(incoming)/branch"] : []),
             doing: "fetching from '\(remote)'")

@@ -95,7 +95,7 @@ extension Registry {
 
     /// `git ls-remote`: the remote's tip of `branch` and its tags.
     func remoteRefs(_ remote: String, branch: String, git: GitCLI) throws -> RemoteRefs {
-        let listing = try git.check(
+        let listing = try git.remote(
             ["ls-remote", "--refs", remote, "refs/heads/\(branch)", "refs/tags/*"], doing: "reading the refs of '\(remote)'")
         var refs = RemoteRefs(branchTip: nil, tags: [:])
         for line in listing.split(separator: "\n") {
