@@ -270,4 +270,27 @@ final class RemoteTests: GitTestCase {
         let nothing = try ok(["pull", "empty"], in: alice)
         XCTAssertTrue(nothing.contains("has everything"), nothing)
     }
+
+    /// An unpushed rollback is written again after the renumbered version it rolled back from:
+    /// production is back on v1, the folder holds v1, and the rollback names v3.
+    func testAnUnpushedRollbackIsReplayed() throws {
+        try ok(
+            ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.5"],
+            in: alice)
+        try ok(["push"], in: alice)
+        try ok(
+            ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.05"],
+            in: bob)
+        try ok(["promote", "churn@v2"], in: bob)
+        try ok(["rollback", "churn"], in: bob)
+        let pulled = try ok(["pull"], in: bob)
+        XCTAssertTrue(pulled.contains("churn@v2.0.0 is now churn@v3.0.0"), pulled)
+        XCTAssertTrue(try ok(["show", "churn#production"], in: bob).contains("churn v1.0.0"))
+        XCTAssertTrue(try git("show", "HEAD:models/churn/model.yaml", in: bob).contains("version: v1.0.0"), "the folder is rolled back")
+        XCTAssertTrue(try git("log", "--format=%B", "-3", in: bob).contains("Rollback-From: v3.0.0"), "the rollback names the new number")
+        try ok(["push"], in: bob)
+        try ok(["pull"], in: alice)
+        XCTAssertEqual(try ok(["list"], in: alice), try ok(["list"], in: bob))
+        XCTAssertEqual(try Self.run(["git", "fsck", "--strict", "--no-dangling"], in: server).status, 0)
+    }
 }

@@ -159,6 +159,8 @@ extension Registry {
         let changes: [(path: String, entry: TreeEntry?)]
         /// The models whose version this commit registers, with that version.
         let versions: [(model: ModelName, version: SemanticVersion)]
+        /// The model folders carried whole: those of the versions, and those a rollback restored.
+        let folders: [ModelName]
     }
 
     struct Replay {
@@ -167,8 +169,8 @@ extension Registry {
     }
 
     /// The unpushed commits, oldest first, checked before anything is written: each may touch
-    /// only a model folder it registers a version of, a model's evaluation or monitoring
-    /// reports, or the stage files mv rewrites from tags.
+    /// only a model folder it registers a version of (or, a rollback, restores), a model's
+    /// evaluation or monitoring reports, or the stage files mv rewrites from tags.
     func replayPlan(from head: ObjectID, onto theirTip: ObjectID, ours: [String: ObjectID], git: GitCLI) throws -> Replay {
         let found = try git.run(["merge-base", head.description, theirTip.description])
         guard found.status == 0, let base = ObjectID(hex: found.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
@@ -193,24 +195,26 @@ extension Registry {
             }
             let changes = try treeChanges(from: parent, to: id, git: git)
             let versions = versionsAt[id] ?? []
+            // A rollback restores the folders of the models it names, as a version writes its own:
+            // written again in order, it leaves the folder as it would have been had it come last.
+            var folders = versions.map(\.0)
+            if Trailers.parse(commit.message)["Rollback-From"] != nil {
+                folders += changes.compactMap { Self.model(ofPath: $0.path, root: config.modelsRoot) }
+            }
             for change in changes {
                 let path = change.path
-                let inRegisteredFolder = versions.contains { path.hasPrefix(root + $0.0.value + "/") }
+                let inRegisteredFolder = folders.contains { path.hasPrefix(root + $0.value + "/") }
                 let report = path.hasPrefix(root) && (path.contains("/eval/") || path.contains("/monitoring/"))
-                if !inRegisteredFolder, !report, Trailers.parse(commit.message)["Rollback-From"] != nil {
-                    throw MVError(
-                        "unpushed commit \(id.short) is a rollback, which mv pull does not write again",
-                        hint:
-                            "move back to the remote ('git reset --keep \(theirTip.short)' after noting your versions), or push before rolling back"
-                    )
-                }
                 guard inRegisteredFolder || report || path.hasPrefix(".mv/stages/") else {
                     throw MVError(
                         "unpushed commit \(id.short) ('\(commit.summary)') changes '\(path)', which mv does not renumber",
                         hint: "integrate it with git (git pull --rebase), then mv pull")
                 }
             }
-            commits.append(ReplayedCommit(commit: commit, parent: parent, changes: changes, versions: versions.map { ($0.0, $0.1) }))
+            commits.append(
+                ReplayedCommit(
+                    commit: commit, parent: parent, changes: changes, versions: versions.map { ($0.0, $0.1) },
+                    folders: folders.reduce(into: [ModelName]()) { if !$0.contains($1) { $0.append($1) } }))
         }
         return Replay(base: base, commits: commits)
     }
@@ -246,7 +250,7 @@ extension Registry {
             let current = try repository.tree(tipTree)
             var edits: [(path: [String], entry: TreeEntry?)] = []
             // A registered version: its folder, whole, as this commit has it.
-            for (model, _) in item.versions {
+            for model in item.folders {
                 let folder = "\(root)/\(model)"
                 guard let entry = try repository.tree(item.commit.treeID).entry(atPath: folder), entry.isTree else { continue }
                 let rewritten = try rewriteFolder(entry.id, model: model, plan: plan)
@@ -254,7 +258,7 @@ extension Registry {
             }
             for change in item.changes {
                 let path = change.path
-                if item.versions.contains(where: { path.hasPrefix("\(root)/\($0.model)/") }) || path.hasPrefix(".mv/stages/") {
+                if item.folders.contains(where: { path.hasPrefix("\(root)/\($0)/") }) || path.hasPrefix(".mv/stages/") {
                     // Carried with its folder; stage files are rewritten from the tags by the next stage move.
                     continue
                 }
@@ -277,7 +281,7 @@ extension Registry {
                 edits.append((path.split(separator: "/").map(String.init), entry))
             }
             let tree = edits.isEmpty ? tipTree : try repository.replacingEntries(in: tipTree, edits)
-            let models = item.versions.map(\.model) + item.changes.compactMap { Self.model(ofPath: $0.path, root: root) }
+            let models = item.folders + item.changes.compactMap { Self.model(ofPath: $0.path, root: root) }
             var message = item.commit.message
             for model in Set(models) { message = Renumbering.rewrite(message, plan.versions[model] ?? [:]) }
             tip = try repository.createCommit(
