@@ -216,6 +216,19 @@ final class RemoteTests: GitTestCase {
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("git clone of"), missing.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: root.appendingPathComponent("x").path), "no half-made clone")
+        // A stage file edited by hand: mv rewrites it after a pull, so it says so first.
+        let stages = bob.appendingPathComponent(".mv/stages/churn.yaml")
+        let original = try String(contentsOf: stages, encoding: .utf8)
+        try (original + "# mine\n").write(to: stages, atomically: true, encoding: .utf8)
+        let edited = try mv(["pull"], in: bob)
+        XCTAssertNotEqual(edited.status, 0)
+        XCTAssertTrue(edited.stderr.contains("'.mv/stages/churn.yaml' has uncommitted changes"), edited.stderr)
+        XCTAssertEqual(try String(contentsOf: stages, encoding: .utf8), original + "# mine\n")
+        try original.write(to: stages, atomically: true, encoding: .utf8)
+        // Without a folder, the clone is named as git names it.
+        try ok(["clone", server.path], in: root)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root.appendingPathComponent("server/models/churn/model.yaml").path))
+
         // Uncommitted work that the move would overwrite stops the pull; the work survives.
         try ok(
             ["train", "churn", "--data", "data.csv", "--target", "churned", "--algorithm", "logistic-regression", "--param", "C=0.5"],

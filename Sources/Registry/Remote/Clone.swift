@@ -6,9 +6,10 @@ extension Registry {
     /// reassembled in the work tree. Returns the new clone's folder.
     public static func clone(_ url: String, into folder: String?, textconvCommand: String?) throws -> URL {
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
-        let name =
-            folder
-            ?? String(url.split(separator: "/").last.map { $0.hasSuffix(".git") ? $0.dropLast(4) : $0 } ?? "registry")
+        // As git names it: the last part of the path (`host:team/models.git`, `host:models.git`
+        // and `https://host/models.git` all give `models`).
+        let last = url.split(whereSeparator: { $0 == "/" || $0 == ":" }).last.map(String.init) ?? "registry"
+        let name = folder ?? (last.hasSuffix(".git") ? String(last.dropLast(4)) : last)
         let target = URL(fileURLWithPath: name, relativeTo: here).standardizedFileURL
         if FileManager.default.fileExists(atPath: target.path),
             !((try? FileManager.default.contentsOfDirectory(atPath: target.path))?.isEmpty ?? false)

@@ -36,6 +36,12 @@ extension Registry {
     public func pull(from remoteName: String?) throws -> PullOutcome {
         let (git, branch, head) = try remoteSetup()
         let remote = try remoteName ?? defaultRemote(branch: branch, git: git)
+        // The stage files are mv's to rewrite after a pull, as after any stage move.
+        if let edited = try repository.status(under: ".mv/stages").first {
+            throw MVError(
+                "'\(edited.path)' has uncommitted changes; mv rewrites it from the tags",
+                hint: "discard them with 'git checkout -- \(edited.path)', then mv pull")
+        }
         let incoming = "refs/mv/incoming"
         // What a killed pull left is dropped first: it would bring back tags the remote deleted.
         try? dropReferences(under: incoming)
