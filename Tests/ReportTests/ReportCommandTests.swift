@@ -40,16 +40,7 @@ final class ReportCommandTests: GitTestCase {
         XCTAssertFalse(external.contains("http://") || external.contains("https://") || external.contains("src="), "self-contained")
 
         // Every chart is well-formed XML (an independent parser), and stdout gives the same page.
-        let check = """
-            import re, sys, xml.etree.ElementTree as ET
-            page = open(sys.argv[1]).read()
-            charts = re.findall(r'<svg.*?</svg>', page, re.S)
-            for chart in charts: ET.fromstring(chart)
-            print(len(charts))
-            """
-        let parsed = try Self.run(["python3", "-c", check, root.appendingPathComponent("report.html").path], in: root)
-        XCTAssertEqual(parsed.status, 0, parsed.stderr)
-        XCTAssertGreaterThanOrEqual(Int(parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 3)
+        XCTAssertGreaterThanOrEqual(try wellFormedCharts(in: "report.html"), 3)
         let printed = try mv("report", "churn", "-o", "-")
         XCTAssertEqual(printed.status, 0)
         XCTAssertTrue(printed.stdout.hasPrefix("<!DOCTYPE html>") && printed.stdout.contains("<td>v3.0.0</td>"))
@@ -127,6 +118,18 @@ final class ReportCommandTests: GitTestCase {
         XCTAssertTrue(page.contains("<title>Relative change of each tensor</title>"), "the tensor heatmap")
         XCTAssertTrue(page.contains("<td><code>coef</code></td><td>changed</td>"), "the changed tensors listed")
         XCTAssertFalse(page.contains("<script"))
+        XCTAssertGreaterThanOrEqual(try wellFormedCharts(in: "diff.html"), 5)
+        let printed = try mvOK("diff", "churn@v1", "churn@v2", "--html", "-")
+        XCTAssertTrue(printed.hasPrefix("<!DOCTYPE html>"))
+        let refused = try mv("diff", "churn@v1", "churn@v2", "--html", "no/such/folder/diff.html")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("cannot write"), refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").filter { $0.hasPrefix("mv: error") }.count, 1)
+    }
+
+    /// How many `<svg>` charts the page holds, each checked to be well-formed XML by an
+    /// independent parser (Python's ElementTree); fails the test when one is not.
+    func wellFormedCharts(in page: String, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
         let check = """
             import re, sys, xml.etree.ElementTree as ET
             page = open(sys.argv[1]).read()
@@ -134,14 +137,8 @@ final class ReportCommandTests: GitTestCase {
             for chart in charts: ET.fromstring(chart)
             print(len(charts))
             """
-        let parsed = try Self.run(["python3", "-c", check, root.appendingPathComponent("diff.html").path], in: root)
-        XCTAssertEqual(parsed.status, 0, parsed.stderr)
-        XCTAssertGreaterThanOrEqual(Int(parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 5)
-        let printed = try mvOK("diff", "churn@v1", "churn@v2", "--html", "-")
-        XCTAssertTrue(printed.hasPrefix("<!DOCTYPE html>"))
-        let refused = try mv("diff", "churn@v1", "churn@v2", "--html", "no/such/folder/diff.html")
-        XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("cannot write"), refused.stderr)
-        XCTAssertEqual(refused.stderr.split(separator: "\n").filter { $0.hasPrefix("mv: error") }.count, 1)
+        let parsed = try Self.run(["python3", "-c", check, root.appendingPathComponent(page).path], in: root)
+        XCTAssertEqual(parsed.status, 0, parsed.stderr, file: file, line: line)
+        return Int(parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 }

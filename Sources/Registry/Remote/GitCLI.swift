@@ -14,9 +14,7 @@ public struct GitCLI: Sendable {
 
     /// Runs git with its output captured; `input` is written to its standard input.
     public func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path] + arguments
+        let process = git(arguments)
         var environment = ProcessInfo.processInfo.environment
         // Captured output means nobody sees a prompt: fail instead of waiting for one.
         environment["GIT_TERMINAL_PROMPT"] = "0"
@@ -37,7 +35,7 @@ public struct GitCLI: Sendable {
         } else {
             process.standardInput = FileHandle.nullDevice
         }
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        try Self.start(process)
         // Both pipes drained while git runs, so neither can fill up and stall it.
         let errorText = Background { errors.fileHandleForReading.readDataToEndOfFile() }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
@@ -49,10 +47,8 @@ public struct GitCLI: Sendable {
     /// Runs git with the terminal's standard input, output and error, so that progress, hook
     /// output and credential prompts reach the user; returns the exit status.
     public func runAttached(_ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path] + arguments
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        let process = git(arguments)
+        try Self.start(process)
         process.waitUntilExit()
         return process.terminationStatus
     }
@@ -66,12 +62,10 @@ public struct GitCLI: Sendable {
     /// shown as it wrote them); elsewhere it runs captured with prompts off.
     public func remote(_ arguments: [String], doing what: String) throws -> String {
         guard Self.interactive else { return try check(arguments, doing: what) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory.path] + arguments
+        let process = git(arguments)
         let output = Pipe()
         process.standardOutput = output
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+        try Self.start(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
@@ -91,5 +85,17 @@ public struct GitCLI: Sendable {
             throw MVError("\(what) failed: \(reason)")
         }
         return result.output
+    }
+
+    /// `git -C <directory> <arguments>`, not started.
+    private func git(_ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.path] + arguments
+        return process
+    }
+
+    private static func start(_ process: Process) throws {
+        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
     }
 }

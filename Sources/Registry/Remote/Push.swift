@@ -133,9 +133,8 @@ extension Registry {
         for tag in tags {
             guard let event = TagNames.parseEvent(tag.name), event.kind == .assignment else { continue }
             let commit = try repository.annotatedTag(tag.target)?.targetID ?? tag.target
-            let versions = try repository.references(matching: TagNames.versionGlob(event.model))
-            let holders = try versions.map { try repository.annotatedTag($0.target)?.targetID ?? $0.target }
-            guard holders.contains(commit) else {
+            // The same rule the hooks apply (checkStageAssignments): a version commit of the model.
+            guard try state(of: event.model).versionCommits.values.contains(commit) else {
                 throw MVError(
                     "stage tag '\(tag.name)' points at \(commit.short), which carries no version tag of '\(event.model)'",
                     hint:
