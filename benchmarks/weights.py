@@ -2,6 +2,7 @@
 """Storing model weights: mv add against git add+commit, git-lfs and DVC, in one run.
 
 Workloads (each tool gets a fresh repository and the same files):
+  mv runs twice: with its default storage (Git blobs) and as mv-lfs (`mv init --storage lfs`).
   (a) a float32 safetensors model (default 512 MiB: 64 tensors of 8 MiB), first version;
   (b) its next version with 4 of the 64 tensors changed;
   (b') the same tensors as a folder of 64 .npy files, then 4 of the files rewritten;
@@ -74,6 +75,7 @@ def du(path):
 # Folder inputs: peers track the folder itself.
 FOLDER_TOOLS = {
     "mv": {"add": "{mv} add model --weights {file} --quiet"},
+    "mv-lfs": {"add": "{mv} add model --weights {file} --quiet"},
     "git": {"add": "git add {file} && git commit -q -m version"},
     "git-lfs": {"add": "git add {file} && git commit -q -m version"},
     "dvc": {"add": "dvc add -q {file} && git add {file}.dvc .gitignore && git commit -q -m version"},
@@ -81,12 +83,18 @@ FOLDER_TOOLS = {
 
 
 def store_dir(tool, repo):
-    return {"mv": ".git", "mv-baseline": ".git", "git": ".git", "git-lfs": ".git", "dvc": ".dvc/cache"}[tool]
+    return {"mv": ".git", "mv-lfs": ".git", "mv-baseline": ".git", "git": ".git", "git-lfs": ".git", "dvc": ".dvc/cache"}[tool]
 
 
 TOOLS = {
     "mv": {
         "init": "git init -q -b main . && {mv} init >/dev/null",
+        "add": "{mv} add model --weights {file} --quiet",
+        "restore": "{mv} export model@v1 --format safetensors -o restored.safetensors >/dev/null && sync",
+    },
+    # storage: lfs: the same tensors as Git LFS objects in .git/lfs, pointers in Git.
+    "mv-lfs": {
+        "init": "git init -q -b main . && {mv} init --storage lfs >/dev/null",
         "add": "{mv} add model --weights {file} --quiet",
         "restore": "{mv} export model@v1 --format safetensors -o restored.safetensors >/dev/null && sync",
     },
@@ -169,15 +177,15 @@ def main():
     parser.add_argument("--mib", type=int, default=512)
     parser.add_argument("--tensors", type=int, default=64)
     parser.add_argument("--changed", type=int, default=4)
-    parser.add_argument("--tools", default="mv,git,git-lfs,dvc")
+    parser.add_argument("--tools", default="mv,mv-lfs,git,git-lfs,dvc")
     parser.add_argument("--skip-real", action="store_true", help="skip workload (c)")
     parser.add_argument("--runs", type=int, default=1, help="rounds; the median is printed")
     parser.add_argument("--baseline", help="another mv binary (say, the last release build) run in the same rounds "
                                            "as tool 'mv-baseline': timings drift by ±20% between runs an hour apart, so only interleaved runs compare fairly")
     args = parser.parse_args()
     mv = os.path.abspath(args.mv)
-    tools = [t for t in args.tools.split(",") if t == "mv" or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]
-    binaries = {"mv": mv}
+    tools = [t for t in args.tools.split(",") if t in ("mv", "mv-lfs") or shutil.which({"git": "git", "git-lfs": "git-lfs", "dvc": "dvc"}[t])]
+    binaries = {"mv": mv, "mv-lfs": mv}
     if args.baseline:
         binaries["mv-baseline"] = os.path.abspath(args.baseline)
         tools.insert(tools.index("mv") + 1 if "mv" in tools else 0, "mv-baseline")
@@ -198,7 +206,7 @@ def main():
                 for tool in tools[round_ % len(tools):] + tools[:round_ % len(tools)]:
                     repo = os.path.join(work, f"{label}-{tool}")
                     os.makedirs(repo)
-                    kind = "mv" if tool in binaries else tool
+                    kind = tool if tool == "mv-lfs" else "mv" if tool in binaries else tool
                     binary = binaries.get(tool, mv)
                     run(TOOLS[kind]["init"].format(mv=binary), repo, env)
                     for step, file in (("first version", first), ("next version", second)):

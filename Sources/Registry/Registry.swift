@@ -49,9 +49,11 @@ public final class Registry {
         self.repository = repository
         self.config = config
         state = StateFiles(gitDirectory: repository.gitDirectory)
-        tensors = PackTensorStore(repository: repository)
+        tensors = PackTensorStore(repository: repository, storage: config.storage)
         writer = HistoryWriter(repository: repository, state: state)
         workTree = WorkTreeSync(repository: repository, state: state, tensors: tensors)
+        // A tensor this clone lacks (LFS storage, a tensor-less clone) comes from the remote.
+        tensors.lfsObjects.fetcher = RemoteLFSFetcher(self)
     }
 
     /// Starts the Git library's setup in the background; call first thing in a process.
@@ -134,7 +136,7 @@ public final class Registry {
     func ensureClean(_ model: ModelName, action: String = "a new version would overwrite them") throws {
         guard repository.workingDirectory != nil else { return }
         removeTemporaryFiles(under: folder(of: model))
-        var changes = try repository.status(under: folder(of: model)).map(\.path)
+        var changes = try changes(under: folder(of: model)).map(\.path)
         if let workdir = repository.workingDirectory {
             // Assembled tensor files are ignored by Git; mv checks them against what it wrote.
             changes += AssembledFiles(state).changedFiles(under: folder(of: model) + "/", workdir: workdir)

@@ -4,15 +4,21 @@
 // without hashing where it can — reads them back as bytes, digests or values, writes them
 // to files, assembles chunked tensors in the work tree and measures how two versions of a
 // tensor differ. It keeps its local caches under `.git/mv/` (`StateFiles`). Registry calls
-// only the `TensorStore` and `TensorReader` protocols below; the Git pack backend
-// (`PackTensorStore`) is one implementation, and another (Git LFS objects) can sit beside
-// it. It must not know versions, stages, tags or commits: it never moves a ref, writes a
+// only the `TensorStore` and `TensorReader` protocols below; `PackTensorStore` implements
+// them, keeping new tensor bytes either as Git blobs in mv's packs or, with LFS storage, as
+// Git LFS objects whose pointers go into the pack instead (`LFS/`). It must not know versions, stages, tags or commits: it never moves a ref, writes a
 // commit or reads `.mv.yaml`, and it prints nothing (progress goes to a callback).
 
 import Foundation
 import Git
 import ModelFormat
 import SystemIO
+
+/// Where new tensors' bytes go: Git blobs (the default), or Git LFS objects with a pointer
+/// blob at the tensor's path (`storage: lfs` in `.mv.yaml`).
+public enum TensorStorage: String, Sendable, CaseIterable {
+    case git, lfs
+}
 
 /// Where a repository's tensor bytes are kept, and how they get there.
 public protocol TensorStore: AnyObject {
@@ -27,6 +33,10 @@ public protocol TensorStore: AnyObject {
 
     /// A reader of the tensors stored now.
     func reader() -> any TensorReader
+
+    /// Which blobs are Git LFS pointers, their objects in the local LFS store, and how
+    /// missing ones are fetched (any store reads both kinds).
+    var lfsObjects: LFSObjects { get }
 
     /// Removes what stores of processes that were killed left behind (a half-written pack);
     /// returns the bytes freed.

@@ -9,8 +9,10 @@ extension Registry {
     /// (`git checkout`, `git switch`, `git merge`, a fresh clone): each assembled `.npy` is
     /// rebuilt from its chunks unless it is intact, chunk files Git wrote out are removed and
     /// their index entries get the skip-worktree bit, assembled files of tensors HEAD no
-    /// longer has are deleted. Returns the paths rebuilt. Run by the post-checkout and
-    /// post-merge hooks and by `mv init`.
+    /// longer has are deleted. A tensor file that is a Git LFS pointer (git checked it out
+    /// without git-lfs, or with smudging skipped, as mv's own git commands do) gets its
+    /// object's bytes, fetched first, all at once, when this clone lacks them. Returns the
+    /// paths rebuilt. Run by the post-checkout and post-merge hooks, `mv init` and `mv pull`.
     @discardableResult
     public func reassembleWorkTree() throws -> [String] {
         guard let workdir = repository.workingDirectory, let head = try repository.head().target else { return [] }
@@ -26,12 +28,45 @@ extension Registry {
         var wanted = Set<String>()
         var rebuilt: [String] = []
         var indexChanged = false
+        let lfs = tensors.lfsObjects
+        // The objects HEAD's tensors need, in one request (a failure is said, and the files
+        // that cannot be written keep their pointers).
+        let needed = try lfsPointers(inCommits: [head]).filter { !lfs.store.contains($0) }
+        if !needed.isEmpty, let fetcher = lfs.fetcher {
+            do {
+                try fetcher.fetch(needed, into: lfs.store)
+            } catch {
+                notice?("could not fetch \(needed.count) tensor object(s) of the checked-out versions: \(error)")
+            }
+        }
         if let root = try tree.entry(atPath: config.modelsRoot), root.isTree {
             for folderEntry in try repository.tree(root.id).entries where folderEntry.isTree {
                 let folder = "\(config.modelsRoot)/\(folderEntry.name)"
                 guard let manifestEntry = try tree.entry(atPath: "\(folder)/\(Manifest.fileName)"),
                     let manifest = try? Manifest.parse(String(decoding: try repository.objects.readBlob(manifestEntry.id), as: UTF8.self))
                 else { continue }
+                for record in manifest.params where record.chunkBytes == nil {
+                    let path = "\(folder)/\(record.file)"
+                    guard let entry = try tree.entry(atPath: path), index.entry(atPath: path)?.id == entry.id,
+                        let pointer = try lfs.pointer(entry.id)
+                    else { continue }
+                    let file = workdir.appendingPathComponent(path)
+                    // A pointer file is small and starts with its version line; the object's
+                    // .npy starts with \x93NUMPY.
+                    let start = (try? FileHandle(forReadingFrom: file)).flatMap { handle in
+                        defer { try? handle.close() }
+                        return try? handle.read(upToCount: 8)
+                    }
+                    guard start == nil || start?.starts(with: Array("version ".utf8)) == true else { continue }
+                    guard lfs.store.contains(pointer) else {
+                        notice?("'\(path)' stays an LFS pointer: its object \(pointer) is not here; run 'mv pull' to fetch it")
+                        continue
+                    }
+                    try trash.replace(file) { try reader.write([entry.id], to: $0, checked: false) }
+                    try index.add(path: path, id: entry.id, mode: entry.mode, statFrom: file)
+                    indexChanged = true
+                    rebuilt.append(path)
+                }
                 for record in manifest.params where record.chunkBytes != nil {
                     guard let chunkTree = try tree.entry(atPath: "\(folder)/\(record.chunkFolder)"), chunkTree.isTree else { continue }
                     let chunks = try repository.tree(chunkTree.id).entries.filter { !$0.isTree }.sorted { $0.name < $1.name }

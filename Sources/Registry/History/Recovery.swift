@@ -161,9 +161,10 @@ extension Registry {
                 written += 1
                 continue
             }
-            let now = try repository.objects.hashFile(at: url).description
-            if now == file.blob { continue }
-            if now == journal.before[file.path] {
+            // LFS pointers stand for their objects: the file is compared with what each names.
+            let lfs = tensors.lfsObjects
+            if let blob = ObjectID(hex: file.blob), try lfs.fileHolds(url, blob) { continue }
+            if let before = journal.before[file.path].flatMap(ObjectID.init(hex:)), try lfs.fileHolds(url, before) {
                 written += 1
                 continue
             }
@@ -173,7 +174,7 @@ extension Registry {
         for (path, blob) in journal.before where !newPaths.contains(path) {
             let url = workdir.appendingPathComponent(path)
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            if try repository.objects.hashFile(at: url).description != blob { kept.insert(path) }
+            if try !(ObjectID(hex: blob).map { try tensors.lfsObjects.fileHolds(url, $0) } ?? false) { kept.insert(path) }
         }
         let record = AssembledFiles(state)
         for file in journal.assembled {
@@ -186,7 +187,7 @@ extension Registry {
             // The record is saved after the files are placed, so a kill can leave a file mv
             // patched or wrote looking unknown by its stamp: its bytes decide.
             if !record.isIntact(file.path, workdir: workdir, chunks: before),
-                try WorkTreeAssembly.content(of: url, new: chunks, old: before, objects: repository.objects) == .other
+                try WorkTreeAssembly.content(of: url, new: chunks, old: before, lfs: tensors.lfsObjects) == .other
             {
                 kept.insert(file.path)
                 continue

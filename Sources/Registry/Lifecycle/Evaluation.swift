@@ -59,7 +59,7 @@ extension Registry {
         let path = "\(folder)/eval/\(name).yaml"
         if !request.force {
             let lock = try lockForWriting()
-            let changes = try repository.status(under: path)
+            let changes = try changes(under: path)
             withExtendedLifetime(lock) {}
             if !changes.isEmpty {
                 throw MVError(

@@ -69,7 +69,7 @@ extension Registry {
         let signature = try repository.defaultSignature()
         let lock = try lockForWriting()
         defer { withExtendedLifetime(lock) {} }
-        if !request.force, !(try repository.status(under: path)).isEmpty {
+        if !request.force, !(try changes(under: path)).isEmpty {
             throw MVError(
                 "'\(path)' has uncommitted changes; a new report would overwrite them", hint: "commit or stash them, or pass --force")
         }

@@ -15,10 +15,8 @@ public struct GitCLI: Sendable {
     /// Runs git with its output captured; `input` is written to its standard input.
     public func run(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, error: String) {
         let process = git(arguments)
-        var environment = ProcessInfo.processInfo.environment
         // Captured output means nobody sees a prompt: fail instead of waiting for one.
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        process.environment = environment
+        process.environment?["GIT_TERMINAL_PROMPT"] = "0"
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -92,6 +90,11 @@ public struct GitCLI: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", directory.path] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        // git-lfs, where installed, leaves pointer files in checkouts: mv brings the objects
+        // the versions need itself (not every version's) and writes the files.
+        environment["GIT_LFS_SKIP_SMUDGE"] = "1"
+        process.environment = environment
         return process
     }
 

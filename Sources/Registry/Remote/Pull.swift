@@ -20,6 +20,11 @@ public struct PullOutcome: Sendable {
     public let renamed: [(old: String, new: String)]
     /// Tags of the remote that this clone did not have.
     public let received: [String]
+    /// The LFS objects brought for the versions checked out, the stage holders and those
+    /// asked for.
+    public var lfs = LFSMovement()
+    /// Why some of those could not come (the pull itself happened), if so.
+    public var lfsProblem: String?
 }
 
 extension Registry {
@@ -33,7 +38,12 @@ extension Registry {
     ///
     /// Refuses, before changing anything, unpushed commits that touch files outside the
     /// registry (those are git's to merge) and merge commits among them.
-    public func pull(from remoteName: String?) throws -> PullOutcome {
+    ///
+    /// LFS objects: those of the versions the work tree will hold come before the branch
+    /// moves (a failed download leaves everything as it was); then those of every stage's
+    /// holder and of `versions` (`churn@v3`, `churn#staging`) — nothing of other versions,
+    /// which come when a command reads them.
+    public func pull(from remoteName: String?, versions: [String] = []) throws -> PullOutcome {
         let (git, branch, head) = try remoteSetup()
         let remote = try remoteName ?? defaultRemote(branch: branch, git: git)
         // The stage files are mv's to rewrite after a pull, as after any stage move.
@@ -82,6 +92,7 @@ extension Registry {
         plan.renameCollisions(ours: ours, registry: self)
         let tagEdits = try tagTransaction(plan: plan, replayed: replayed, ours: ours, theirs: theirs)
 
+        var lfs = newTip == head ? LFSMovement() : try downloadLFSObjects(commits: [newTip], remote: remote, git: git)
         // The branch and work tree first (git refuses to overwrite uncommitted changes), then
         // every tag in one transaction; a transaction that fails puts the branch back.
         if newTip != head {
@@ -90,6 +101,7 @@ extension Registry {
                 throw MVError("'\(branch)' moved while pulling (another mv or git at work here)", hint: "run mv pull again")
             }
             try moveBranch(to: newTip, from: head, git: git, fastForward: movement == .fastForward)
+            PhaseTrace.mark("pull: branch moved")
         }
         if !tagEdits.commands.isEmpty {
             do {
@@ -99,12 +111,30 @@ extension Registry {
                 throw error
             }
         }
-        if newTip != head { try reassembleWorkTree() }
+        if newTip != head {
+            try reassembleWorkTree()
+            PhaseTrace.mark("pull: work tree")
+        }
         // Stage files are rewritten from the tags, which only now are final.
         let changed = plan.renamed.keys.map { $0 } + tagEdits.received + tagEdits.retargeted
         let moved = Set(changed.compactMap { name in TagNames.parseEvent(name).flatMap { $0.stage == nil ? nil : $0.model } })
         try rewriteStagesFiles(moved.sorted { $0.value < $1.value })
-        return PullOutcome(remote: remote, branch: branch, movement: movement, renamed: plan.renamedList, received: tagEdits.received)
+        var outcome = PullOutcome(
+            remote: remote, branch: branch, movement: movement, renamed: plan.renamedList, received: tagEdits.received)
+        // A version named that does not exist is an error of its own (the pull stands).
+        let requested = try versions.map { try resolve($0) }
+        do {
+            lfs.add(try downloadLFSObjects(commits: try defaultLFSCommits(), remote: remote, git: git))
+            for resolved in requested {
+                lfs.add(try downloadLFSObjects(commits: [resolved.commit], models: [resolved.model], remote: remote, git: git))
+            }
+            // Tensor files a clone left as pointers (their objects did not come then) get them.
+            if lfs.objects > 0 { try reassembleWorkTree() }
+        } catch {
+            outcome.lfsProblem = "\(error)"
+        }
+        outcome.lfs = lfs
+        return outcome
     }
 
     /// Commits `.mv/stages/<model>.yaml` where it no longer says what the tags say.

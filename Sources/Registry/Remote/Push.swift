@@ -10,6 +10,8 @@ public struct PushOutcome: Sendable {
     public let tags: [String]
     /// Whether the branch moved on the remote.
     public let branchMoved: Bool
+    /// The LFS objects uploaded first.
+    public var lfs = LFSMovement()
 }
 
 /// A remote's branch tip and tags, as `git ls-remote` lists them.
@@ -53,6 +55,9 @@ extension Registry {
         guard moves || !missing.isEmpty else {
             return PushOutcome(remote: remote, branch: branch, tags: [], branchMoved: false)
         }
+        // Objects before the refs that need them: a clone of the remote never sees a pointer
+        // whose object is not there.
+        let lfs = try usesLFS ? uploadLFSObjects(remote: remote, git: git, head: head, theirs: theirs.branchTip) : LFSMovement()
         let refspecs = ["refs/heads/\(branch):refs/heads/\(branch)"] + missing.map { "refs/tags/\($0.name):refs/tags/\($0.name)" }
         let status = try git.runAttached(["push", "--atomic", remote] + refspecs)
         guard status == 0 else {
@@ -60,7 +65,13 @@ extension Registry {
                 "git push to '\(remote)' failed (exit status \(status)); nothing was pushed",
                 hint: "git's message is above: a hook's refusal, credentials, or a remote that moved meanwhile (then mv pull)")
         }
-        return PushOutcome(remote: remote, branch: branch, tags: missing.map(\.name), branchMoved: moves)
+        return PushOutcome(remote: remote, branch: branch, tags: missing.map(\.name), branchMoved: moves, lfs: lfs)
+    }
+
+    /// Whether tensors here may be LFS pointers: LFS storage, or LFS objects ever stored or
+    /// fetched in this clone (a repository that switched back to Git blobs).
+    var usesLFS: Bool {
+        config.storage == .lfs || FileManager.default.fileExists(atPath: tensors.lfsObjects.store.root.path)
     }
 
     /// The git CLI in the work tree, the current branch and its tip.

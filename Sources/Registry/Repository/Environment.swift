@@ -16,6 +16,12 @@ enum Environment {
         return formatter.string(from: date)
     }
 
+    /// The path of a program on PATH, if there is one.
+    static func executable(named name: String) -> String? {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return folders.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     /// The command line as a shell would take it back.
     static func commandLine(_ arguments: [String]) -> String {
         arguments.map { argument in

@@ -1,5 +1,6 @@
 import Foundation
 import ModelFormat
+import TensorStore
 
 /// `.mv.yaml` at the repository root: where models live, which stages exist, the metric
 /// gates of each stage and the direction of custom metrics. Parsed strictly: an unknown
@@ -16,16 +17,24 @@ public struct RegistryConfig: Sendable {
     public var monitoring: [MonitoringBlock] = []
     /// Custom metrics and whether higher is better.
     public var metricDirections: [String: Bool] = [:]
+    /// Where new tensors' bytes go: Git blobs, or Git LFS objects (docs/REMOTES.md).
+    public var storage: TensorStorage = .git
 
     public init() {}
 
     public func yaml() -> String {
         "# mv configuration (see docs/FORMAT.md; metric gates: docs/GATES.md)\n"
-            + YAMLValue.map([
-                ("format", .int(RegistryConfig.formatVersion)),
-                ("models_root", .string(modelsRoot)),
-                ("stages", .list(stages.map(YAMLValue.string))),
-            ]).yamlDocument()
+            + YAMLValue.map(
+                [
+                    ("format", .int(RegistryConfig.formatVersion)),
+                    ("models_root", .string(modelsRoot)),
+                    ("stages", .list(stages.map(YAMLValue.string))),
+                ] + storageSetting
+            ).yamlDocument()
+    }
+
+    private var storageSetting: [(String, YAMLValue)] {
+        storage == .git ? [] : [("storage", .string(storage.rawValue))]
     }
 
     public static func parse(_ text: String) throws -> RegistryConfig {
@@ -77,13 +86,19 @@ public struct RegistryConfig: Sendable {
                     default: throw MVError("\(fileName):\(metricLine): metric '\(name)' must be 'higher' or 'lower' (which is better)")
                     }
                 }
+            case "storage":
+                guard let name = value.scalar, let storage = TensorStorage(rawValue: name) else {
+                    throw MVError("\(fileName):\(line): 'storage' must be 'git' (tensors as Git blobs) or 'lfs' (Git LFS objects)")
+                }
+                config.storage = storage
             case "gates":
                 gatesNode = value
             case "monitoring":
                 monitoringNode = value
             default:
                 throw MVError(
-                    "\(fileName):\(line): unknown setting '\(key)' (known: format, models_root, stages, metrics, gates, monitoring)")
+                    "\(fileName):\(line): unknown setting '\(key)' (known: format, models_root, stages, storage, metrics, gates, monitoring)"
+                )
             }
         }
         // Gates last: their rules name stages and metrics declared above, in any order.

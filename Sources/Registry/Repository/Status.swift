@@ -60,7 +60,7 @@ extension Registry {
         for summary in try models() {
             guard let model = try? ModelName(summary.name) else { continue }
             let folder = folder(of: model)
-            let entries = try repository.status(under: folder)
+            let entries = try changes(under: folder)
             let changes = entries.map(\.path) + assembled.changedFiles(under: folder + "/", workdir: workdir)
             let checkedOut = changes.count == entries.count ? try checkedOutVersion(model, changes: entries) : nil
             report.models.append(

@@ -249,7 +249,7 @@ extension Registry {
             return [:]
         }
         let workdir = trustWorkTree ? repository.workingDirectory : nil
-        let clean = try workdir.map { _ in try repository.status(under: folder).isEmpty } ?? false
+        let clean = try workdir.map { _ in try changes(under: folder).isEmpty } ?? false
         let assembled = AssembledFiles(state)
         var previous: [String: PreviousTensor] = [:]
         for record in manifest.params {

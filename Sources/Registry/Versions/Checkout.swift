@@ -77,7 +77,7 @@ extension Registry {
     /// identical to some version, nothing else changed) may be replaced: that is mv's own
     /// work, not the user's.
     func ensureReplaceable(_ model: ModelName) throws {
-        let changes = try repository.status(under: folder(of: model))
+        let changes = try changes(under: folder(of: model))
         if try changes.isEmpty || checkedOutVersion(model, changes: changes) != nil { return }
         try ensureClean(model, action: "a checkout would overwrite them")
     }

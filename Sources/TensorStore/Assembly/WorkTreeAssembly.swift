@@ -1,5 +1,6 @@
 import Foundation
 import Git
+import ModelFormat
 import SystemIO
 
 /// Keeps the work-tree `.npy` files of chunked tensors in line with what was committed: each
@@ -66,8 +67,8 @@ public struct WorkTreeAssembly {
 
     /// Reads `file` and hashes it chunk by chunk against `new` (and `old`, the chunks it
     /// held before an update). Costs a read of the file: for recovery, not for every command.
-    public static func content(of file: URL, new: [ObjectID], old: [ObjectID], objects: ObjectDatabase) throws -> Content {
-        let sizes = try new.map { try objects.blobSize($0) }
+    public static func content(of file: URL, new: [ObjectID], old: [ObjectID], lfs: LFSObjects) throws -> Content {
+        let sizes = try new.map { try lfs.size($0) }
         let opened = try OpenFile(file.path)
         defer { try? opened.close() }
         guard try opened.size() == sizes.reduce(0, +) else { return .other }
@@ -75,11 +76,16 @@ public struct WorkTreeAssembly {
         var allNew = true
         for (index, chunk) in new.enumerated() where sizes[index] > 0 {
             let count = sizes[index]
-            let found = try MappedRegion.reading(opened, offset: offset, count: count) { bytes in
-                try ObjectDatabase.hashBlob(UnsafeRawBufferPointer(start: bytes, count: count))
+            let (isNew, isOld) = try MappedRegion.reading(opened, offset: offset, count: count) { start in
+                let bytes = UnsafeRawBufferPointer(start: start, count: count)
+                // A chunk kept as an LFS object is named by its SHA-256, a blob by its id.
+                let blob = try ObjectDatabase.hashBlob(bytes)
+                let sha256 = ContentHash.sha256(bytes: bytes)
+                func holds(_ id: ObjectID) throws -> Bool { try lfs.pointer(id).map { $0.oid == sha256 } ?? (id == blob) }
+                return (try holds(chunk), try index < old.count && holds(old[index]))
             }
-            if found != chunk {
-                guard index < old.count, found == old[index] else { return .other }
+            if !isNew {
+                guard isOld else { return .other }
                 allNew = false
             }
             offset += count

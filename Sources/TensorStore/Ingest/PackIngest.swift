@@ -23,6 +23,11 @@ struct PackIngest {
     var inputCache: InputCache?
     /// The repository's tensor fingerprints (nil: not kept on this CPU).
     var knownFingerprints: TensorFingerprints?
+    /// With LFS storage, where new tensor bytes go; the pack then holds their pointers.
+    var lfs: LFSObjectStore?
+    /// Whether stored blobs are kept the way new ones are (pointers or not), so a cached
+    /// input may name them.
+    var keeps: ([ObjectID]) -> Bool = { _ in true }
 
     static let budget = 128 << 20
     /// Workers for `units` units: a few (up to two more than cores) all start at once, so that
@@ -51,7 +56,7 @@ struct PackIngest {
             guard let entry = cache.lookup(plan, stamp: stamps[plan.source.path] ?? nil) else { continue }
             let blobs = entry.blobs.compactMap { ObjectID(hex: $0) }
             guard blobs.count == entry.blobs.count, entry.statistics.count == 5,
-                blobs.allSatisfy({ objects.contains($0) && !avoided.contains($0) })
+                blobs.allSatisfy({ objects.contains($0) && !avoided.contains($0) }), keeps(blobs)
             else { continue }
             let statistics = TensorStatistics(
                 count: 0, min: entry.statistics[0], max: entry.statistics[1], mean: entry.statistics[2],
@@ -206,7 +211,7 @@ struct PackIngest {
             })
         let queue = try UnitQueue(
             units: units, plans: plans, previous: previous, staging: staging, budget: Self.budget,
-            patchedInPlace: patchedInPlace, fingerprints: knownFingerprints)
+            patchedInPlace: patchedInPlace, fingerprints: knownFingerprints, lfs: lfs)
         queue.start(workers: Self.workers(for: units.count))
         defer { queue.stopAndDrain() }
 

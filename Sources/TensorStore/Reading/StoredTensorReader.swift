@@ -3,14 +3,14 @@ import Foundation
 import Git
 import ModelFormat
 
-/// A stored tensor's values read from Git blob by blob — a chunked tensor one 32 MiB chunk
+/// A stored tensor's values read blob by blob (or LFS object by object) — a chunked tensor one 32 MiB chunk
 /// at a time — so memory stays bounded whatever its size. Its SHA-256 is checked against the
 /// manifest once every byte has been read (`finish`): a tampered tensor fails loudly.
 final class StoredTensorReader {
     let record: Manifest.TensorRecord
     /// The element type the values mean (bfloat16 where the .npy says uint16).
     let dtype: DType
-    private let objects: ObjectDatabase
+    private let read: (ObjectID) throws -> Data
     private let label: String
     private let spelled: String
     private var pending: ArraySlice<ObjectID>
@@ -21,14 +21,14 @@ final class StoredTensorReader {
     /// Data bytes (after the .npy header) not handed out yet.
     private var remaining: Int
 
-    init(_ objects: ObjectDatabase, tensor: LabeledTensor) throws {
+    init(read: @escaping (ObjectID) throws -> Data, tensor: LabeledTensor) throws {
         let record = tensor.record
         guard let dtype = DType(rawValue: record.dtype) else {
             throw TensorStoreError("tensor '\(record.name)' of \(tensor.label) has an unknown dtype '\(record.dtype)' in its manifest")
         }
         self.record = record
         self.dtype = dtype
-        self.objects = objects
+        self.read = read
         label = tensor.label
         spelled = tensor.spelled
         pending = tensor.blobs[...]
@@ -78,7 +78,7 @@ final class StoredTensorReader {
 
     private func load() throws {
         guard let id = pending.popFirst() else { return }
-        let data = try objects.readBlob(id)
+        let data = try read(id)
         hasher.update(data: data)
         // Keep only the unread tail (at most one element split across two blobs).
         buffer = position < buffer.count ? buffer.subdata(in: (buffer.startIndex + position)..<buffer.endIndex) + data : data

@@ -37,6 +37,22 @@ struct DoneUnit: @unchecked Sendable {
     var mapped: MappedSource? = nil
     /// Set while the worker still writes the work-tree copy from `buffer`.
     var write: SharedBuffer?
+    /// The LFS pointer the unit's blob holds (LFS storage), kept until it is packed.
+    var pointer: PointerBytes? = nil
+}
+
+/// An LFS pointer's text in memory of its own, which a `HashedBlob` of it points into.
+final class PointerBytes: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ pointer: LFSPointer) {
+        let text = Array(pointer.text.utf8)
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: text.count, alignment: 1)
+        memory.copyBytes(from: text)
+        bytes = UnsafeRawBufferPointer(memory)
+    }
+
+    deinit { bytes.deallocate() }
 }
 
 /// A work-tree write handed to the writer thread (it only touches its own file and buffer).

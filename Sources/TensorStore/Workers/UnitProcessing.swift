@@ -31,9 +31,10 @@ extension UnitQueue {
                 try plan.read(unit.range, into: buffer.pointer, from: source)
                 bytes = UnsafeRawBufferPointer(start: buffer.pointer, count: count)
             }
-            func finished(_ kind: DoneUnit.Kind, cost: Int) -> DoneUnit {
+            func finished(_ kind: DoneUnit.Kind, cost: Int, retaining pointer: PointerBytes? = nil) -> DoneUnit {
                 var done = DoneUnit(kind: kind, bytes: bytes, buffer: buffer, cost: cost)
                 done.mapped = mapped
+                done.pointer = pointer
                 return done
             }
             if plan.prefix.isEmpty && unit.range.lowerBound == 0 { try checkHeader(bytes, plan) }
@@ -43,13 +44,13 @@ extension UnitQueue {
                 if let id = reused {
                     return (finished(.chunk(nil, id: id, fingerprint: nil, stagedFile: nil, patch: nil), cost: cost(unit)), nil)
                 }
-                let blob = try ObjectDatabase.hash(blob: bytes)
+                let (blob, pointer) = try newObject(bytes, sha256: nil)
                 let url = staging.appendingPathComponent("\(UUID().uuidString).chunk")
                 try DirectWrite.write(bytes, to: try OpenFile(url.path, flags: O_WRONLY | O_CREAT | O_TRUNC), at: 0)
                 return (
                     finished(
                         .chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: nil, patch: url),
-                        cost: cost(unit) + holding(blob)), nil
+                        cost: cost(unit) + holding(blob), retaining: pointer), nil
                 )
             }
             if let chunk = unit.chunk, let staged = chunkFiles[unit.tensor] {
@@ -62,11 +63,11 @@ extension UnitQueue {
                             cost: cost(unit)), nil
                     )
                 }
-                let blob = try ObjectDatabase.hash(blob: bytes)
+                let (blob, pointer) = try newObject(bytes, sha256: nil)
                 return (
                     finished(
                         .chunk(blob, id: blob.id, fingerprint: fingerprint, stagedFile: URL(fileURLWithPath: staged.path), patch: nil),
-                        cost: cost(unit) + holding(blob)), nil
+                        cost: cost(unit) + holding(blob), retaining: pointer), nil
                 )
             }
 
@@ -78,7 +79,7 @@ extension UnitQueue {
                     hasher.update(bufferPointer: bytes)
                     return ContentHash.hex(hasher.finalize())
                 }()
-            let blob = try ObjectDatabase.hash(blob: bytes)
+            let (blob, pointer) = try newObject(bytes, sha256: sha256)
             var statistics = TensorStatistics.Accumulator()
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
@@ -91,7 +92,7 @@ extension UnitQueue {
             return (
                 finished(
                     .whole(blob, sha256: sha256, statistics: statistics.result, fingerprint: fingerprint, stagedFile: url),
-                    cost: cost(unit) + holding(blob)),
+                    cost: cost(unit) + holding(blob), retaining: pointer),
                 write
             )
         } catch {
@@ -102,6 +103,17 @@ extension UnitQueue {
             }
             throw error
         }
+    }
+
+    /// What a new unit is stored as: its Git blob, or with LFS storage its bytes in the LFS
+    /// store under their SHA-256 (no collision-detecting SHA-1 pass over them) and the
+    /// pointer blob Git holds instead, whose bytes live in the returned box until it is packed.
+    func newObject(_ bytes: UnsafeRawBufferPointer, sha256 known: String?) throws -> (HashedBlob, PointerBytes?) {
+        guard let lfs else { return (try ObjectDatabase.hash(blob: bytes), nil) }
+        let oid = known ?? ContentHash.sha256(bytes: bytes)
+        try lfs.store(bytes, oid: oid)
+        let pointer = PointerBytes(LFSPointer(oid: oid, size: bytes.count))
+        return (try ObjectDatabase.hash(blob: pointer.bytes), pointer)
     }
 
     /// Counts a blob's deflated stream against the budget until the packing thread releases

@@ -38,11 +38,14 @@ final class UnitQueue: @unchecked Sendable {
     let patchedInPlace: Set<Int>
     /// The repository's fingerprints of stored blobs, when it keeps them.
     let fingerprints: TensorFingerprints?
+    /// Where new tensor bytes go with LFS storage (nil: into the pack as blobs).
+    let lfs: LFSObjectStore?
 
     init(
         units: [Unit], plans: [TensorPlan], previous: [String: PreviousTensor], staging: URL, budget: Int,
-        patchedInPlace: Set<Int> = [], fingerprints: TensorFingerprints? = nil
+        patchedInPlace: Set<Int> = [], fingerprints: TensorFingerprints? = nil, lfs: LFSObjectStore? = nil
     ) throws {
+        self.lfs = lfs
         self.patchedInPlace = patchedInPlace
         self.fingerprints = fingerprints
         self.units = units

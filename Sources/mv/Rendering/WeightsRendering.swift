@@ -67,6 +67,10 @@ struct Initialized: Rendered {
             lines.append("Already initialized: \(root)")
         }
         lines.append("Tensor diffs: git diff renders *.npy through '\(outcome.diffDriver ?? "-")'")
+        lines.append(
+            outcome.storage == .lfs
+                ? "Storage: lfs (tensor bytes are Git LFS objects in .git/lfs; mv push uploads them)"
+                : "Storage: git (tensor bytes are Git blobs)")
         for path in outcome.reassembled { lines.append("Assembled \(path) from its chunks") }
         lines.append("Models live under \(modelsRoot)/. Next: mv train <model> --data train.csv --target y")
         return lines.joined(separator: "\n") + "\n"
@@ -77,7 +81,7 @@ struct Initialized: Rendered {
             "created_repository": outcome.createdRepository, "commit": outcome.commit ?? NSNull(),
             "committed_files": outcome.committedFiles, "repository": root,
             "models_root": modelsRoot, "diff_driver": outcome.diffDriver ?? NSNull(),
-            "reassembled": outcome.reassembled,
+            "reassembled": outcome.reassembled, "storage": outcome.storage.rawValue,
         ] as [String: Any]
     }
 }

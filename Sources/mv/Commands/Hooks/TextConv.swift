@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelFormat
+import Registry
 
 struct TextConv: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,8 @@ struct TextConv: ParsableCommand {
 
     func run() throws {
         // Never fail: git shows whatever a textconv prints, and a diff must not break on a bad file.
-        let data = (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data()
+        let data = Registry.tensorBytes(
+            (try? Data(contentsOf: URL(fileURLWithPath: file))) ?? Data(), repositoryAt: FileManager.default.currentDirectoryPath)
         print(TensorText.render(npyData: data, fileName: URL(fileURLWithPath: file).lastPathComponent), terminator: "")
     }
 }

@@ -11,6 +11,8 @@ struct Push: ParsableCommand {
             the current branch and every version, stage, evaluation and monitoring tag the
             remote lacks. Stops before sending anything when the remote holds one of these tag
             names for another commit, or has commits this clone lacks: run 'mv pull' first.
+            With LFS storage the new versions' LFS objects go up first (docs/REMOTES.md), and
+            if one cannot, no ref moves.
             """)
 
     @Argument(help: "The remote (default: the branch's upstream, else origin).")
@@ -22,7 +24,10 @@ struct Push: ParsableCommand {
     @OptionGroup var options: RepositoryOptions
 
     func run() throws {
-        let outcome = try options.open().push(to: remote, models: models)
+        let (registry, line) = try options.openWithProgress()
+        let outcome = try registry.push(to: remote, models: models)
+        line.finish()
+        if outcome.lfs.objects > 0 || outcome.lfs.present > 0 { print(LFSSummary(outcome.lfs, direction: .up).text, terminator: "") }
         if !outcome.branchMoved && outcome.tags.isEmpty {
             print("'\(outcome.remote)' already has everything on '\(outcome.branch)'")
             return

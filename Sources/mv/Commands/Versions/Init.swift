@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import TensorStore
 
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +16,25 @@ struct Init: ParsableCommand {
     @Argument(help: "The folder to initialise (default: the current one).")
     var path: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Where new tensors' bytes go: git (Git blobs, the default) or lfs (Git LFS objects, for Git hosts).",
+            valueName: "git|lfs"))
+    var storage: String?
+
     @Flag(help: "Print machine-readable JSON on stdout.")
     var json = false
 
     func run() throws {
         let target = path ?? FileManager.default.currentDirectoryPath
+        let chosen = try storage.map { name in
+            guard let storage = TensorStorage(rawValue: name) else {
+                throw ValidationError("--storage must be 'git' or 'lfs', not '\(name)'")
+            }
+            return storage
+        }
         let (registry, outcome) = try Registry.initialize(
-            at: target, textconvCommand: Executable.command("textconv"), notice: Terminal.notice)
+            at: target, textconvCommand: Executable.command("textconv"), storage: chosen, notice: Terminal.notice)
         try Output(json: json).emit(
             Initialized(
                 outcome: outcome, root: registry.workingDirectory?.path ?? target,
