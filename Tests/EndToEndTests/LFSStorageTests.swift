@@ -214,6 +214,23 @@ final class LFSStorageTests: GitTestCase {
         XCTAssertEqual(try git("for-each-ref", in: server), "", "no ref was pushed")
     }
 
+    func testATagOffTheBranchIsPushedWithItsObjects() throws {
+        let server = root.appendingPathComponent("server.git")
+        try git("init", "-q", "--bare", "-b", "main", server.path)
+        try git("init", "-q", "-b", "main")
+        try ok(["init", "--storage", "lfs"])
+        try git("remote", "add", "origin", server.path)
+        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        try ok(["push"])
+        // v2 is registered on another branch; mv push sends every registry tag, so its objects too.
+        try git("switch", "-q", "-c", "experiment")
+        try ok(["add", "m", "--weights", try writeSafetensors("v2.safetensors", seed: 2).path])
+        try git("switch", "-q", "main")
+        let pushed = try ok(["push"])
+        XCTAssertTrue(pushed.contains("uploaded 9 tensor objects"), pushed)
+        XCTAssertTrue(try storedObjects(server.appendingPathComponent("lfs")).isSuperset(of: try pointedOids("m@v2.0.0", in: root)))
+    }
+
     /// The work-tree .npy files of two clones hold the same bytes.
     func assertSameTensors(_ a: URL, _ b: URL, file: StaticString = #filePath, line: UInt = #line) throws {
         let params = "models/m/params"

@@ -55,6 +55,7 @@ extension Registry {
     public func diff(_ a: String, _ b: String, model hint: String? = nil) throws -> VersionDiff {
         let left = try content(of: resolve(a, model: hint))
         let right = try content(of: resolve(b, model: hint ?? left.resolved.model.value))
+        try prefetchTensors(of: [left, right])
         return VersionDiff(
             old: left.resolved.label, new: right.resolved.label,
             hyperparameters: Self.changes(
@@ -128,6 +129,7 @@ extension Registry {
         old: String, new: String, tensors: [VersionDiff.TensorDelta]
     )] {
         let contents = try references.map { try content(of: resolve($0, model: hint)) }
+        try prefetchTensors(of: contents)
         let reader = tensors.reader()
         return try zip(contents, contents.dropFirst()).map { left, right in
             (left.resolved.label, right.resolved.label, try tensorDeltas(left, right, reader: reader))

@@ -31,7 +31,7 @@ extension Registry {
         let lfs = tensors.lfsObjects
         // The objects HEAD's tensors need, in one request (a failure is said, and the files
         // that cannot be written keep their pointers).
-        let needed = try lfsPointers(inCommits: [head]).filter { !lfs.store.contains($0) }
+        let needed = usesLFS ? try lfsPointers(inCommits: [head]).filter { !lfs.store.contains($0) } : []
         if !needed.isEmpty, let fetcher = lfs.fetcher {
             do {
                 try fetcher.fetch(needed, into: lfs.store)
@@ -57,7 +57,8 @@ extension Registry {
                         defer { try? handle.close() }
                         return try? handle.read(upToCount: 8)
                     }
-                    guard start == nil || start?.starts(with: Array("version ".utf8)) == true else { continue }
+                    // A file the user deleted stays deleted.
+                    guard start?.starts(with: Array("version ".utf8)) == true else { continue }
                     guard lfs.store.contains(pointer) else {
                         notice?("'\(path)' stays an LFS pointer: its object \(pointer) is not here; run 'mv pull' to fetch it")
                         continue
@@ -86,6 +87,14 @@ extension Registry {
                     try? FileManager.default.removeItem(at: workdir.appendingPathComponent("\(folder)/\(record.chunkFolder)"))
                     let ids = chunks.map(\.id)
                     if assembled.isIntact(path, workdir: workdir, chunks: ids) { continue }
+                    // Chunks kept as LFS objects this clone lacks: the file waits for them.
+                    let absent = try ids.compactMap { try lfs.pointer($0) }.filter { !lfs.store.contains($0) }
+                    if !absent.isEmpty {
+                        notice?(
+                            "'\(path)' is not assembled: \(absent.count) of its chunks' LFS objects are not here; run 'mv pull' to fetch them"
+                        )
+                        continue
+                    }
                     try trash.replace(workdir.appendingPathComponent(path)) { try reader.write(ids, to: $0, checked: false) }
                     try assembled.record(path, workdir: workdir, chunks: ids)
                     rebuilt.append(path)

@@ -57,7 +57,12 @@ extension Registry {
         }
         // Objects before the refs that need them: a clone of the remote never sees a pointer
         // whose object is not there.
-        let lfs = try usesLFS ? uploadLFSObjects(remote: remote, git: git, head: head, theirs: theirs.branchTip) : LFSMovement()
+        let lfs =
+            try usesLFS
+            ? uploadLFSObjects(
+                remote: remote, git: git, head: head, tagTargets: missing.map(\.target),
+                theirs: (theirs.branchTip.map { [$0] } ?? []) + Array(theirs.tags.values))
+            : LFSMovement()
         let refspecs = ["refs/heads/\(branch):refs/heads/\(branch)"] + missing.map { "refs/tags/\($0.name):refs/tags/\($0.name)" }
         let status = try git.runAttached(["push", "--atomic", remote] + refspecs)
         guard status == 0 else {

@@ -58,3 +58,11 @@ extension Registry {
         }
     }
 }
+
+extension Registry {
+    /// Brings the LFS objects these versions' tensors need and this clone lacks, in one
+    /// transfer, before a command reads them one by one.
+    func prefetchTensors(of contents: [VersionContent]) throws {
+        try tensors.lfsObjects.fetchMissing(contents.flatMap { $0.tensorBlobs.values.flatMap { $0 } })
+    }
+}

@@ -14,6 +14,7 @@ extension Registry {
         }
         let trainer: any Trainer
         do { trainer = try Trainers.named(manifest.algorithm) } catch { throw MVError("\(error)") }
+        try prefetchTensors(of: [content])
         let reader = tensors.reader()
         let parameters = try manifest.params.map { record in
             let (header, values) = try reader.values(labeled(content, record))

@@ -24,6 +24,7 @@ extension Registry {
                 throw MVError("'\(output.path)' exists", hint: "choose another path, or pass --force to replace it")
             }
             let layout = try originalLayout(content) ?? freshLayout(content)
+            try prefetchTensors(of: [content])
             try tensors.reader().writeSafetensors(
                 header: layout.header, tensors: try layout.order.map { try labeled(content, $0) }, fileSHA256: layout.sha256, to: output,
                 progress: progress.map { report in { done, total in report(done, total, "exporting") } })

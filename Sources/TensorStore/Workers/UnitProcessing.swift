@@ -79,7 +79,9 @@ extension UnitQueue {
                     hasher.update(bufferPointer: bytes)
                     return ContentHash.hex(hasher.finalize())
                 }()
-            let (blob, pointer) = try newObject(bytes, sha256: sha256)
+            // An LFS object is named by the SHA-256 of exactly the bytes stored: `digest` came
+            // from an earlier read of the source, which may have changed since.
+            let (blob, pointer) = try newObject(bytes, sha256: digest == nil ? sha256 : nil)
             var statistics = TensorStatistics.Accumulator()
             let bodyStart = min(plan.header.headerLength, count)
             let body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])

@@ -230,6 +230,8 @@ struct BatchClient {
                 try handle.truncate(atOffset: 0)
                 have = 0
             }
+            // Whole already (a run stopped while checking it): only the check is left.
+            if have == Int64(pointer.size) { return }
             meter.add(have)
             var request = URLRequest(url: download.href)
             for (key, value) in download.headers { request.setValue(value, forHTTPHeaderField: key) }
@@ -247,14 +249,15 @@ struct BatchClient {
                 meter.add(-(have + received))
                 throw error
             }
-            if have > 0 && response.status == 200 {
-                // The server ignored the range: start again from the first byte.
+            if have > 0 && (response.status == 200 || response.status == 416) {
+                // The server ignored the range, or refused it: start again from the first byte.
                 try handle.truncate(atOffset: 0)
                 meter.add(-have)
                 throw RetryNow()
             }
             guard streamed.contains(response.status) else {
                 meter.add(-have)
+                if response.status >= 500 || response.status == 429 { throw ServerBusy(response: response) }
                 throw refusal(response, doing: "the download")
             }
         }
@@ -283,6 +286,10 @@ struct BatchClient {
                 return result
             } catch is RetryNow where attempt < attempts {
                 continue
+            } catch let busy as ServerBusy {
+                guard attempt < attempts else { throw refusal(busy.response, doing: what) }
+                PhaseTrace.mark("lfs: \(what) answered \(busy.response.status); retrying")
+                Thread.sleep(forTimeInterval: 0.5 * Double(1 << (attempt - 1)))
             } catch let error as HTTPSession.ConnectionError {
                 PhaseTrace.mark("lfs: \(what) failed: \(error.description)")
                 guard attempt < attempts else {
@@ -302,7 +309,8 @@ struct BatchClient {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let reason: String
         switch response.status {
-        case 401, 403: reason = "credentials were refused"
+        case 401: reason = "credentials were refused"
+        case 403: reason = "access denied (the credentials lack the right, or a signed link expired)"
         case 404: reason = "not found"
         case 413: reason = "the object is larger than the server takes"
         case 507: reason = "the server's storage is full"
@@ -321,7 +329,14 @@ struct BatchRefusal: Error, CustomStringConvertible {
 }
 
 /// A download answered in full where a range was asked: retried from the start at once.
-struct RetryNow: Error {}
+struct RetryNow: Error, CustomStringConvertible {
+    var description: String { "the server would not resume the download" }
+}
+
+/// A 5xx or 429 answer to a request whose body went to a file: retried after a pause.
+struct ServerBusy: Error {
+    let response: HTTPSession.Response
+}
 
 /// Credentials for the LFS endpoint: from its URL, else `git credential fill` once the
 /// server answers 401 (approved when they work, rejected when refused, as git does).
@@ -342,6 +357,8 @@ final class Credentials: @unchecked Sendable {
             let token = "\(user):\(url.password ?? "")"
             authorization = "Basic " + Data(token.utf8).base64EncodedString()
         }
+        let access = try? git.run(["config", "--get", "lfs.\(Self.withoutUserInfo(url)).access"]).output
+        knownToNeedCredentials = access?.trimmingCharacters(in: .whitespacesAndNewlines) == "basic"
     }
 
     /// Runs `send` without credentials (or the URL's), and once more with git's when the
@@ -359,8 +376,12 @@ final class Credentials: @unchecked Sendable {
         }
         guard let header = try filledAuthorization(after: current) else { return first }
         let second = try send(header)
-        if second.status == 401 || second.status == 403 {
-            _ = try? git.run(["credential", "reject"], input: (filled ?? "") + "\n")
+        if second.status == 401 {
+            // Refused credentials are forgotten, as git does; a 403 is about rights, not them.
+            lock.lock()
+            let refused = filled
+            lock.unlock()
+            _ = try? git.run(["credential", "reject"], input: (refused ?? "") + "\n")
         } else if (200..<300).contains(second.status) {
             approve()
             // As git-lfs records it, so the next run sends them at once.
@@ -378,16 +399,17 @@ final class Credentials: @unchecked Sendable {
         if let pending { _ = try? git.run(["credential", "approve"], input: pending + "\n") }
     }
 
-    private var bareURL: String {
+    private var bareURL: String { Self.withoutUserInfo(url) }
+
+    static func withoutUserInfo(_ url: URL) -> String {
         var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
         components?.user = nil
         components?.password = nil
         return components?.url?.absoluteString ?? url.absoluteString
     }
 
-    private lazy var knownToNeedCredentials: Bool = {
-        (try? git.run(["config", "--get", "lfs.\(bareURL).access"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) == "basic"
-    }()
+    /// git-lfs's record that the server wants credentials (read once, before any thread runs).
+    private let knownToNeedCredentials: Bool
 
     /// git's credentials for the endpoint as a header, asked for once across threads (nil:
     /// those that `refused` was already were refused, or git has none).

@@ -3,7 +3,7 @@ import Git
 import TensorStore
 
 /// Where a remote keeps Git LFS objects, found the way git-lfs finds it: `lfs.url` (git
-/// config, then the committed `.lfsconfig`), then `remote.<name>.lfsurl`, then from the
+/// config, then the committed `.lfsconfig`), then `remote.<name>.lfsurl`, else from the
 /// remote's URL — `<url>.git/info/lfs` for HTTP(S) and SSH remotes, and for a path or
 /// `file://` remote the repository's own `lfs/objects` folder (git-lfs's standalone file
 /// transfer), so one machine needs no server.
@@ -26,8 +26,8 @@ enum LFSEndpoint: Equatable, CustomStringConvertible {
         }
         let lfsconfig = git.directory.appendingPathComponent(".lfsconfig").path
         let explicit =
-            try config("lfs.url") ?? config("remote.\(remote).lfsurl")
-            ?? (FileManager.default.fileExists(atPath: lfsconfig) ? config("lfs.url", file: lfsconfig) : nil)
+            try config("lfs.url") ?? (FileManager.default.fileExists(atPath: lfsconfig) ? config("lfs.url", file: lfsconfig) : nil)
+            ?? config("remote.\(remote).lfsurl")
         if let explicit { return try parse(explicit, explicit: true, base: git.directory) }
         // A remote name, or a URL given in its place.
         let url = try config("remote.\(remote).url") ?? remote

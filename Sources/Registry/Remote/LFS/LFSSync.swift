@@ -65,11 +65,17 @@ extension Registry {
         }
     }
 
-    /// Uploads the LFS objects of the commits `head` has and the remote's tip (`theirs`, when
-    /// this clone knows it) lacks, before the refs that need them are pushed.
-    func uploadLFSObjects(remote: String, git: GitCLI, head: ObjectID, theirs: ObjectID?) throws -> LFSMovement {
-        var arguments = ["rev-list", head.description]
-        if let theirs, (try? repository.commit(theirs)) != nil { arguments.append("^" + theirs.description) }
+    /// Uploads the LFS objects of the commits that `head` and the tags to push (`tagTargets`,
+    /// tag objects or commits) reach and the remote's refs (`theirs`, those this clone knows)
+    /// do not, before the refs that need them are pushed.
+    func uploadLFSObjects(remote: String, git: GitCLI, head: ObjectID, tagTargets: [ObjectID], theirs: [ObjectID]) throws
+        -> LFSMovement
+    {
+        let tips = try [head] + tagTargets.map { try repository.annotatedTag($0)?.targetID ?? $0 }
+        var arguments = ["rev-list"] + Set(tips).map(\.description)
+        for known in Set(theirs) where (try? repository.commit(repository.annotatedTag(known)?.targetID ?? known)) != nil {
+            arguments.append("^" + (try repository.annotatedTag(known)?.targetID ?? known).description)
+        }
         let commits = try git.check(arguments, doing: "listing the commits to push").split(separator: "\n").compactMap {
             ObjectID(hex: String($0))
         }
@@ -126,9 +132,10 @@ final class RemoteLFSFetcher: LFSFetcher {
     func fetch(_ pointers: [LFSPointer], into store: LFSObjectStore) throws {
         guard let registry, let workdir = registry.repository.workingDirectory else { return }
         let git = GitCLI(directory: workdir)
-        guard let branch = try registry.repository.head().branchName,
-            let remote = try? registry.defaultRemote(branch: branch, git: git)
-        else { return }
+        // A detached HEAD (a version checked out with git) has no upstream: the only remote,
+        // else origin.
+        let branch = try registry.repository.head().branchName ?? ""
+        guard let remote = try? registry.defaultRemote(branch: branch, git: git) else { return }
         let (transfer, _) = try registry.lfsTransfer(remote: remote, git: git)
         _ = try transfer.download(
             pointers, into: store, progress: registry.progress.map { report in { report($0, $1, "downloading tensors") } })
