@@ -210,8 +210,27 @@ final class LFSStorageTests: GitTestCase {
             at: root.appendingPathComponent(".git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"))
         let refused = try mv("push")
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("is not in this clone"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("neither in this clone nor on 'origin'"), refused.stderr)
         XCTAssertEqual(try git("for-each-ref", in: server), "", "no ref was pushed")
+    }
+
+    func testAnObjectMissingHereButOnTheRemoteDoesNotStopAPush() throws {
+        let server = root.appendingPathComponent("server.git")
+        try git("init", "-q", "--bare", "-b", "main", server.path)
+        try git("init", "-q", "-b", "main")
+        try ok(["init", "--storage", "lfs"])
+        try git("remote", "add", "origin", server.path)
+        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        try ok(["push"])
+        // An unchanged tensor of the next version whose object only the remote still has.
+        let v1 = try pointedOids("m@v1.0.0", in: root)
+        try ok(["add", "m", "--weights", try writeSafetensors("v2.safetensors", changed: ["layer2.weight"]).path])
+        let kept = try XCTUnwrap(v1.intersection(try pointedOids("m@v2.0.0", in: root)).first)
+        try FileManager.default.removeItem(
+            at: root.appendingPathComponent(".git/lfs/objects/\(kept.prefix(2))/\(kept.dropFirst(2).prefix(2))/\(kept)"))
+        let pushed = try ok(["push"])
+        XCTAssertTrue(pushed.contains("uploaded 1 tensor object"), pushed)
+        XCTAssertEqual(try git("rev-parse", "refs/tags/m@v2.0.0^{commit}", in: server), try git("rev-parse", "m@v2.0.0^{commit}"))
     }
 
     func testATagOffTheBranchIsPushedWithItsObjects() throws {

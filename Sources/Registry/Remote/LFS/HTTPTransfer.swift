@@ -31,7 +31,8 @@ struct HTTPTransfer: LFSTransfer {
             in: .whitespacesAndNewlines),
             let number = Int(configured), number > 0
         {
-            concurrency = min(number, 64)
+            // No more than the connections URLSession opens to one host (`HTTPSession`).
+            concurrency = min(number, 16)
         }
     }
 
@@ -44,12 +45,31 @@ struct HTTPTransfer: LFSTransfer {
         try run(.download, pointers.filter { !store.contains($0) }, store: store, progress: progress)
     }
 
+    func lacking(_ pointers: [LFSPointer]) throws -> [LFSPointer] {
+        let session = HTTPSession()
+        defer { session.invalidate() }
+        let client = BatchClient(endpoint: endpoint, git: git, session: session, attempts: attempts)
+        var lacking: [LFSPointer] = []
+        for start in stride(from: 0, to: pointers.count, by: 100) {
+            let batch = Array(pointers[start..<min(start + 100, pointers.count)])
+            let answers = try client.batch(.upload, batch)
+            // An object the server has comes back without actions.
+            lacking += batch.filter { pointer in
+                guard case .success(let actions) = answers[pointer.oid] else { return true }
+                return !actions.isEmpty
+            }
+        }
+        return lacking
+    }
+
     enum Operation: String { case upload, download }
 
     /// One object's action from the batch answer.
     struct Action {
         let href: URL
         let headers: [String: String]
+        /// The server said the action needs no credentials of ours (`authenticated: true`).
+        var authenticated = false
     }
 
     /// Objects per batch request. Small batches start objects moving sooner: the server
@@ -74,7 +94,7 @@ struct HTTPTransfer: LFSTransfer {
         let askers = min(2, batches.count)
         Threads.run(workers + askers) { [queue] thread in
             if thread < askers {
-                while let index = queue.takeBatch() {
+                while let index = queue.takeBatch(runAhead: 2 * workers) {
                     do {
                         let answers = try client.batch(operation, batches[index])
                         PhaseTrace.mark("lfs: batch \(index + 1) of \(batches.count) answered")
@@ -182,11 +202,25 @@ struct BatchClient {
                 guard let action = value as? [String: Any], let text = action["href"] as? String, let href = URL(string: text) else {
                     continue
                 }
-                actions[name] = HTTPTransfer.Action(href: href, headers: action["header"] as? [String: String] ?? [:])
+                actions[name] = HTTPTransfer.Action(
+                    href: href, headers: action["header"] as? [String: String] ?? [:],
+                    authenticated: object["authenticated"] as? Bool ?? false)
             }
             answers[oid] = .success(actions)
         }
         return answers
+    }
+
+    /// The action's headers, exactly; and, as git-lfs does, our credentials where the server
+    /// did not say the action is authenticated, gave none itself, and the link is on the LFS
+    /// server's own host (never to a storage host's signed link).
+    func apply(_ action: HTTPTransfer.Action, to request: inout URLRequest) {
+        for (key, value) in action.headers { request.setValue(value, forHTTPHeaderField: key) }
+        if !action.authenticated, !action.headers.keys.contains(where: { $0.lowercased() == "authorization" }),
+            action.href.host == endpoint.host, action.href.port == endpoint.port, let authorization = credentials.current
+        {
+            request.setValue(authorization, forHTTPHeaderField: "Authorization")
+        }
     }
 
     /// PUT the object, then the verify action when there is one.
@@ -194,7 +228,7 @@ struct BatchClient {
         guard let upload = actions["upload"] else { return }
         var request = URLRequest(url: upload.href)
         request.httpMethod = "PUT"
-        for (key, value) in upload.headers { request.setValue(value, forHTTPHeaderField: key) }
+        apply(upload, to: &request)
         var sent: Int64 = 0
         let response = try withRetries("the upload") { () -> HTTPSession.Response in
             meter.add(-sent)
@@ -210,7 +244,7 @@ struct BatchClient {
         check.httpMethod = "POST"
         check.setValue(Self.mediaType, forHTTPHeaderField: "Accept")
         check.setValue(Self.mediaType, forHTTPHeaderField: "Content-Type")
-        for (key, value) in verify.headers { check.setValue(value, forHTTPHeaderField: key) }
+        apply(verify, to: &check)
         let body = try JSONSerialization.data(withJSONObject: ["oid": pointer.oid, "size": pointer.size])
         let verified = try withRetries("the verify request") { try session.send(check, body: body) }
         guard (200..<300).contains(verified.status) else { throw refusal(verified, doing: "the verify request") }
@@ -234,7 +268,7 @@ struct BatchClient {
             if have == Int64(pointer.size) { return }
             meter.add(have)
             var request = URLRequest(url: download.href)
-            for (key, value) in download.headers { request.setValue(value, forHTTPHeaderField: key) }
+            apply(download, to: &request)
             if have > 0 { request.setValue("bytes=\(have)-", forHTTPHeaderField: "Range") }
             let streamed = have > 0 ? Set([206]) : Set([200])
             var received: Int64 = 0
@@ -359,6 +393,13 @@ final class Credentials: @unchecked Sendable {
         }
         let access = try? git.run(["config", "--get", "lfs.\(Self.withoutUserInfo(url)).access"]).output
         knownToNeedCredentials = access?.trimmingCharacters(in: .whitespacesAndNewlines) == "basic"
+    }
+
+    /// The Authorization header in use, if any.
+    var current: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return authorization
     }
 
     /// Runs `send` without credentials (or the URL's), and once more with git's when the
@@ -499,11 +540,14 @@ final class TransferQueue: @unchecked Sendable {
         self.batches = batches
     }
 
-    /// The next batch to ask for; nil when none is left. A batch given up after a fatal
-    /// error still counts as done, so no worker waits for it.
-    func takeBatch() -> Int? {
+    /// The next batch to ask for; nil when none is left. Waits while `runAhead` objects are
+    /// already waiting, so signed links are used soon after the server issues them (they
+    /// expire). A batch given up after a fatal error still counts as done, so no worker
+    /// waits for it.
+    func takeBatch(runAhead: Int) -> Int? {
         condition.lock()
         defer { condition.unlock() }
+        while jobs.count >= runAhead && fatal == nil { condition.wait() }
         guard nextBatch < batches else { return nil }
         if fatal != nil {
             batchesDone += batches - nextBatch
@@ -535,6 +579,7 @@ final class TransferQueue: @unchecked Sendable {
         defer { condition.unlock() }
         while jobs.isEmpty && batchesDone < batches && fatal == nil { condition.wait() }
         guard fatal == nil, !jobs.isEmpty else { return nil }
+        condition.broadcast()
         return jobs.removeFirst()
     }
 

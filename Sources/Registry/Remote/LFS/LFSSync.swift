@@ -83,13 +83,18 @@ extension Registry {
         PhaseTrace.mark("push: \(pointers.count) LFS pointers listed")
         guard !pointers.isEmpty else { return LFSMovement() }
         let store = tensors.lfsObjects.store
-        if let absent = pointers.first(where: { !store.contains($0) }) {
+        let (transfer, endpoint) = try lfsTransfer(remote: remote, git: git)
+        // An object this clone lacks (a clone that never read that version) is fine when the
+        // remote has it; otherwise nothing is pushed.
+        let absent = pointers.filter { !store.contains($0) }
+        if !absent.isEmpty, let lost = try transfer.lacking(absent).first {
             throw MVError(
-                "the LFS object \(absent) of a version to push is not in this clone (\(pointers.filter { !store.contains($0) }.count) missing); nothing was pushed",
+                "the LFS object \(lost) of a version to push is neither in this clone nor on '\(remote)'; nothing was pushed",
                 hint: "fetch it first ('mv pull', or 'git lfs fetch --all') from the clone or remote that has it")
         }
-        let (transfer, endpoint) = try lfsTransfer(remote: remote, git: git)
-        let sent = try transfer.upload(pointers, from: store, progress: progress.map { report in { report($0, $1, "uploading tensors") } })
+        let sent = try transfer.upload(
+            pointers.filter { store.contains($0) }, from: store,
+            progress: progress.map { report in { report($0, $1, "uploading tensors") } })
         PhaseTrace.mark("push: LFS objects uploaded")
         return LFSMovement(objects: sent.objects, bytes: sent.bytes, present: pointers.count - sent.objects, endpoint: endpoint.description)
     }

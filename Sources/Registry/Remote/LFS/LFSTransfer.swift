@@ -11,6 +11,9 @@ protocol LFSTransfer {
     /// Brings the objects of `pointers` into `store`, each checked against its SHA-256
     /// before it enters. Returns how many objects and bytes were received.
     func download(_ pointers: [LFSPointer], into store: LFSObjectStore, progress: TransferProgress?) throws -> (objects: Int, bytes: Int64)
+
+    /// Those of `pointers` whose objects the remote does not have.
+    func lacking(_ pointers: [LFSPointer]) throws -> [LFSPointer]
 }
 
 /// Bytes moved so far, of how many.
@@ -27,6 +30,10 @@ struct DirectoryTransfer: LFSTransfer {
 
     func upload(_ pointers: [LFSPointer], from store: LFSObjectStore, progress: TransferProgress?) throws -> (objects: Int, bytes: Int64) {
         try copy(pointers.filter { !remote.contains($0) }, from: store, to: remote, progress: progress)
+    }
+
+    func lacking(_ pointers: [LFSPointer]) throws -> [LFSPointer] {
+        pointers.filter { !remote.contains($0) }
     }
 
     func download(_ pointers: [LFSPointer], into store: LFSObjectStore, progress: TransferProgress?) throws -> (objects: Int, bytes: Int64)
