@@ -233,6 +233,29 @@ final class LFSStorageTests: GitTestCase {
         XCTAssertEqual(try git("rev-parse", "refs/tags/m@v2.0.0^{commit}", in: server), try git("rev-parse", "m@v2.0.0^{commit}"))
     }
 
+    func testLFSPushURLTakesTheUploads() throws {
+        let server = root.appendingPathComponent("server.git")
+        let uploads = root.appendingPathComponent("uploads.git")
+        try git("init", "-q", "--bare", "-b", "main", server.path)
+        try git("init", "-q", "--bare", "-b", "main", uploads.path)
+        try git("init", "-q", "-b", "main")
+        try ok(["init", "--storage", "lfs"])
+        try git("remote", "add", "origin", server.path)
+        try git("config", "lfs.pushurl", uploads.path)
+        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        let pushed = try ok(["push"])
+        XCTAssertTrue(pushed.contains("uploaded 9 tensor objects (0.2 MiB) to \(uploads.path)/lfs"), pushed)
+        XCTAssertEqual(try storedObjects(uploads.appendingPathComponent("lfs")), try pointedOids("HEAD", in: root))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: server.appendingPathComponent("lfs").path))
+
+        // A touched tensor file is compared once, then its stat data is in the index.
+        let file = root.appendingPathComponent("models/m/params/layer0.weight.npy")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: file.path)
+        XCTAssertTrue(try ok(["status"]).contains("models/m  m@v1.0.0  clean"))
+        XCTAssertEqual(
+            try git("diff-files", "--name-only", "--", "models"), "", "git sees the refreshed entry as unchanged without hashing")
+    }
+
     func testATagOffTheBranchIsPushedWithItsObjects() throws {
         let server = root.appendingPathComponent("server.git")
         try git("init", "-q", "--bare", "-b", "main", server.path)

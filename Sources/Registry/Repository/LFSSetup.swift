@@ -50,12 +50,25 @@ extension Registry {
             entries.contains(where: { $0.isChangedInWorkTree && !$0.isStaged && !$0.isUntracked })
         else { return entries }
         let index = try repository.index()
-        return try entries.filter { entry in
-            guard entry.isChangedInWorkTree, !entry.isStaged, !entry.isUntracked, let id = index.entry(atPath: entry.path)?.id,
-                try tensors.lfsObjects.pointer(id) != nil
+        var refreshed = false
+        let changes = try entries.filter { entry in
+            guard entry.isChangedInWorkTree, !entry.isStaged, !entry.isUntracked, let staged = index.entry(atPath: entry.path),
+                try tensors.lfsObjects.pointer(staged.id) != nil
             else { return true }
-            return !(try tensors.lfsObjects.fileHolds(workdir.appendingPathComponent(entry.path), id))
+            let file = workdir.appendingPathComponent(entry.path)
+            guard try tensors.lfsObjects.fileHolds(file, staged.id) else { return true }
+            // Its stat data goes into the index, as git's own refresh does, so the file is
+            // not hashed again next time.
+            if let mode = FileMode(rawValue: staged.mode),
+                (try? index.add(path: entry.path, id: staged.id, mode: mode, statFrom: file)) != nil
+            {
+                refreshed = true
+            }
+            return false
         }
+        // Best effort: another git holding the index only means the next check hashes again.
+        if refreshed { try? workTree.write(index) }
+        return changes
     }
 }
 

@@ -55,8 +55,8 @@ extension Registry {
     }
 
     /// The transfer for `remote`'s LFS store.
-    func lfsTransfer(remote: String, git: GitCLI) throws -> (any LFSTransfer, LFSEndpoint) {
-        let endpoint = try LFSEndpoint.discover(remote: remote, git: git)
+    func lfsTransfer(remote: String, git: GitCLI, forPush: Bool = false) throws -> (any LFSTransfer, LFSEndpoint) {
+        let endpoint = try LFSEndpoint.discover(remote: remote, git: git, forPush: forPush)
         switch endpoint {
         case .directory(let root):
             return (DirectoryTransfer(root: root), endpoint)
@@ -83,7 +83,7 @@ extension Registry {
         PhaseTrace.mark("push: \(pointers.count) LFS pointers listed")
         guard !pointers.isEmpty else { return LFSMovement() }
         let store = tensors.lfsObjects.store
-        let (transfer, endpoint) = try lfsTransfer(remote: remote, git: git)
+        let (transfer, endpoint) = try lfsTransfer(remote: remote, git: git, forPush: true)
         // An object this clone lacks (a clone that never read that version) is fine when the
         // remote has it; otherwise nothing is pushed.
         let absent = pointers.filter { !store.contains($0) }
