@@ -227,9 +227,6 @@ final class LFSServerTests: GitTestCase {
         try ok(["clone", bare.path, bob.path], in: root)
         let v1 = try oids("m@v1.0.0", in: bob).subtracting(localObjects(bob)).sorted()
         XCTAssertEqual(v1.count, 9)
-        func objectPath(_ oid: String, in folder: URL) -> URL {
-            folder.appendingPathComponent(".git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)")
-        }
         func verifyV1(_ environment: [String: String]) throws -> ProcessResult {
             try mv(["verify", "m@v1"], in: bob, environment: environment)
         }
@@ -259,22 +256,22 @@ final class LFSServerTests: GitTestCase {
         XCTAssertTrue(broken.stderr.contains("2 of 9 LFS object(s) could not be downloaded"), broken.stderr)
         XCTAssertTrue(broken.stderr.contains("404") || broken.stderr.contains("arrived with other bytes"), broken.stderr)
         XCTAssertEqual(localObjects(bob).intersection(v1), Set(v1.dropFirst(2)))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: objectPath(v1[1], in: bob).path), "the altered bytes were refused")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lfsObject(v1[1], in: bob).path), "the altered bytes were refused")
 
         // Put right on the server, a rerun finishes the work.
         for oid in v1.prefix(2) {
-            try s3("s3.upload_file(sys.argv[1], bucket, prefix + sys.argv[2])", [objectPath(oid, in: alice).path, oid])
+            try s3("s3.upload_file(sys.argv[1], bucket, prefix + sys.argv[2])", [lfsObject(oid, in: alice).path, oid])
         }
         XCTAssertTrue(try ok(["verify", "m@v1"], in: bob).contains("all 9 tensors match"))
 
         // An interrupted download resumes from where it stopped (Range): a partial file whose
         // first half is wrong proves only the rest was asked for — it is refused — and a
         // right half completes.
-        for oid in v1.prefix(2) { try FileManager.default.removeItem(at: objectPath(oid, in: bob)) }
+        for oid in v1.prefix(2) { try FileManager.default.removeItem(at: lfsObject(oid, in: bob)) }
         let incomplete = bob.appendingPathComponent(".git/lfs/incomplete")
         try FileManager.default.createDirectory(at: incomplete, withIntermediateDirectories: true)
         for (index, oid) in v1.prefix(2).enumerated() {
-            let whole = try Data(contentsOf: objectPath(oid, in: alice))
+            let whole = try Data(contentsOf: lfsObject(oid, in: alice))
             let half = whole.prefix(whole.count / 2)
             try (index == 0 ? Data(repeating: 0x55, count: half.count) : Data(half)).write(to: incomplete.appendingPathComponent(oid))
         }
@@ -282,7 +279,7 @@ final class LFSServerTests: GitTestCase {
         XCTAssertNotEqual(resumed.status, 0, "a garbage first half plus the right second half is refused")
         XCTAssertTrue(resumed.stderr.contains("1 of 2 LFS object(s)"), resumed.stderr)
         XCTAssertTrue(resumed.stderr.contains("arrived with other bytes"), resumed.stderr)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: objectPath(v1[1], in: bob).path), "the right half was completed")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: lfsObject(v1[1], in: bob).path), "the right half was completed")
         XCTAssertTrue(try ok(["verify", "m@v1"], in: bob).contains("all 9 tensors match"), "and the rerun downloads the other whole")
     }
 }

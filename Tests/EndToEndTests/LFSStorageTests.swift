@@ -105,7 +105,7 @@ final class LFSStorageTests: GitTestCase {
 
         // An object altered in the store is refused, not read.
         let oid = try XCTUnwrap(first.subtracting(second).first)
-        let object = root.appendingPathComponent(".git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)")
+        let object = lfsObject(oid, in: root)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: object.path)
         var bytes = try Data(contentsOf: object)
         bytes[bytes.count - 1] ^= 0xFF
@@ -198,16 +198,11 @@ final class LFSStorageTests: GitTestCase {
     }
 
     func testAPushWhoseObjectsCannotGoSendsNoRef() throws {
-        let server = root.appendingPathComponent("server.git")
-        try git("init", "-q", "--bare", "-b", "main", server.path)
-        try git("init", "-q", "-b", "main")
-        try ok(["init", "--storage", "lfs"])
-        try git("remote", "add", "origin", server.path)
-        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        let server = try lfsRegistryWithFirstVersion()
         // One object is missing here (pruned): the push stops before any ref moves.
         let oid = try XCTUnwrap(try pointedOids("HEAD", in: root).first)
         try FileManager.default.removeItem(
-            at: root.appendingPathComponent(".git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)"))
+            at: lfsObject(oid, in: root))
         let refused = try mv("push")
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("neither in this clone nor on 'origin'"), refused.stderr)
@@ -215,34 +210,24 @@ final class LFSStorageTests: GitTestCase {
     }
 
     func testAnObjectMissingHereButOnTheRemoteDoesNotStopAPush() throws {
-        let server = root.appendingPathComponent("server.git")
-        try git("init", "-q", "--bare", "-b", "main", server.path)
-        try git("init", "-q", "-b", "main")
-        try ok(["init", "--storage", "lfs"])
-        try git("remote", "add", "origin", server.path)
-        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        let server = try lfsRegistryWithFirstVersion()
         try ok(["push"])
         // An unchanged tensor of the next version whose object only the remote still has.
         let v1 = try pointedOids("m@v1.0.0", in: root)
         try ok(["add", "m", "--weights", try writeSafetensors("v2.safetensors", changed: ["layer2.weight"]).path])
         let kept = try XCTUnwrap(v1.intersection(try pointedOids("m@v2.0.0", in: root)).first)
         try FileManager.default.removeItem(
-            at: root.appendingPathComponent(".git/lfs/objects/\(kept.prefix(2))/\(kept.dropFirst(2).prefix(2))/\(kept)"))
+            at: lfsObject(kept, in: root))
         let pushed = try ok(["push"])
         XCTAssertTrue(pushed.contains("uploaded 1 tensor object"), pushed)
         XCTAssertEqual(try git("rev-parse", "refs/tags/m@v2.0.0^{commit}", in: server), try git("rev-parse", "m@v2.0.0^{commit}"))
     }
 
     func testLFSPushURLTakesTheUploads() throws {
-        let server = root.appendingPathComponent("server.git")
+        let server = try lfsRegistryWithFirstVersion()
         let uploads = root.appendingPathComponent("uploads.git")
-        try git("init", "-q", "--bare", "-b", "main", server.path)
         try git("init", "-q", "--bare", "-b", "main", uploads.path)
-        try git("init", "-q", "-b", "main")
-        try ok(["init", "--storage", "lfs"])
-        try git("remote", "add", "origin", server.path)
         try git("config", "lfs.pushurl", uploads.path)
-        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
         let pushed = try ok(["push"])
         XCTAssertTrue(pushed.contains("uploaded 9 tensor objects (0.2 MiB) to \(uploads.path)/lfs"), pushed)
         XCTAssertEqual(try storedObjects(uploads.appendingPathComponent("lfs")), try pointedOids("HEAD", in: root))
@@ -257,12 +242,7 @@ final class LFSStorageTests: GitTestCase {
     }
 
     func testATagOffTheBranchIsPushedWithItsObjects() throws {
-        let server = root.appendingPathComponent("server.git")
-        try git("init", "-q", "--bare", "-b", "main", server.path)
-        try git("init", "-q", "-b", "main")
-        try ok(["init", "--storage", "lfs"])
-        try git("remote", "add", "origin", server.path)
-        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        let server = try lfsRegistryWithFirstVersion()
         try ok(["push"])
         // v2 is registered on another branch; mv push sends every registry tag, so its objects too.
         try git("switch", "-q", "-c", "experiment")
@@ -271,6 +251,18 @@ final class LFSStorageTests: GitTestCase {
         let pushed = try ok(["push"])
         XCTAssertTrue(pushed.contains("uploaded 9 tensor objects"), pushed)
         XCTAssertTrue(try storedObjects(server.appendingPathComponent("lfs")).isSuperset(of: try pointedOids("m@v2.0.0", in: root)))
+    }
+
+    /// An LFS-storage registry in the test's folder with `m@v1` registered, its `origin` a
+    /// bare repository (returned) next to it.
+    func lfsRegistryWithFirstVersion() throws -> URL {
+        let server = root.appendingPathComponent("server.git")
+        try git("init", "-q", "--bare", "-b", "main", server.path)
+        try git("init", "-q", "-b", "main")
+        try ok(["init", "--storage", "lfs"])
+        try git("remote", "add", "origin", server.path)
+        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors").path])
+        return server
     }
 
     /// The work-tree .npy files of two clones hold the same bytes.

@@ -23,3 +23,10 @@ extension GitTestCase {
         return url
     }
 }
+
+extension GitTestCase {
+    /// Where git-lfs keeps object `oid` in the clone at `folder`: `.git/lfs/objects/<aa>/<bb>/<oid>`.
+    public func lfsObject(_ oid: String, in folder: URL) -> URL {
+        folder.appendingPathComponent(".git/lfs/objects/\(oid.prefix(2))/\(oid.dropFirst(2).prefix(2))/\(oid)")
+    }
+}

@@ -78,10 +78,18 @@ public struct WorkTreeAssembly {
             let count = sizes[index]
             let (isNew, isOld) = try MappedRegion.reading(opened, offset: offset, count: count) { start in
                 let bytes = UnsafeRawBufferPointer(start: start, count: count)
-                // A chunk kept as an LFS object is named by its SHA-256, a blob by its id.
-                let blob = try ObjectDatabase.hashBlob(bytes)
-                let sha256 = ContentHash.sha256(bytes: bytes)
-                func holds(_ id: ObjectID) throws -> Bool { try lfs.pointer(id).map { $0.oid == sha256 } ?? (id == blob) }
+                // A chunk kept as an LFS object is named by its SHA-256, a blob by its id: each
+                // hash is computed only when a chunk named that way asks for it.
+                var blob: ObjectID?
+                var sha256: String?
+                func holds(_ id: ObjectID) throws -> Bool {
+                    if let pointer = try lfs.pointer(id) {
+                        sha256 = sha256 ?? ContentHash.sha256(bytes: bytes)
+                        return pointer.oid == sha256
+                    }
+                    blob = try blob ?? ObjectDatabase.hashBlob(bytes)
+                    return id == blob
+                }
                 return (try holds(chunk), try index < old.count && holds(old[index]))
             }
             if !isNew {

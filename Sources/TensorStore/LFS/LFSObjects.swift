@@ -55,6 +55,11 @@ public final class LFSObjects: @unchecked Sendable {
             guard let pointer = try pointer(id), !store.contains(pointer), seen.insert(pointer.oid).inserted else { continue }
             missing.append(pointer)
         }
+        try fetch(missing)
+    }
+
+    /// Fetches `missing` (objects not here), then checks every one arrived.
+    private func fetch(_ missing: [LFSPointer]) throws {
         guard !missing.isEmpty else { return }
         guard let fetcher else { throw Self.missing(missing) }
         try fetcher.fetch(missing, into: store)
@@ -70,11 +75,7 @@ public final class LFSObjects: @unchecked Sendable {
 
     /// The object of `pointer` mapped for reading, fetched first when missing.
     public func map(_ pointer: LFSPointer) throws -> MappedRegion? {
-        if !store.contains(pointer) {
-            guard let fetcher else { throw Self.missing([pointer]) }
-            try fetcher.fetch([pointer], into: store)
-        }
-        guard store.contains(pointer) else { throw Self.missing([pointer]) }
+        if !store.contains(pointer) { try fetch([pointer]) }
         return try store.map(pointer)
     }
 

@@ -31,14 +31,19 @@ final class PackReader: TensorReader {
     /// which catches altered bytes either way.
     func withContentPieces<T>(_ id: ObjectID, _ body: ([UnsafeRawBufferPointer]) throws -> T) throws -> T {
         let stored = locator?.locate(id)
-        // Pointers are small: a bigger blob is its own bytes without reading it.
-        if stored.map({ $0.size < LFSPointer.maximumSize }) ?? true, let bytes = try lfs.withObjectBytes(id, { try body([$0]) }) {
+        if Self.mayBePointer(stored), let bytes = try lfs.withObjectBytes(id, { try body([$0]) }) {
             return bytes
         }
         if let stored {
             return try withExtendedLifetime(stored) { try body(stored.segments.map { stored.bytes($0) }) }
         }
         return try objects.withBlobBytes(id) { try body([$0]) }
+    }
+
+    /// Whether a blob the locator found (or did not: nil) may be an LFS pointer. Pointers are
+    /// small: a bigger blob is its own bytes, known without reading it.
+    static func mayBePointer(_ stored: StoredBlob?) -> Bool {
+        stored.map { $0.size < LFSPointer.maximumSize } ?? true
     }
 
     /// What `id` stands for, whole in memory.
@@ -49,7 +54,7 @@ final class PackReader: TensorReader {
     /// Maps of the LFS objects the pointers among `tensors`' blobs stand for, fetching the
     /// missing ones at once first.
     private func lfsRegions(_ tensors: [[ObjectID]?]) throws -> [ObjectID: MappedRegion] {
-        let blobs = tensors.flatMap { $0 ?? [] }.filter { locator?.locate($0).map { $0.size < LFSPointer.maximumSize } ?? true }
+        let blobs = tensors.flatMap { $0 ?? [] }.filter { Self.mayBePointer(locator?.locate($0)) }
         try lfs.fetchMissing(blobs)
         var regions: [ObjectID: MappedRegion] = [:]
         for blob in blobs where regions[blob] == nil {

@@ -222,7 +222,7 @@ extension PackReader {
     private func header(of blob: ObjectID, record: Manifest.TensorRecord, label: String) throws -> NpyHeader {
         let prefix = 1 << 17
         var head = Data()
-        if let stored = locator?.locate(blob, prefix: prefix), stored.size >= LFSPointer.maximumSize {
+        if let stored = locator?.locate(blob, prefix: prefix), !Self.mayBePointer(stored) {
             withExtendedLifetime(stored) { for segment in stored.segments { head.append(contentsOf: stored.bytes(segment)) } }
         } else {
             try withContentPieces(blob) { pieces in
