@@ -13,7 +13,7 @@ import PackageDescription
 //   Learning                                   CSV, datasets, trainers, metrics
 //   TensorStore <- Git, ModelFormat, SystemIO  tensor bytes to stored objects and back
 //   Drift       <- ModelFormat, Learning       reference profiles and drift statistics (pure)
-//   Registry    <- TensorStore, Learning, …    the domain: versions, stages, gates, diffs, training
+//   Registry    <- TensorStore, Learning, …    the domain: versions, stages, gates, diffs, training, remotes
 //   Serving     <- Registry, Hummingbird       `mv serve`: HTTP protocols, stage following, metrics
 //   Monitoring  <- Registry, Drift             `mv monitor`: data sources, policy, reports
 //   mv          <- Registry, Serving, …        the CLI: parse, call the domain, render
@@ -34,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Debian's libgit2 1.5; only its variadic option call needs a C wrapper.
@@ -76,6 +78,11 @@ let package = Package(
             dependencies: [
                 "TensorStore", "Git", "ModelFormat", "Learning", "Drift", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // LFS transfers (Remote/LFS): HTTP/1.1 and HTTP/2 over swift-nio, TLS by BoringSSL.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .target(
             name: "Serving",
@@ -111,7 +118,7 @@ let package = Package(
                 "TensorStore", "Git", "ModelFormat", "SystemIO", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "Git", "ModelFormat", "TensorStore", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], exclude: ["LFSServer"]),
         .testTarget(name: "ServingTests", dependencies: ["TestSupport"]),
         .testTarget(name: "MonitoringTests", dependencies: ["TestSupport"], exclude: ["Python"]),

@@ -10,7 +10,10 @@ safetensors file); its next version changes 4 of the 64 tensors. Steps per tool:
   clone v1     mv clone | git clone (git-lfs smudge) | git clone + dvc pull
   push v2      after registering the next version
   pull v2      in the clone: mv pull | git pull | git pull + dvc pull
-Prints wall time, the bytes that reached the object store, and each peer's time over mv's.
+Prints wall time, the bytes that reached the object store, each peer's time over mv's, the
+CPU time the S3 server (moto) and the LFS server (giftless) spent on the step, and every
+round's wall time.
+Rounds alternate the tools' order; the median of the rounds is printed.
 
     swift build -c release --product mv
     python3 benchmarks/remote.py --mv .build/release/mv
@@ -56,6 +59,17 @@ def stored_bytes(python, server, prefix):
     return int(out.stdout.strip())
 
 
+def server_cpu(server):
+    """CPU seconds the S3 server and the LFS server have used so far, each."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = []
+    for pid in server["pids"]:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        seconds.append((int(fields[11]) + int(fields[12])) / ticks)
+    return seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mv", default=".build/release/mv")
@@ -84,7 +98,10 @@ def main():
         changed_bytes = args.changed * (args.mib * 2**20 // args.tensors)
         samples = {}
         for round_ in range(args.runs):
-            for tool in args.tools.split(","):
+            # Every other round runs the tools in reverse, so none always meets the server
+            # right after another tool's transfers (its store grown, its disk writing back).
+            tools = args.tools.split(",")
+            for tool in tools if round_ % 2 == 0 else tools[::-1]:
                 name = f"{tool}-{round_}"
                 lfs_url = server["lfs_url"].replace("/team/models.git/", f"/team/{name}.git/")
                 base = os.path.join(work, name)
@@ -135,23 +152,30 @@ def main():
                         sh(prepare)
                     before = stored_bytes(args.server_python, server, prefix)
                     os.sync()
+                    cpu_before = server_cpu(server)
                     seconds, rss = sh(command, cwd)
+                    cpu = [after - was for after, was in zip(server_cpu(server), cpu_before)]
                     sent = stored_bytes(args.server_python, server, prefix) - before
-                    samples.setdefault((step, tool), []).append((seconds, rss, sent))
+                    samples.setdefault((step, tool), []).append((seconds, rss, sent, cpu))
                 for path in (repo, clone, bare):
                     shutil.rmtree(path, ignore_errors=True)
         size = os.path.getsize(first) / 2**20
         print(f"model: {size:.0f} MiB float32 safetensors, {args.tensors} tensors; the next version changes {args.changed} "
               f"({changed_bytes / 2**20:.0f} MiB); server: giftless + moto S3 on loopback")
         print(f"median of {args.runs} run(s)")
-        print(f"{'step':<10}{'tool':<9}{'wall s':>8}{'RSS MiB':>9}{'stored MiB':>12}{'peer/mv':>9}")
+        print(f"{'step':<10}{'tool':<9}{'wall s':>8}{'RSS MiB':>9}{'stored MiB':>12}{'peer/mv':>9}{'S3 cpu s':>10}{'LFS cpu s':>10}"
+              f"  all walls")
         for (step, tool), runs in samples.items():
             times = sorted(r[0] for r in runs)
             seconds = times[len(times) // 2]
             mine = sorted(r[0] for r in samples[(step, "mv")])
             ratio = f"{seconds / mine[len(mine) // 2]:.1f}x" if tool != "mv" and (step, "mv") in samples else ""
             stored = runs[-1][2] / 2**20
-            print(f"{step:<10}{tool:<9}{seconds:>8.2f}{max(r[1] for r in runs):>9.0f}{stored:>12.1f}{ratio:>9}")
+            s3_cpu = sorted(r[3][0] for r in runs)[len(runs) // 2]
+            lfs_cpu = sorted(r[3][1] for r in runs)[len(runs) // 2]
+            walls = " ".join(f"{r[0]:.2f}" for r in runs)
+            print(f"{step:<10}{tool:<9}{seconds:>8.2f}{max(r[1] for r in runs):>9.0f}{stored:>12.1f}{ratio:>9}{s3_cpu:>10.2f}"
+                  f"{lfs_cpu:>10.2f}  {walls}")
         mv_v2 = samples.get(("push v2", "mv"))
         if mv_v2:
             print(f"mv push v2 stored {mv_v2[-1][2] / changed_bytes:.2f}x the changed tensors' bytes")

@@ -12,17 +12,21 @@ final class LFSServerTests: GitTestCase {
         let s3URL: String
         let bucket: String
         let token: String
+        /// The private CA of a TLS server.
+        let caFile: String?
 
         enum CodingKeys: String, CodingKey {
             case lfsURL = "lfs_url"
             case s3URL = "s3_url"
+            case caFile = "ca_file"
             case bucket, token
         }
     }
 
-    nonisolated(unsafe) static var server: Server?
-    nonisolated(unsafe) static var process: Process?
-    nonisolated(unsafe) static var folder: URL?
+    /// The plain-HTTP server (false) and the HTTPS one (true), each started once.
+    nonisolated(unsafe) static var servers: [Bool: Server] = [:]
+    nonisolated(unsafe) static var processes: [Process] = []
+    nonisolated(unsafe) static var folders: [Bool: URL] = [:]
 
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -32,9 +36,9 @@ final class LFSServerTests: GitTestCase {
             ?? packageRoot.appendingPathComponent(".build/test-tools/giftless/bin/python").path
     }
 
-    /// One server for the class: its start-up (two Python servers) takes seconds.
-    func startedServer() throws -> Server {
-        if let server = Self.server { return server }
+    /// One server of each kind for the class: its start-up (two Python servers) takes seconds.
+    func startedServer(tls: Bool = false) throws -> Server {
+        if let server = Self.servers[tls] { return server }
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             throw XCTSkip("no giftless venv at \(Self.python): make test creates it (.ci/install-deps --test)")
         }
@@ -42,12 +46,14 @@ final class LFSServerTests: GitTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mv-lfs-server-\(UUID().uuidString)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.packageRoot.appendingPathComponent("Tests/EndToEndTests/LFSServer/lfs_server.py").path, folder.path]
+        process.arguments =
+            [Self.packageRoot.appendingPathComponent("Tests/EndToEndTests/LFSServer/lfs_server.py").path, folder.path]
+            + (tls ? ["--tls"] : [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Self.process = process
-        Self.folder = folder
+        Self.processes.append(process)
+        Self.folders[tls] = folder
         let info = folder.appendingPathComponent("server.json")
         let deadline = Date().addingTimeInterval(90)
         while !FileManager.default.fileExists(atPath: info.path) {
@@ -58,16 +64,16 @@ final class LFSServerTests: GitTestCase {
             Thread.sleep(forTimeInterval: 0.2)
         }
         let server = try JSONDecoder().decode(Server.self, from: Data(contentsOf: info))
-        Self.server = server
+        Self.servers[tls] = server
         return server
     }
 
     override class func tearDown() {
-        if let process, process.isRunning {
+        for process in processes where process.isRunning {
             process.terminate()
             process.waitUntilExit()
         }
-        if let folder { try? FileManager.default.removeItem(at: folder) }
+        for folder in folders.values { try? FileManager.default.removeItem(at: folder) }
         super.tearDown()
     }
 
@@ -109,7 +115,7 @@ final class LFSServerTests: GitTestCase {
     func s3(_ script: String, _ arguments: [String] = []) throws -> String {
         let preamble = """
             import sys, boto3
-            s3 = boto3.client('s3', endpoint_url='\(server.s3URL)', aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')
+            s3 = boto3.client('s3', endpoint_url='\(server.s3URL)', aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1', verify=\(server.caFile.map { "'\($0)'" } ?? "None"))
             bucket, prefix = '\(server.bucket)', 'team/\(repoName)/'
 
             """
@@ -126,7 +132,7 @@ final class LFSServerTests: GitTestCase {
 
     /// Object downloads (or uploads) the S3 server answered for this test's repository, from its log.
     func served(_ method: String = "GET") throws -> Int {
-        let log = try String(contentsOf: try XCTUnwrap(Self.folder).appendingPathComponent("moto.log"), encoding: .utf8)
+        let log = try String(contentsOf: try XCTUnwrap(Self.folders[false]).appendingPathComponent("moto.log"), encoding: .utf8)
         return log.split(separator: "\n").filter { $0.contains("\"\(method) /\(server.bucket)/team/\(repoName)/") }.count
     }
 
@@ -149,9 +155,9 @@ final class LFSServerTests: GitTestCase {
         return found
     }
 
-    /// Alice: an LFS-storage registry whose `.lfsconfig` names the server, three versions,
-    /// v2 in production, pushed.
-    func publishThreeVersions() throws -> (server: URL, alice: URL) {
+    /// Alice: an LFS-storage registry whose `.lfsconfig` names the server, with a bare
+    /// repository as its `origin`.
+    func aliceRegistry() throws -> (server: URL, alice: URL) {
         let bare = root.appendingPathComponent("server.git")
         let alice = root.appendingPathComponent("alice")
         try git("init", "-q", "--bare", "-b", "main", bare.path)
@@ -162,6 +168,12 @@ final class LFSServerTests: GitTestCase {
         try git("add", ".lfsconfig", in: alice)
         try git("commit", "-q", "-m", "LFS server", in: alice)
         try git("remote", "add", "origin", bare.path, in: alice)
+        return (bare, alice)
+    }
+
+    /// Alice's registry with three versions, v2 in production, pushed.
+    func publishThreeVersions() throws -> (server: URL, alice: URL) {
+        let (bare, alice) = try aliceRegistry()
         for number in 1...3 {
             try ok(["add", "m", "--weights", try writeSafetensors("v\(number).safetensors", seed: number, in: alice).path], in: alice)
         }
@@ -281,5 +293,40 @@ final class LFSServerTests: GitTestCase {
         XCTAssertTrue(resumed.stderr.contains("arrived with other bytes"), resumed.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: lfsObject(v1[1], in: bob).path), "the right half was completed")
         XCTAssertTrue(try ok(["verify", "m@v1"], in: bob).contains("all 9 tensors match"), "and the rerun downloads the other whole")
+    }
+
+    func testHTTPSServersAreTrustedThroughHTTPSSLCAInfoAndUntrustedOnesRefusedAtOnce() throws {
+        // giftless and S3 both on HTTPS, with a certificate from a CA made for the run.
+        server = try startedServer(tls: true)
+        let ca = try XCTUnwrap(server.caFile)
+        let port = try XCTUnwrap(URL(string: server.lfsURL)?.port)
+        try Data("https://_jwt:\(server.token)@127.0.0.1:\(port)\n".utf8).write(to: credentials)
+        let (bare, alice) = try aliceRegistry()
+        try git("config", "http.sslCAInfo", ca, in: alice)
+        try ok(["add", "m", "--weights", try writeSafetensors("v1.safetensors", seed: 1, in: alice).path], in: alice)
+        let pushed = try ok(["push"], in: alice)
+        XCTAssertTrue(pushed.contains("uploaded 9 tensor objects"), pushed)
+        XCTAssertEqual(try serverObjects().count, 9, "the objects went through TLS to S3")
+
+        // A clone that trusts the CA through git's configuration reads them back.
+        let bob = root.appendingPathComponent("bob")
+        var trusting = withCredentials
+        trusting["GIT_CONFIG_COUNT"] = "2"
+        trusting["GIT_CONFIG_KEY_1"] = "http.sslCAInfo"
+        trusting["GIT_CONFIG_VALUE_1"] = ca
+        let cloned = try mv(["clone", bare.path, bob.path], in: root, environment: trusting)
+        XCTAssertEqual(cloned.status, 0, cloned.stderr)
+        XCTAssertTrue(try mv(["verify", "m@v1"], in: bob, environment: trusting).stdout.contains("all 9 tensors match"))
+
+        // Without the CA the certificate is refused on the first attempt, with the setting to use,
+        // and no ref moves.
+        try git("config", "--unset", "http.sslCAInfo", in: alice)
+        try ok(["add", "m", "--weights", try writeSafetensors("v2.safetensors", seed: 2, in: alice).path], in: alice)
+        let refused = try mv(["push"], in: alice, environment: withCredentials)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("TLS certificate is not trusted"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("http.sslCAInfo"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("times"), "not retried: \(refused.stderr)")
+        XCTAssertFalse(try git("ls-remote", "--tags", bare.path).contains("m@v2"), "no ref moved")
     }
 }

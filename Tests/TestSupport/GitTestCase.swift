@@ -49,6 +49,10 @@ open class GitTestCase: XCTestCase {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
+        // Woken by the handler: Foundation's waitUntilExit polls every 50 ms, which the
+        // suite's thousands of git runs would pay.
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         // Read both pipes concurrently so a chatty child never blocks on a full pipe.
         let group = DispatchGroup()
@@ -60,7 +64,7 @@ open class GitTestCase: XCTestCase {
         }
         let output = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
-        process.waitUntilExit()
+        exited.wait()
         return ProcessResult(
             status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
             stderr: String(decoding: errors, as: UTF8.self))

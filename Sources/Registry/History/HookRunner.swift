@@ -1,5 +1,6 @@
 import Foundation
 import Git
+import SystemIO
 
 /// Runs the repository's git hooks the way git does, for mv's own writes (libgit2 runs
 /// none): from the top of the work tree (or the git dir of a bare repository), with
@@ -41,8 +42,9 @@ struct HookRunner {
         process.standardError = FileHandle.standardError
         let pipe = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : pipe
+        let exit: ChildExit
         do {
-            try process.run()
+            exit = try ChildExit(starting: process)
         } catch {
             throw MVError("cannot run the \(name) hook '\(path.path)': \(error.localizedDescription)")
         }
@@ -52,8 +54,8 @@ struct HookRunner {
             try? pipe.fileHandleForWriting.write(contentsOf: input)
             try? pipe.fileHandleForWriting.close()
         }
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        exit.wait()
+        return process.shellStatus
     }
 
     /// Runs a hook whose failure must stop the write.

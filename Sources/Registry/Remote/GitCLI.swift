@@ -33,11 +33,11 @@ public struct GitCLI: Sendable {
         } else {
             process.standardInput = FileHandle.nullDevice
         }
-        try Self.start(process)
+        let exit = try Self.start(process)
         // Both pipes drained while git runs, so neither can fill up and stall it.
         let errorText = Background { errors.fileHandleForReading.readDataToEndOfFile() }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        exit.wait()
         let errorData = (try? errorText.wait(atMost: 30)?.get()) ?? Data()
         return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
@@ -46,8 +46,7 @@ public struct GitCLI: Sendable {
     /// output and credential prompts reach the user; returns the exit status.
     public func runAttached(_ arguments: [String]) throws -> Int32 {
         let process = git(arguments)
-        try Self.start(process)
-        process.waitUntilExit()
+        try Self.start(process).wait()
         return process.terminationStatus
     }
 
@@ -63,9 +62,9 @@ public struct GitCLI: Sendable {
         let process = git(arguments)
         let output = Pipe()
         process.standardOutput = output
-        try Self.start(process)
+        let exit = try Self.start(process)
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        exit.wait()
         guard process.terminationStatus == 0 else {
             throw MVError("\(what) failed (exit status \(process.terminationStatus))", hint: "git's message is above")
         }
@@ -98,7 +97,9 @@ public struct GitCLI: Sendable {
         return process
     }
 
-    private static func start(_ process: Process) throws {
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git") }
+    private static func start(_ process: Process) throws -> ChildExit {
+        do { return try ChildExit(starting: process) } catch {
+            throw MVError("cannot run git: \(error.localizedDescription)", hint: "install git")
+        }
     }
 }

@@ -216,12 +216,10 @@ extension Registry {
         process.arguments = command
         process.environment = environment
         do {
-            try process.run()
+            try ChildExit(starting: process).wait()
         } catch {
             throw MVError("cannot run training command '\(command[0])': \(error.localizedDescription)", exitCode: 127)
         }
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal { return 128 + process.terminationStatus }
-        return process.terminationStatus
+        return process.shellStatus
     }
 }

@@ -50,18 +50,16 @@ public struct RemoteTags: Sendable {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do { try process.run() } catch { throw MVError("cannot run git: \(error.localizedDescription)") }
+        let exit: ChildExit
+        do { exit = try ChildExit(starting: process) } catch { throw MVError("cannot run git: \(error.localizedDescription)") }
         // Read stderr beside the wait, so a git that hangs can still be stopped.
         let collected = Background { errors.fileHandleForReading.readDataToEndOfFile() }
-        if exited.wait(timeout: .now() + timeout.seconds) == .timedOut {
+        if !exit.wait(atMost: timeout.seconds) {
             // SIGKILL: the SIGTERM mv serve ignores (to drain on it) is ignored by its children too.
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            exit.wait()
             return (124, "no answer within \(Int(timeout.seconds)) s")
         }
-        process.waitUntilExit()
         // A child of git's (ssh) may hold stderr open after git is gone: do not wait for it long.
         let text = (try? collected.wait(atMost: 5)?.get()) ?? Data()
         return (process.terminationStatus, String(decoding: text, as: UTF8.self))
