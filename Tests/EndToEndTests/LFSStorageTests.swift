@@ -255,6 +255,47 @@ final class LFSStorageTests: GitTestCase {
 
     /// An LFS-storage registry in the test's folder with `m@v1` registered, its `origin` a
     /// bare repository (returned) next to it.
+    func testACloneOfLargeTensorsLeavesNoRacilyCleanIndexEntries() throws {
+        // 72 MiB in nine 8 MiB tensors: enough for the clone to wait for the next second
+        // before it writes the index, so git's next command trusts the files' stat data
+        // instead of reading 72 MiB through git-lfs's clean filter again.
+        let server = root.appendingPathComponent("server.git")
+        try git("init", "-q", "--bare", "-b", "main", server.path)
+        try git("init", "-q", "-b", "main")
+        try ok(["init", "--storage", "lfs"])
+        try git("remote", "add", "origin", server.path)
+        let weights = root.appendingPathComponent("big.safetensors")
+        let script = """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            save_file({f'layer{i}': np.full((2048, 1024), i, '<f4') for i in range(9)}, sys.argv[1])
+            """
+        let written = try Self.run(["python3", "-c", script, weights.path], in: root)
+        XCTAssertEqual(written.status, 0, written.stderr)
+        try ok(["add", "m", "--weights", weights.path])
+        try ok(["push"])
+        let clone = root.appendingPathComponent("clone")
+        try ok(["clone", server.path, clone.path], in: root)
+
+        // git's rule: an entry whose mtime is not before the index file's (whole seconds here)
+        // is re-read on the next status; one written with size 0 was smudged as racy.
+        let indexTime = try XCTUnwrap(
+            try FileManager.default.attributesOfItem(atPath: clone.appendingPathComponent(".git/index").path)[.modificationDate] as? Date)
+        let debug = try git("ls-files", "--debug", "models/m/params", in: clone)
+        var entries = 0
+        for line in debug.split(separator: "\n") {
+            let field = line.trimmingCharacters(in: .whitespaces)
+            if field.hasPrefix("mtime: "), let seconds = Double(field.dropFirst("mtime: ".count).split(separator: ":")[0]) {
+                entries += 1
+                XCTAssertLessThan(seconds, indexTime.timeIntervalSince1970.rounded(.down), "racily clean: \(debug)")
+            } else if field.hasPrefix("size: ") {
+                XCTAssertNotEqual(field.split(separator: "\t")[0], "size: 0", "smudged as racy: \(debug)")
+            }
+        }
+        XCTAssertEqual(entries, 9)
+        XCTAssertEqual(try git("status", "--porcelain", in: clone), "")
+    }
+
     func lfsRegistryWithFirstVersion() throws -> URL {
         let server = root.appendingPathComponent("server.git")
         try git("init", "-q", "--bare", "-b", "main", server.path)

@@ -28,6 +28,8 @@ extension Registry {
         var wanted = Set<String>()
         var rebuilt: [String] = []
         var indexChanged = false
+        // Bytes of files written whose stat data goes into the index.
+        var indexedBytes = 0
         let lfs = tensors.lfsObjects
         // The objects HEAD's tensors need, in one request (a failure is said, and the files
         // that cannot be written keep their pointers).
@@ -66,6 +68,7 @@ extension Registry {
                     try trash.replace(file) { try reader.write([entry.id], to: $0, checked: false) }
                     try index.add(path: path, id: entry.id, mode: entry.mode, statFrom: file)
                     indexChanged = true
+                    indexedBytes += pointer.size
                     rebuilt.append(path)
                 }
                 for record in manifest.params where record.chunkBytes != nil {
@@ -105,8 +108,26 @@ extension Registry {
             try? FileManager.default.removeItem(at: workdir.appendingPathComponent(stale))
             assembled.forget(stale)
         }
-        if indexChanged { try workTree.write(index) }
+        if indexChanged {
+            if indexedBytes >= Self.racyCleanBytes { Self.waitForTheNextSecond() }
+            try workTree.write(index)
+        }
         try assembled.save()
         return rebuilt
+    }
+}
+
+extension Registry {
+    /// Git keeps file times in its index in whole seconds here, so files written in the same
+    /// second as the index are "racily clean": the next git command (`git status`, the merge
+    /// of `mv pull`) reads them again through git-lfs's clean filter, 3 s for 512 MiB after a
+    /// clone. From this many bytes on, waiting for the next second before the index is
+    /// written (0.5 s on average) costs less.
+    static let racyCleanBytes = 64 << 20
+
+    /// Returns once the clock is in a later second than now.
+    static func waitForTheNextSecond() {
+        let now = Date().timeIntervalSince1970
+        Thread.sleep(forTimeInterval: now.rounded(.down) + 1 - now + 0.01)
     }
 }
