@@ -42,6 +42,13 @@ public struct GitCLI: Sendable {
         return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
+    /// `git config --get key` (in `file` when given): the value, or nil when it is unset or empty.
+    public func config(_ key: String, file: String? = nil) throws -> String? {
+        let result = try run(["config"] + (file.map { ["--file", $0] } ?? []) + ["--get", key])
+        let value = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.status == 0 && !value.isEmpty ? value : nil
+    }
+
     /// Runs git with the terminal's standard input, output and error, so that progress, hook
     /// output and credential prompts reach the user; returns the exit status.
     public func runAttached(_ arguments: [String]) throws -> Int32 {

@@ -35,12 +35,9 @@ struct HTTPSettings {
     /// Connections kept open to one host.
     var connectionsPerHost = 8
 
-    init() {}
-
     init(git: GitCLI, endpoint: URL) {
         self.init(scheme: endpoint.scheme ?? "https", environment: ProcessInfo.processInfo.environment) { key in
-            guard let result = try? git.run(["config", "--get", key]), result.status == 0 else { return nil }
-            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            try? git.config(key)
         }
     }
 
@@ -104,7 +101,7 @@ final class HTTPSession: Sendable {
     /// reported to the progress line.
     static let uploadPiece = 4 << 20
 
-    init(_ settings: HTTPSettings = HTTPSettings()) {
+    init(_ settings: HTTPSettings) {
         self.settings = settings
         var tls = TLSConfiguration.makeClientConfiguration()
         if !settings.verifyTLS { tls.certificateVerification = .none }

@@ -3,8 +3,9 @@ import Git
 import SystemIO
 import TensorStore
 
-/// An LFS server over HTTP(S), spoken to through its batch API (basic transfer): one
-/// `POST <endpoint>/objects/batch` per 100 objects, then each object's action with exactly
+/// An LFS server over HTTP(S), spoken to through its batch API (basic transfer):
+/// `POST <endpoint>/objects/batch` for 1, 2, 4, 8, then 16 objects at a time (100 when only
+/// asking what the server lacks), then each object's action with exactly
 /// the headers the server gave — PUT then verify up, GET down — several at once. Failures
 /// of the connection and 5xx/429 answers are retried with backoff; a download cut short
 /// resumes where it stopped (`Range`) on the next attempt or run; every object is checked
@@ -26,10 +27,7 @@ struct HTTPTransfer: LFSTransfer {
         self.git = git
         self.remote = remote
         settings = HTTPSettings(git: git, endpoint: endpoint)
-        if let configured = try? git.run(["config", "--get", "lfs.concurrenttransfers"]).output.trimmingCharacters(
-            in: .whitespacesAndNewlines),
-            let number = Int(configured), number > 0
-        {
+        if let configured = try? git.config("lfs.concurrenttransfers"), let number = Int(configured), number > 0 {
             concurrency = min(number, 64)
         }
     }
@@ -84,8 +82,8 @@ struct HTTPTransfer: LFSTransfer {
     static let batchSize = 16
 
     /// `pointers` in batches of 1, 2, 4, … up to `batchSize` objects: the first object moves
-    /// as soon as the server has looked at one, not sixteen (0.7 s of a 512 MiB push to
-    /// giftless), while the next batches are answered during its transfer.
+    /// as soon as the server has looked at one, not sixteen, while the next batches are
+    /// answered during its transfer.
     static func batches(_ pointers: [LFSPointer]) -> [[LFSPointer]] {
         var batches: [[LFSPointer]] = []
         var start = 0
@@ -411,8 +409,7 @@ final class Credentials: @unchecked Sendable {
             let token = "\(user):\(url.password ?? "")"
             authorization = "Basic " + Data(token.utf8).base64EncodedString()
         }
-        let access = try? git.run(["config", "--get", "lfs.\(Self.withoutUserInfo(url)).access"]).output
-        knownToNeedCredentials = access?.trimmingCharacters(in: .whitespacesAndNewlines) == "basic"
+        knownToNeedCredentials = (try? git.config("lfs.\(Self.withoutUserInfo(url)).access")) == "basic"
     }
 
     /// The Authorization header in use, if any.

@@ -21,25 +21,20 @@ enum LFSEndpoint: Equatable, CustomStringConvertible {
     /// For uploads (`forPush`), `lfs.pushurl` and `remote.<name>.lfspushurl` come first, as
     /// git-lfs reads them: a server that takes uploads at another address.
     static func discover(remote: String, git: GitCLI, forPush: Bool = false) throws -> LFSEndpoint {
-        func config(_ key: String, file: String? = nil) throws -> String? {
-            let result = try git.run(["config"] + (file.map { ["--file", $0] } ?? []) + ["--get", key])
-            let value = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            return result.status == 0 && !value.isEmpty ? value : nil
-        }
         let lfsconfig = git.directory.appendingPathComponent(".lfsconfig").path
         let hasLFSConfig = FileManager.default.fileExists(atPath: lfsconfig)
         if forPush,
-            let pushURL = try config("lfs.pushurl") ?? (hasLFSConfig ? config("lfs.pushurl", file: lfsconfig) : nil)
-                ?? config("remote.\(remote).lfspushurl")
+            let pushURL = try git.config("lfs.pushurl") ?? (hasLFSConfig ? git.config("lfs.pushurl", file: lfsconfig) : nil)
+                ?? git.config("remote.\(remote).lfspushurl")
         {
             return try parse(pushURL, explicit: true, base: git.directory)
         }
         let explicit =
-            try config("lfs.url") ?? (FileManager.default.fileExists(atPath: lfsconfig) ? config("lfs.url", file: lfsconfig) : nil)
-            ?? config("remote.\(remote).lfsurl")
+            try git.config("lfs.url") ?? (hasLFSConfig ? git.config("lfs.url", file: lfsconfig) : nil)
+            ?? git.config("remote.\(remote).lfsurl")
         if let explicit { return try parse(explicit, explicit: true, base: git.directory) }
         // A remote name, or a URL given in its place.
-        let url = try config("remote.\(remote).url") ?? remote
+        let url = try git.config("remote.\(remote).url") ?? remote
         return try parse(url, explicit: false, base: git.directory)
     }
 
